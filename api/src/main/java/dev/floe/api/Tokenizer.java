@@ -1,0 +1,55 @@
+package dev.floe.api;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/** Text to token ids and back, as the model's {@code tokenizer.json} describes. Implementations are thread-safe. */
+public interface Tokenizer {
+
+    /**
+     * Encodes text.
+     *
+     * @param addSpecialTokens whether the post-processor's special tokens (such as {@code <s>}) are added
+     */
+    int[] encode(String text, boolean addSpecialTokens);
+
+    /** Decodes ids to text, optionally leaving special tokens out. */
+    String decode(int[] ids, boolean skipSpecialTokens);
+
+    /** A decoder for a stream of ids that emits only complete characters (byte-fallback tokens may split one). */
+    StreamingDecoder streamingDecoder(boolean skipSpecialTokens);
+
+    /** Number of ids, added tokens included. */
+    int vocabSize();
+
+    /** The token string of an id (for example {@code ▁def} or {@code <0x0A>}). */
+    String tokenString(int id);
+
+    /** The id of a token string, if it exists. */
+    OptionalInt tokenId(String token);
+
+    /** Whether the id is a special token (never produced from plain text). */
+    boolean isSpecial(int id);
+
+    /** The begin-of-sequence id, if the tokenizer has one. */
+    OptionalInt bosId();
+
+    /** The end-of-sequence id, if the tokenizer has one. */
+    OptionalInt eosId();
+
+    /** The chat template of {@code tokenizer_config.json}, if any (a Jinja string, kept as given). */
+    Optional<String> chatTemplate();
+
+    /** Formats a conversation into a prompt: the model's chat template when supported, otherwise ChatML. */
+    String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt);
+
+    /** Decodes ids one at a time into text pieces. */
+    interface StreamingDecoder {
+        /** Adds one id and returns the text it completes (possibly empty). */
+        String next(int id);
+
+        /** Returns any text still held back (an incomplete byte sequence is replaced by U+FFFD). */
+        String flush();
+    }
+}

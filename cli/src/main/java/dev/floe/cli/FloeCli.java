@@ -1,0 +1,7 @@
+package dev.floe.cli;
+
+/** Placeholder main. */
+public final class FloeCli {
+    public static void main(String[] args) {
+    }
+}

@@ -1,0 +1,2 @@
+/** Scheduling policies. */
+package dev.floe.scheduler;

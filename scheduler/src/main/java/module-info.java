@@ -1,0 +1,5 @@
+/** Schedulers: static batching, continuous batching, Dynamic SplitFuse. */
+module dev.floe.scheduler {
+    requires dev.floe.spi;
+    exports dev.floe.scheduler;
+}

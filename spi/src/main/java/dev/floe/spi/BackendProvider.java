@@ -1,0 +1,38 @@
+package dev.floe.spi;
+
+import java.util.Set;
+
+/**
+ * Entry point of a backend module, found through {@link java.util.ServiceLoader}. Implementations must be cheap to
+ * construct and free of side effects until {@link #open}.
+ */
+public interface BackendProvider {
+    /** The SPI version this interface describes; a provider built against another version is refused. */
+    int SPI_VERSION = 1;
+
+    /** The name to select the backend by: {@code cpu-vector}, {@code opencl}, {@code cuda}. */
+    String name();
+
+    /** The provider's own version. */
+    String version();
+
+    /** Preference when no backend is named: the available provider with the highest rank is chosen. */
+    int rank();
+
+    /** The SPI version the provider was built against. */
+    default int spiVersion() {
+        return SPI_VERSION;
+    }
+
+    /**
+     * Finds out whether the backend can run here. Never throws and never crashes the JVM: a missing native library,
+     * driver or device is an {@link Probe.Unavailable} answer with the reason. May be called repeatedly.
+     */
+    Probe probe();
+
+    /** What the backend offers once open. */
+    Set<Capability> capabilities();
+
+    /** Opens the backend on its device. */
+    Backend open(BackendOptions options);
+}

@@ -1,0 +1,52 @@
+package dev.floe.spi;
+
+import dev.floe.api.DType;
+
+/**
+ * Optional features of a backend. The kernel set of {@link Backend} is mandatory; capabilities say which weight
+ * dtypes a backend reads natively (others are dequantised to F32 by the runtime) and which extras it offers. The
+ * {@link #id()} is the name shown by {@code floe backends} and in TCK reports.
+ */
+public enum Capability {
+    /** Reads F32 weights. Every backend must. */
+    WEIGHTS_F32("weights.f32"),
+    /** Reads F16 weights natively. */
+    WEIGHTS_F16("weights.f16"),
+    /** Reads BF16 weights natively. */
+    WEIGHTS_BF16("weights.bf16"),
+    /** Reads FP8 E4M3 weights with their scales natively. */
+    WEIGHTS_FP8_E4M3("weights.fp8-e4m3"),
+    /** Reads FP8 E5M2 weights with their scales natively. */
+    WEIGHTS_FP8_E5M2("weights.fp8-e5m2"),
+    /** Weights stay where the checkpoint is mapped: {@link Backend#weight} copies nothing. */
+    ZERO_COPY_WEIGHTS("weights.zero-copy"),
+    /** Runs kernels on several threads. */
+    MULTI_THREADED("threads.multi"),
+    /** Memory separate from the host: activations are copied across. */
+    DEVICE_MEMORY("memory.device"),
+    /** Collectives through a {@link Communicator}. */
+    COLLECTIVES("comm.collectives");
+
+    private final String id;
+
+    Capability(String id) {
+        this.id = id;
+    }
+
+    /** The stable name of the capability. */
+    public String id() {
+        return id;
+    }
+
+    /** The capability that reading {@code dtype} natively requires, or null for non-float dtypes. */
+    public static Capability forWeights(DType dtype) {
+        return switch (dtype) {
+            case F32 -> WEIGHTS_F32;
+            case F16 -> WEIGHTS_F16;
+            case BF16 -> WEIGHTS_BF16;
+            case F8_E4M3 -> WEIGHTS_FP8_E4M3;
+            case F8_E5M2 -> WEIGHTS_FP8_E5M2;
+            case I64, I32 -> null;
+        };
+    }
+}

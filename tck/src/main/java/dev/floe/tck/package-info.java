@@ -1,0 +1,2 @@
+/** The Floe technology compatibility kit. */
+package dev.floe.tck;
