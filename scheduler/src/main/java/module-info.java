@@ -1,5 +1,4 @@
 /** Schedulers: static batching, continuous batching, Dynamic SplitFuse. */
 module dev.floe.scheduler {
     requires dev.floe.spi;
-    exports dev.floe.scheduler;
 }

@@ -2,5 +2,4 @@
 module dev.floe.tck {
     requires transitive dev.floe.runtime;
     requires com.fasterxml.jackson.databind;
-    exports dev.floe.tck;
 }

@@ -1,2 +1,0 @@
-/** Scheduling policies. */
-package dev.floe.scheduler;

@@ -1,2 +1,0 @@
-/** The Floe technology compatibility kit. */
-package dev.floe.tck;
