@@ -53,6 +53,7 @@ public final class CapacityTopK implements Router {
     public RoutingDecision route(RoutingInput input) {
         int tokens = input.tokens();
         int experts = input.experts();
+        if (tokens == 0) return new RoutingDecision(new int[0][], new float[0][]);
         float[][] p = new float[tokens][];
         int[][] top = new int[tokens][];
         float[][] w = new float[tokens][];

@@ -41,6 +41,7 @@ public final class HashRouter implements Router {
     public RoutingDecision route(RoutingInput input) {
         int tokens = input.tokens();
         int experts = input.experts();
+        if (tokens == 0) return new RoutingDecision(new int[0][], new float[0][]);
         if (k > experts) throw new IllegalArgumentException("hash: k = " + k + " for " + experts + " experts");
         long layerKey = SplitMix64.mix(seed + SplitMix64.GOLDEN * input.layer());
         int[][] chosen = new int[tokens][];

@@ -35,6 +35,7 @@ public final class RandomRouter implements Router {
     public RoutingDecision route(RoutingInput input) {
         int tokens = input.tokens();
         int experts = input.experts();
+        if (tokens == 0) return new RoutingDecision(new int[0][], new float[0][]);
         if (k > experts) throw new IllegalArgumentException("random: k = " + k + " for " + experts + " experts");
         int[][] chosen = new int[tokens][];
         float[][] weights = new float[tokens][];
