@@ -48,6 +48,13 @@ class ProvidersTest {
     }
 
     @Test
+    void emptyBatchesGiveEmptyDecisions() {
+        for (RouterProvider p : ALL) {
+            assertEquals(0, p.create(config(8, 2), Map.of()).route(input(2)).tokens(), p.name());
+        }
+    }
+
+    @Test
     void everyDeclaredParameterIsAccepted() {
         for (RouterProvider p : ALL) {
             for (ParameterSpec spec : p.parameters()) {

@@ -1,0 +1,173 @@
+package dev.floe.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.floe.api.Floe;
+import dev.floe.api.FloeException;
+import dev.floe.api.Model;
+import dev.floe.api.ModelOptions;
+import dev.floe.api.Session;
+import dev.floe.gating.RoutingTelemetry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code floe route-stats}: feeds a text through a model in windows with a {@link RoutingTelemetry} attached and
+ * reports how the router spread the tokens (load per expert and layer, drops, entropy) next to what it cost in quality
+ * (perplexity) and speed. Run it once per {@code --router} to compare gating strategies on the same text.
+ */
+@Command(name = "route-stats", mixinStandardHelpOptions = true,
+        description = "Runs a text through a model and reports its routing: perplexity, tokens/s, drop rate and "
+                + "load balance per layer; optionally a JSON report and an SVG heat map of load per expert.")
+public final class RouteStatsCommand implements Callable<Integer> {
+    /** The classpath resource used when no --text is given. */
+    static final String SAMPLE = "route-sample.py";
+
+    @Option(names = "--model", paramLabel = "DIR", description = "model folder (default: the built-in model)")
+    Path model;
+
+    @Option(names = "--router", paramLabel = "SPEC", description = "gating strategy NAME[:key=value,...] (default: softmax-topk)")
+    String router;
+
+    @Option(names = "--text", paramLabel = "FILE", description = "text to run (default: a bundled sample of Python code)")
+    Path text;
+
+    @Option(names = "--report", paramLabel = "FILE", description = "write a JSON report here")
+    Path report;
+
+    @Option(names = "--image", paramLabel = "FILE", description = "write an SVG heat map of load per expert and layer here")
+    Path image;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "backend (default: the best available)")
+    String backend;
+
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "4096", description = "most tokens of the text to run (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--window", paramLabel = "N", defaultValue = "256", description = "tokens per prefill pass (default: ${DEFAULT-VALUE})")
+    int window;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (maxTokens < 2) return usage(err, "--max-tokens must be at least 2, got " + maxTokens);
+        if (window < 2) return usage(err, "--window must be at least 2, got " + window);
+        try {
+            String source = text == null ? sample() : Files.readString(text);
+            ModelOptions options = ModelOptions.DEFAULTS.withRouter(router).withBackend(backend);
+            Path dir = model == null ? Floe.engine().builtInModel() : model;
+            RouteStatsReport result;
+            try (Model m = Floe.load(dir, options)) {
+                result = measure(m, dir, source);
+            }
+            print(out, result);
+            if (report != null) {
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), result);
+                out.println("report: " + report);
+            }
+            if (image != null) {
+                Files.writeString(image, LoadHeatMap.svg(result.routing(), "router " + result.router()
+                        + String.format(Locale.ROOT, " - perplexity %.2f, drop rate %.1f%%", result.perplexity(),
+                        100 * result.routing().dropRate())));
+                out.println("heat map: " + image);
+            }
+            out.flush();
+            return 0;
+        } catch (FloeException e) {
+            err.println("route-stats: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
+            err.println("route-stats: " + e);
+            return 1;
+        }
+    }
+
+    private RouteStatsReport measure(Model m, Path dir, String source) {
+        int[] ids = m.tokenizer().encode(source, true);
+        if (ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
+        if (ids.length < 2) throw new FloeException("route-stats: the text gives " + ids.length + " token(s), need at least 2");
+        int span = Math.min(window, m.config().maxPositions());
+        RoutingTelemetry telemetry = new RoutingTelemetry();
+        double nll = 0;
+        long predicted = 0, nanos = 0;
+        int windows = 0;
+        try (Session session = m.newSession(span)) {
+            session.observer(telemetry);
+            for (int start = 0; start < ids.length; start += span) {
+                int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + span));
+                session.reset();
+                long t0 = System.nanoTime();
+                float[][] logits = session.prefill(chunk);
+                nanos += System.nanoTime() - t0;
+                windows++;
+                for (int i = 0; i + 1 < chunk.length; i++) {
+                    nll += negativeLogLikelihood(logits[i], chunk[i + 1]);
+                    predicted++;
+                }
+            }
+        }
+        double seconds = nanos / 1e9;
+        double meanNll = predicted == 0 ? Double.NaN : nll / predicted;
+        String routerName = m.router() + (router == null || router.equals(m.router()) ? "" : " (" + router + ")");
+        String textName = text == null ? "built-in sample " + SAMPLE : text.toString();
+        return new RouteStatsReport(dir.toString(), routerName, m.backend(), textName, ids.length, windows, span, predicted,
+                meanNll, Math.exp(meanNll), seconds, ids.length / seconds, telemetry.snapshot());
+    }
+
+    /** {@code -log softmax(logits)[target]} in float64. */
+    static double negativeLogLikelihood(float[] logits, int target) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) max = Math.max(max, v);
+        double sum = 0;
+        for (float v : logits) sum += Math.exp(v - max);
+        return Math.log(sum) + max - logits[target];
+    }
+
+    private static void print(PrintWriter out, RouteStatsReport r) {
+        var routing = r.routing();
+        out.printf(Locale.ROOT, "router %s on %s, backend %s%n", r.router(), r.model(), r.backend());
+        out.printf(Locale.ROOT, "%d tokens in %d window(s) of %d: perplexity %.3f, %.1f tokens/s, drop rate %.2f%%%n",
+                r.tokens(), r.windows(), r.window(), r.perplexity(), r.tokensPerSecond(), 100 * routing.dropRate());
+        out.printf(Locale.ROOT, "%-6s %8s %8s %8s %8s %9s %8s  %s%n", "layer", "tokens", "dropped", "drop %", "load CV",
+                "max/mean", "entropy", "busiest experts");
+        for (var layer : routing.layers()) {
+            String busiest = layer.experts().stream()
+                    .sorted((a, b) -> Long.compare(b.tokens(), a.tokens())).limit(3)
+                    .map(e -> String.format(Locale.ROOT, "%d:%.0f%%", e.expert(), 100 * e.share()))
+                    .reduce((a, b) -> a + " " + b).orElse("");
+            out.printf(Locale.ROOT, "%-6d %8d %8d %8.2f %8.3f %9.2f %8.3f  %s%n", layer.layer(), layer.tokens(),
+                    layer.droppedTokens(), 100 * layer.dropRate(), layer.loadCv(), layer.maxOverMean(), layer.meanEntropy(), busiest);
+        }
+        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats%n",
+                routing.meanLoadCv(), routing.maxOverMean(), routing.meanEntropy());
+    }
+
+    private static int usage(PrintWriter err, String message) {
+        err.println("route-stats: " + message);
+        return 2;
+    }
+
+    /** The bundled sample text. */
+    static String sample() throws IOException {
+        try (InputStream in = RouteStatsCommand.class.getResourceAsStream(SAMPLE)) {
+            if (in == null) throw new IOException("resource " + SAMPLE + " is missing from the cli module");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
