@@ -144,18 +144,19 @@ public final class RouteStatsCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "router %s on %s, backend %s%n", r.router(), r.model(), r.backend());
         out.printf(Locale.ROOT, "%d tokens in %d window(s) of %d: perplexity %.3f, %.1f tokens/s, drop rate %.2f%%%n",
                 r.tokens(), r.windows(), r.window(), r.perplexity(), r.tokensPerSecond(), 100 * routing.dropRate());
-        out.printf(Locale.ROOT, "%-6s %8s %8s %8s %8s %9s %8s  %s%n", "layer", "tokens", "dropped", "drop %", "load CV",
-                "max/mean", "entropy", "busiest experts");
+        out.printf(Locale.ROOT, "%-6s %8s %8s %8s %8s %9s %8s %8s  %s%n", "layer", "tokens", "dropped", "drop %", "load CV",
+                "max/mean", "entropy", "agree %", "busiest experts");
         for (var layer : routing.layers()) {
             String busiest = layer.experts().stream()
                     .sorted((a, b) -> Long.compare(b.tokens(), a.tokens())).limit(3)
                     .map(e -> String.format(Locale.ROOT, "%d:%.0f%%", e.expert(), 100 * e.share()))
                     .reduce((a, b) -> a + " " + b).orElse("");
-            out.printf(Locale.ROOT, "%-6d %8d %8d %8.2f %8.3f %9.2f %8.3f  %s%n", layer.layer(), layer.tokens(),
-                    layer.droppedTokens(), 100 * layer.dropRate(), layer.loadCv(), layer.maxOverMean(), layer.meanEntropy(), busiest);
+            out.printf(Locale.ROOT, "%-6d %8d %8d %8.2f %8.3f %9.2f %8.3f %8.1f  %s%n", layer.layer(), layer.tokens(),
+                    layer.droppedTokens(), 100 * layer.dropRate(), layer.loadCv(), layer.maxOverMean(), layer.meanEntropy(),
+                    100 * layer.agreement(), busiest);
         }
-        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats%n",
-                routing.meanLoadCv(), routing.maxOverMean(), routing.meanEntropy());
+        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats, agreement with softmax-topk %.1f%%%n",
+                routing.meanLoadCv(), routing.maxOverMean(), routing.meanEntropy(), 100 * routing.agreement());
     }
 
     private static int usage(PrintWriter err, String message) {

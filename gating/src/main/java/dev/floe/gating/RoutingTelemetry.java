@@ -18,8 +18,17 @@ public final class RoutingTelemetry implements ForwardObserver {
     private final Map<Integer, Layer> layers = new TreeMap<>();
     private long calls;
 
-    /** One expert of one layer. */
-    public record ExpertLoad(int expert, long tokens, double weightMass, double share) {
+    /**
+     * One expert of one layer.
+     *
+     * @param expert     its index
+     * @param tokens     (token, expert) pairs routed to it
+     * @param weightMass the sum of their weights
+     * @param share      {@code tokens} over all pairs of the layer; {@code 1/E} is an even share
+     * @param displaced  pairs the default router (softmax top-k of the same logits, the model's k) would have sent
+     *                   here but this router did not: for {@code capacity-topk} exactly its capacity drops
+     */
+    public record ExpertLoad(int expert, long tokens, double weightMass, double share, long displaced) {
     }
 
     /**
@@ -35,10 +44,12 @@ public final class RoutingTelemetry implements ForwardObserver {
      *                          {@code ln k} for k equal weights, 0 for one expert
      * @param loadCv            coefficient of variation (population std / mean) of the tokens per expert; 0 is perfect balance
      * @param maxOverMean       the busiest expert's tokens over the mean; 1 is perfect balance, E is total collapse
+     * @param agreement         the fraction of the default router's (token, expert) pairs that this router kept too:
+     *                          1 for softmax-topk, about k/E for a router that ignores the logits
      * @param experts           per expert, in index order
      */
     public record LayerStats(int layer, long tokens, long assignments, long droppedTokens, long unroutedTokens,
-                             double dropRate, double meanEntropy, double loadCv, double maxOverMean,
+                             double dropRate, double meanEntropy, double loadCv, double maxOverMean, double agreement,
                              List<ExpertLoad> experts) {
         public LayerStats {
             experts = List.copyOf(experts);
@@ -54,9 +65,10 @@ public final class RoutingTelemetry implements ForwardObserver {
      * @param meanEntropy    mean of the layers' mean entropies
      * @param meanLoadCv     mean of the layers' load coefficients of variation
      * @param maxOverMean    the worst layer's max/mean load
+     * @param agreement      the mean of the layers' agreement with the default router
      */
     public record Snapshot(long calls, List<LayerStats> layers, double dropRate, double meanEntropy, double meanLoadCv,
-                           double maxOverMean) {
+                           double maxOverMean, double agreement) {
         public Snapshot {
             layers = List.copyOf(layers);
         }
@@ -67,7 +79,7 @@ public final class RoutingTelemetry implements ForwardObserver {
         calls++;
         int experts = input.experts();
         Layer acc = layers.computeIfAbsent(layer, l -> new Layer(experts));
-        acc.add(input.topK(), decision);
+        acc.add(input, decision);
     }
 
     /** Forgets everything seen. */
@@ -80,7 +92,7 @@ public final class RoutingTelemetry implements ForwardObserver {
     public synchronized Snapshot snapshot() {
         List<LayerStats> stats = new ArrayList<>();
         long tokens = 0, dropped = 0;
-        double entropy = 0, cv = 0, worst = 0;
+        double entropy = 0, cv = 0, worst = 0, agreement = 0;
         for (var entry : layers.entrySet()) {
             LayerStats s = entry.getValue().stats(entry.getKey());
             stats.add(s);
@@ -89,28 +101,42 @@ public final class RoutingTelemetry implements ForwardObserver {
             entropy += s.meanEntropy();
             cv += s.loadCv();
             worst = Math.max(worst, s.maxOverMean());
+            agreement += s.agreement();
         }
         int n = Math.max(1, stats.size());
-        return new Snapshot(calls, stats, tokens == 0 ? 0 : (double) dropped / tokens, entropy / n, cv / n, worst);
+        return new Snapshot(calls, stats, tokens == 0 ? 0 : (double) dropped / tokens, entropy / n, cv / n, worst,
+                stats.isEmpty() ? 0 : agreement / n);
     }
 
     /** Running sums of one layer. */
     private static final class Layer {
         final long[] tokensPerExpert;
         final double[] massPerExpert;
-        long tokens, dropped, unrouted, routed;
+        final long[] displacedPerExpert;
+        long tokens, dropped, unrouted, routed, defaultPairs, keptPairs;
         double entropySum;
 
         Layer(int experts) {
             tokensPerExpert = new long[experts];
             massPerExpert = new double[experts];
+            displacedPerExpert = new long[experts];
         }
 
-        void add(int k, RoutingDecision decision) {
+        void add(RoutingInput input, RoutingDecision decision) {
+            int k = input.topK();
             for (int t = 0; t < decision.tokens(); t++) {
                 int[] e = decision.experts()[t];
                 float[] w = decision.weights()[t];
                 tokens++;
+                if (t < input.tokens() && input.logits()[t].length == tokensPerExpert.length) {
+                    for (int d : TopK.indices(Softmax.of(input.logits()[t]), Math.min(k, tokensPerExpert.length))) {
+                        defaultPairs++;
+                        boolean kept = false;
+                        for (int x : e) kept |= x == d;
+                        if (kept) keptPairs++;
+                        else displacedPerExpert[d]++;
+                    }
+                }
                 if (e.length < k) dropped++;
                 if (e.length == 0) {
                     unrouted++;
@@ -150,10 +176,11 @@ public final class RoutingTelemetry implements ForwardObserver {
             List<ExpertLoad> loads = new ArrayList<>(experts);
             for (int e = 0; e < experts; e++) {
                 loads.add(new ExpertLoad(e, tokensPerExpert[e], massPerExpert[e],
-                        assignments == 0 ? 0 : (double) tokensPerExpert[e] / assignments));
+                        assignments == 0 ? 0 : (double) tokensPerExpert[e] / assignments, displacedPerExpert[e]));
             }
             return new LayerStats(layer, tokens, assignments, dropped, unrouted, tokens == 0 ? 0 : (double) dropped / tokens,
-                    routed == 0 ? 0 : entropySum / routed, cv, mean == 0 ? 0 : max / mean, loads);
+                    routed == 0 ? 0 : entropySum / routed, cv, mean == 0 ? 0 : max / mean,
+                    defaultPairs == 0 ? 0 : (double) keptPairs / defaultPairs, loads);
         }
     }
 }

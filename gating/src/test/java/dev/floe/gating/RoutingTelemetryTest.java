@@ -25,6 +25,11 @@ class RoutingTelemetryTest {
         assertEquals(2, layer.experts().get(0).tokens());
         assertEquals(1.25, layer.experts().get(0).weightMass(), 1e-6);
         assertEquals(0, layer.experts().get(3).tokens());
+        // the default router would send every token (all-zero logits) to experts 0 and 1: 3 of its 6 pairs survive
+        assertEquals(0.5, layer.agreement(), 1e-12);
+        assertEquals(1, layer.experts().get(0).displaced());
+        assertEquals(2, layer.experts().get(1).displaced());
+        assertEquals(0, layer.experts().get(2).displaced());
         // entropy: token 0 has (0.75, 0.25), token 1 has one expert (0)
         double h0 = -(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25));
         assertEquals(h0 / 2, layer.meanEntropy(), 1e-6);
@@ -64,6 +69,8 @@ class RoutingTelemetryTest {
         assertEquals(30, s.layers().get(1).assignments());
         double shares = s.layers().get(1).experts().stream().mapToDouble(RoutingTelemetry.ExpertLoad::share).sum();
         assertEquals(1, shares, 1e-12);
+        assertEquals(1, s.agreement(), 1e-12); // the default router agrees with itself
+        assertEquals(0, s.layers().get(0).experts().stream().mapToLong(RoutingTelemetry.ExpertLoad::displaced).sum());
         telemetry.reset();
         assertTrue(telemetry.snapshot().layers().isEmpty());
     }
