@@ -4,6 +4,7 @@ module dev.floe.runtime {
     requires transitive dev.floe.spi;
     requires com.fasterxml.jackson.databind;
     exports dev.floe.runtime;
+    exports dev.floe.runtime.tokenizer;
     provides dev.floe.api.Engine with dev.floe.runtime.FloeEngine;
     uses dev.floe.spi.BackendProvider;
     uses dev.floe.spi.RouterProvider;
