@@ -4,7 +4,17 @@ module dev.floe.runtime {
     requires transitive dev.floe.spi;
     requires com.fasterxml.jackson.databind;
     exports dev.floe.runtime;
+    exports dev.floe.runtime.checkpoint;
+    exports dev.floe.runtime.config;
+    exports dev.floe.runtime.experts;
+    exports dev.floe.runtime.generate;
+    exports dev.floe.runtime.golden;
+    exports dev.floe.runtime.kv;
+    exports dev.floe.runtime.model;
+    exports dev.floe.runtime.tokenizer;
     provides dev.floe.api.Engine with dev.floe.runtime.FloeEngine;
+    provides dev.floe.spi.ExpertStoreProvider with dev.floe.runtime.experts.ExpertStores.Mapped,
+            dev.floe.runtime.experts.ExpertStores.Memory;
     uses dev.floe.spi.BackendProvider;
     uses dev.floe.spi.RouterProvider;
     uses dev.floe.spi.SchedulerProvider;

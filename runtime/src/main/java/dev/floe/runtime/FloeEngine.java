@@ -2,15 +2,138 @@ package dev.floe.runtime;
 
 import dev.floe.api.BackendStatus;
 import dev.floe.api.Engine;
+import dev.floe.api.ExpertStore;
+import dev.floe.api.FloeException;
+import dev.floe.api.InvalidRequestException;
 import dev.floe.api.Model;
+import dev.floe.api.ModelConfig;
+import dev.floe.api.ModelFormatException;
 import dev.floe.api.ModelOptions;
+import dev.floe.api.Router;
+import dev.floe.api.Tokenizer;
+import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.config.ConfigReader;
+import dev.floe.runtime.experts.ExpertStores;
+import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.tokenizer.HfTokenizer;
+import dev.floe.spi.Backend;
+import dev.floe.spi.BackendOptions;
+import dev.floe.spi.ExpertStoreProvider;
+import dev.floe.spi.TensorSource;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.function.IntConsumer;
 
-/** Placeholder engine. */
+/**
+ * The runtime's {@link Engine}: reads a model folder, picks a backend, router and expert store, and assembles a
+ * {@link FloeModel}. Options in {@link ModelOptions#properties()} that the runtime itself reads: {@code kv.blocks}
+ * (KV pool size in blocks) and {@code kv.block-size} (tokens per block, default 16).
+ */
 public final class FloeEngine implements Engine {
-    @Override public Model load(Path modelDir, ModelOptions options) { throw new UnsupportedOperationException(); }
-    @Override public List<BackendStatus> backends() { return List.of(); }
-    @Override public Path builtInModel() { return Path.of("models/arctic-tiny-code"); }
+    private static final System.Logger LOG = System.getLogger("dev.floe.runtime");
+    /** Folder name of the built-in model under the Floe home. */
+    public static final String BUILT_IN = "models/arctic-tiny-code";
+
+    @Override
+    public Model load(Path modelDir, ModelOptions options) {
+        return load(modelDir, options, layer -> { });
+    }
+
+    /** Loads a folder, reporting each placed layer to {@code progress}. */
+    public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress) {
+        if (!Files.isDirectory(modelDir)) throw new ModelFormatException(modelDir + ": not a model folder");
+        ModelConfig config = ConfigReader.read(modelDir);
+        Checkpoint checkpoint = Checkpoint.open(modelDir);
+        try {
+            config = ConfigReader.reconcileKvHeads(config, checkpoint.shapeOf("model.layers.0.self_attn.k_proj.weight"),
+                    msg -> LOG.log(System.Logger.Level.WARNING, modelDir + ": " + msg));
+            Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
+                    ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
+            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress);
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds a model from tensors that need not come from a folder (the benchmark's synthetic model).
+     *
+     * @param owned closed with the model
+     */
+    public static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
+                                     ModelOptions options, List<AutoCloseable> owned, IntConsumer progress) {
+        String where = source.toString();
+        ExpertStores.checkShapes(config, tensors, where);
+        Router router = Routers.create(options.router(), config);
+        int blockSize = intProperty(options, "kv.block-size", 16, 1, 4096);
+        long bytesPerBlock = 2L * config.numLayers() * blockSize * config.numKvHeads() * config.headDim() * Float.BYTES;
+        int perSequence = (config.maxPositions() + blockSize - 1) / blockSize;
+        // room for 8 full-context sequences, within 512 MB unless asked for more, and never less than one sequence
+        int fallback = (int) Math.max(perSequence, Math.min(8L * perSequence, (512L << 20) / bytesPerBlock));
+        int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
+        Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
+        ExpertStore store = null;
+        try {
+            store = expertStore(options.expertStore()).open(config, tensors);
+            List<AutoCloseable> all = new ArrayList<>(owned);
+            return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, backend, tensors, store, router, blocks,
+                    blockSize, all), progress);
+        } catch (RuntimeException e) {
+            if (store != null) store.close();
+            backend.close();
+            throw e;
+        }
+    }
+
+    private static int intProperty(ModelOptions o, String key, int fallback, int min, int max) {
+        String v = o.properties().get(key);
+        if (v == null) return fallback;
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("option " + key + "=" + v + " must be an integer in [" + min + ", " + max + "]");
+        }
+    }
+
+    /** The expert store provider of that name ({@code mapped} when null). */
+    public static ExpertStoreProvider expertStore(String name) {
+        String wanted = name == null || name.isBlank() ? "mapped" : name;
+        List<ExpertStoreProvider> all = ServiceLoader.load(ExpertStoreProvider.class, FloeEngine.class.getClassLoader())
+                .stream().map(ServiceLoader.Provider::get).toList();
+        return all.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() ->
+                new InvalidRequestException("unknown expert store '" + wanted + "' (known: "
+                        + all.stream().map(ExpertStoreProvider::name).toList() + ")"));
+    }
+
+    @Override
+    public List<BackendStatus> backends() {
+        return Backends.statuses();
+    }
+
+    @Override
+    public Path builtInModel() {
+        return findBuiltIn();
+    }
+
+    /**
+     * The built-in model: under {@code floe.home} (set by the launcher), {@code floe.root} (set in tests), or the first
+     * parent of the working directory that holds it.
+     */
+    public static Path findBuiltIn() {
+        for (String prop : new String[]{"floe.home", "floe.root"}) {
+            String home = System.getProperty(prop);
+            if (home != null && Files.exists(Path.of(home, BUILT_IN, "config.json"))) return Path.of(home, BUILT_IN);
+        }
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.exists(p.resolve(BUILT_IN).resolve("config.json"))) return p.resolve(BUILT_IN);
+        }
+        throw new FloeException("the built-in model " + BUILT_IN + " was not found: set -Dfloe.home=<Floe checkout> or pass --model DIR");
+    }
 }

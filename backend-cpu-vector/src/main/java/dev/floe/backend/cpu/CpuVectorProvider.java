@@ -8,12 +8,40 @@ import dev.floe.spi.Probe;
 
 import java.util.Set;
 
-/** Placeholder: the cpu-vector backend is being written. */
+/**
+ * The SIMD CPU reference backend, {@code cpu-vector}: Vector API kernels on a worker pool of
+ * {@link BackendOptions#threads()} threads (0: one per available processor), reading weights in place.
+ */
 public final class CpuVectorProvider implements BackendProvider {
-    @Override public String name() { return "cpu-vector"; }
+    static final String NAME = "cpu-vector";
+    static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
+            Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
+            Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED);
+
+    @Override public String name() { return NAME; }
     @Override public String version() { return "0.1.0"; }
     @Override public int rank() { return 10; }
-    @Override public Probe probe() { return new Probe.Unavailable("not yet implemented"); }
-    @Override public Set<Capability> capabilities() { return Set.of(); }
-    @Override public Backend open(BackendOptions options) { throw new UnsupportedOperationException(); }
+    @Override public Set<Capability> capabilities() { return CAPABILITIES; }
+
+    @Override
+    public Probe probe() {
+        try {
+            int bits = VectorSupport.vectorBits();
+            if (bits < 128) return new Probe.Unavailable("the Vector API offers only " + bits + "-bit float vectors");
+            return new Probe.Available(VectorSupport.describe(defaultThreads()));
+        } catch (LinkageError | RuntimeException e) {
+            return new Probe.Unavailable("the Vector API (module jdk.incubator.vector) cannot be used: " + e);
+        }
+    }
+
+    @Override
+    public Backend open(BackendOptions options) {
+        int threads = options.threads();
+        if (threads < 0) throw new IllegalArgumentException("threads: " + threads + " is negative");
+        return new CpuVectorBackend(threads == 0 ? defaultThreads() : threads);
+    }
+
+    static int defaultThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
 }

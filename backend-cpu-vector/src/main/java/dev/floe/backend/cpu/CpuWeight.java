@@ -1,0 +1,115 @@
+package dev.floe.backend.cpu;
+
+import dev.floe.api.DType;
+import dev.floe.api.TensorData;
+import dev.floe.spi.FloatFormats;
+import dev.floe.spi.Weight;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * A weight read in place: the kernels dequantise straight from the tensor's memory segment (usually a slice of the
+ * memory-mapped checkpoint). Only the per-row scales (one float per row) are copied, and vectors used as RMSNorm
+ * weights are decoded once on first use (a few thousand floats).
+ */
+final class CpuWeight implements Weight {
+    private final TensorData tensor;
+    private final MemorySegment data;
+    private final long rows;
+    private final long cols;
+    private final float[] rowScales;
+    private volatile float[] decoded;
+    private volatile boolean closed;
+
+    CpuWeight(TensorData tensor) {
+        if (!tensor.dtype().isFloat()) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": dtype " + tensor.dtype() + " is not a weight dtype");
+        }
+        long[] shape = tensor.shape();
+        if (shape.length < 1 || shape.length > 2) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": shape " + Arrays.toString(shape)
+                    + " is neither a vector nor a matrix");
+        }
+        try {
+            FloatFormats.checkScale(tensor);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        this.tensor = tensor;
+        this.data = tensor.data();
+        this.rows = tensor.rows();
+        this.cols = tensor.cols();
+        if (cols > Integer.MAX_VALUE - 64) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": " + cols + " columns are too many");
+        }
+        if (tensor.scale() == null) {
+            rowScales = null;
+        } else {
+            if (rows > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("tensor " + tensor.name() + ": " + rows + " scaled rows are too many");
+            }
+            rowScales = new float[(int) rows];
+            for (int r = 0; r < rows; r++) rowScales[r] = FloatFormats.scale(tensor, r);
+        }
+    }
+
+    @Override public String name() { return tensor.name(); }
+    @Override public DType dtype() { return tensor.dtype(); }
+    @Override public long rows() { return rows; }
+    @Override public long cols() { return cols; }
+    @Override public long byteSize() { return tensor.byteSize(); }
+
+    TensorData tensor() {
+        return tensor;
+    }
+
+    /** The stored bytes; throws once the weight is closed. */
+    MemorySegment data() {
+        if (closed) throw new IllegalStateException("weight " + tensor.name() + " is closed");
+        return data;
+    }
+
+    /** The scale of row {@code r}: 1 without a scale. */
+    float rowScale(long r) {
+        return rowScales == null ? 1f : rowScales[(int) r];
+    }
+
+    boolean scaled() {
+        return rowScales != null;
+    }
+
+    /** Element {@code i} of row {@code r}, dequantised and scaled. */
+    float get(long r, long i) {
+        return FloatFormats.read(tensor, r * cols + i) * rowScale(r);
+    }
+
+    /** Writes row {@code r}, dequantised and scaled, times {@code factor}, to {@code dst[off..]}. */
+    void row(long r, float factor, float[] dst, int off) {
+        data();
+        float s = rowScale(r) * factor;
+        long base = r * cols;
+        for (int i = 0; i < cols; i++) dst[off + i] = FloatFormats.read(tensor, base + i) * s;
+    }
+
+    /** The whole (small) weight as floats, decoded once. */
+    float[] decodedVector() {
+        float[] d = decoded;
+        if (d == null) {
+            data();
+            d = FloatFormats.toFloats(tensor);
+            decoded = d;
+        }
+        return d;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    @Override
+    public String toString() {
+        return tensor.toString();
+    }
+}

@@ -1,0 +1,423 @@
+package dev.floe.backend.cpu;
+
+import dev.floe.api.DType;
+import dev.floe.spi.FloatFormats;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Dequantise-and-dot kernels of {@code y = x W^T} reading the weight in its stored format.
+ *
+ * <p>Each weight vector load brings {@code VL} 32-bit lanes holding 1 (F32), 2 (BF16, F16) or 4 (FP8) elements. Rather
+ * than shuffling weights across lanes, the activations are rearranged once per call ({@link #permute}) so that
+ * "stream" {@code k} of a block, the {@code k}-th element of every lane, lines up with a contiguous vector of
+ * activations; each stream is then decoded with two or three shifts and masks and fed to its own FMA accumulator.
+ * Elements past the last full block (the tail) are computed with {@link FloatFormats}, in the original order.
+ *
+ * <p>FP8 and F16 are decoded by moving their sign, exponent and mantissa bits into a float32 whose exponent is too
+ * small by a fixed bias ({@code 2^120} for E4M3, {@code 2^112} for E5M2 and F16); that power of two is applied once
+ * per row. Codes the bit trick cannot represent (E4M3 NaN, E5M2/F16 infinities and NaN) are detected with a cheap
+ * per-row flag and the row is recomputed in scalar code, which yields the IEEE result.
+ */
+final class Matmul {
+    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    static final int VL = FS.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    /** Output rows per cache block: their weights stay in L2 while several activation rows pass over them. */
+    private static final int OUT_BLOCK = 16;
+
+    private static final float E4M3_BIAS = 0x1p120f;
+    private static final float E5M2_BIAS = 0x1p112f;
+    private static final float F16_BIAS = 0x1p112f;
+
+    private Matmul() {
+    }
+
+    /** Elements of this dtype in one 32-bit lane. */
+    static int lanes(DType dtype) {
+        return switch (dtype) {
+            case F32 -> 1;
+            case F16, BF16 -> 2;
+            case F8_E4M3, F8_E5M2 -> 4;
+            default -> throw new IllegalArgumentException("dtype " + dtype + " is not a weight dtype");
+        };
+    }
+
+    /** Where element {@code e} of a row sits after {@link #permute}. */
+    static int permuted(int e, int cols, int lanes) {
+        int block = lanes * VL;
+        int full = cols / block * block;
+        if (e >= full || lanes == 1) return e;
+        int b = e / block * block;
+        int j = e - b;
+        return b + (j % lanes) * VL + j / lanes;
+    }
+
+    /** Rearranges {@code rows} rows of {@code cols} activations so that stream k of each block is contiguous. */
+    static void permute(float[] x, int rows, int cols, int lanes, float[] dst) {
+        int block = lanes * VL;
+        int full = cols / block * block;
+        for (int r = 0; r < rows; r++) {
+            int base = r * cols;
+            for (int b = 0; b < full; b += block) {
+                for (int k = 0; k < lanes; k++) {
+                    int d = base + b + k * VL;
+                    int s = base + b + k;
+                    for (int i = 0; i < VL; i++) dst[d + i] = x[s + i * lanes];
+                }
+            }
+            System.arraycopy(x, base + full, dst, base + full, cols - full);
+        }
+    }
+
+    /**
+     * Computes {@code out[r * outRows + o]} for output rows {@code o} in {@code [o0, o1)} and activation rows
+     * {@code r} in {@code [0, rows)}, {@code xp} being the activations as {@link #permute} left them.
+     */
+    static void rows(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out) {
+        MemorySegment seg = w.data();
+        int cols = (int) w.cols();
+        int outRows = (int) w.rows();
+        DType dtype = w.dtype();
+        for (int ob = o0; ob < o1; ob += OUT_BLOCK) {
+            int oe = Math.min(o1, ob + OUT_BLOCK);
+            int r = 0;
+            for (; r + 4 <= rows; r += 4) {
+                for (int o = ob; o < oe; o++) {
+                    long off = (long) o * cols * dtype.bytes();
+                    int x0 = r * cols;
+                    switch (dtype) {
+                        case F32 -> f32Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
+                        case BF16 -> bf16Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
+                        case F16 -> f16Dot4(w, seg, o, cols, xp, x0, out, r * outRows + o, outRows);
+                        case F8_E4M3 -> fp8Dot4(w, seg, o, cols, xp, x0, 4, 0x87F00000, 0x01010101, E4M3_BIAS,
+                                out, r * outRows + o, outRows);
+                        case F8_E5M2 -> fp8Dot4(w, seg, o, cols, xp, x0, 3, 0x8FE00000, 0x04040404, E5M2_BIAS,
+                                out, r * outRows + o, outRows);
+                        default -> throw new IllegalArgumentException("dtype " + dtype);
+                    }
+                    if (w.scaled()) {
+                        float s = w.rowScale(o);
+                        for (int q = 0; q < 4; q++) out[(r + q) * outRows + o] *= s;
+                    }
+                }
+            }
+            for (; r < rows; r++) {
+                for (int o = ob; o < oe; o++) {
+                    long off = (long) o * cols * dtype.bytes();
+                    int x0 = r * cols;
+                    float y = switch (dtype) {
+                        case F32 -> f32Dot(seg, off, cols, xp, x0);
+                        case BF16 -> bf16Dot(seg, off, cols, xp, x0);
+                        case F16 -> f16Dot(w, seg, o, cols, xp, x0);
+                        case F8_E4M3 -> fp8Dot(w, seg, o, cols, xp, x0, 4, 0x87F00000, 0x01010101, E4M3_BIAS);
+                        case F8_E5M2 -> fp8Dot(w, seg, o, cols, xp, x0, 3, 0x8FE00000, 0x04040404, E5M2_BIAS);
+                        default -> throw new IllegalArgumentException("dtype " + dtype);
+                    };
+                    out[r * outRows + o] = w.scaled() ? y * w.rowScale(o) : y;
+                }
+            }
+        }
+    }
+
+    // ---- F32
+
+    static float f32Dot(MemorySegment w, long off, int cols, float[] x, int xo) {
+        int full = cols / VL * VL;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 4 * VL <= full; i += 4 * VL) {
+            long b = off + 4L * i;
+            a0 = FloatVector.fromMemorySegment(FS, w, b, LE).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = FloatVector.fromMemorySegment(FS, w, b + 4L * VL, LE).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = FloatVector.fromMemorySegment(FS, w, b + 8L * VL, LE).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = FloatVector.fromMemorySegment(FS, w, b + 12L * VL, LE).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+        }
+        for (; i < full; i += VL) {
+            a0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) s += w.get(F32, off + 4L * i) * x[xo + i];
+        return s;
+    }
+
+    static void f32Dot4(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi, int stride) {
+        int full = cols / VL * VL;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int i = 0;
+        for (; i < full; i += VL) {
+            FloatVector v = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE);
+            a0 = v.fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = v.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            a2 = v.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            a3 = v.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float v = w.get(F32, off + 4L * i);
+            s0 += v * x[xo + i];
+            s1 += v * x[x1 + i];
+            s2 += v * x[x2 + i];
+            s3 += v * x[x3 + i];
+        }
+        out[oi] = s0;
+        out[oi + stride] = s1;
+        out[oi + 2 * stride] = s2;
+        out[oi + 3 * stride] = s3;
+    }
+
+    // ---- BF16: the low half of a lane is the even element, the high half the odd one
+
+    private static FloatVector bf16Lo(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    private static FloatVector bf16Hi(IntVector v) {
+        return v.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    static float bf16Dot(MemorySegment w, long off, int cols, float[] x, int xo) {
+        int block = 2 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + 2 * block <= full; i += 2 * block) {
+            long b = off + 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(IS, w, b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, w, b + 4L * VL, LE);
+            a0 = bf16Lo(v0).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = bf16Hi(v0).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = bf16Lo(v1).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = bf16Hi(v1).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+        }
+        for (; i < full; i += block) {
+            IntVector v0 = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
+            a0 = bf16Lo(v0).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = bf16Hi(v0).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+        }
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) s += FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i)) * x[xo + i];
+        return s;
+    }
+
+    static void bf16Dot4(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi, int stride) {
+        int block = 2 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int i = 0;
+        for (; i < full; i += block) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
+            FloatVector lo = bf16Lo(v), hi = bf16Hi(v);
+            a0 = lo.fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            b0 = hi.fma(FloatVector.fromArray(FS, x, xo + i + VL), b0);
+            a1 = lo.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            b1 = hi.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
+            a2 = lo.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + i + VL), b2);
+            a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+            b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float v = FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i));
+            s0 += v * x[xo + i];
+            s1 += v * x[x1 + i];
+            s2 += v * x[x2 + i];
+            s3 += v * x[x3 + i];
+        }
+        out[oi] = s0;
+        out[oi + stride] = s1;
+        out[oi + 2 * stride] = s2;
+        out[oi + 3 * stride] = s3;
+    }
+
+    // ---- F16: sign and 15 magnitude bits land in a float32 2^112 too small; exponent 31 (inf, NaN) is flagged
+
+    private static FloatVector f16Lo(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
+    }
+
+    private static FloatVector f16Hi(IntVector v) {
+        return v.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
+    }
+
+    private static IntVector f16Flags(IntVector v, IntVector flags) {
+        return flags.or(v.and(0x7C007C00).add(0x04000400));
+    }
+
+    private static boolean flagged(IntVector flags, int mask) {
+        return flags.and(mask).reduceLanes(VectorOperators.OR) != 0;
+    }
+
+    static float f16Dot(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo) {
+        long off = (long) o * cols * 2;
+        int block = 2 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0;
+        IntVector flags = IntVector.zero(IS);
+        int i = 0;
+        for (; i < full; i += block) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
+            flags = f16Flags(v, flags);
+            a0 = f16Lo(v).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = f16Hi(v).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+        }
+        if (flagged(flags, 0x80008000)) return scalarDot(cw, o, cols, x, xo, 2);
+        float s = a0.add(a1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        for (; i < cols; i++) s += FloatFormats.f16ToFloat(w.get(I16, off + 2L * i)) * x[xo + i];
+        return s;
+    }
+
+    static void f16Dot4(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo, float[] out, int oi, int stride) {
+        long off = (long) o * cols * 2;
+        int block = 2 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        IntVector flags = IntVector.zero(IS);
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int i = 0;
+        for (; i < full; i += block) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
+            flags = f16Flags(v, flags);
+            FloatVector lo = f16Lo(v), hi = f16Hi(v);
+            a0 = lo.fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            b0 = hi.fma(FloatVector.fromArray(FS, x, xo + i + VL), b0);
+            a1 = lo.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
+            b1 = hi.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
+            a2 = lo.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
+            b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + i + VL), b2);
+            a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
+            b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
+        }
+        if (flagged(flags, 0x80008000)) {
+            for (int q = 0; q < 4; q++) out[oi + q * stride] = scalarDot(cw, o, cols, x, xo + q * cols, 2);
+            return;
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        for (; i < cols; i++) {
+            float v = FloatFormats.f16ToFloat(w.get(I16, off + 2L * i));
+            s0 += v * x[xo + i];
+            s1 += v * x[x1 + i];
+            s2 += v * x[x2 + i];
+            s3 += v * x[x3 + i];
+        }
+        out[oi] = s0;
+        out[oi + stride] = s1;
+        out[oi + 2 * stride] = s2;
+        out[oi + 3 * stride] = s3;
+    }
+
+    // ---- FP8: byte k of a lane is moved to the top, then an arithmetic shift spreads sign and magnitude into place
+
+    private static FloatVector fp8(IntVector v, int k, int shift, int mask) {
+        IntVector top = k == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
+        return top.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    }
+
+    private static IntVector fp8Flags(IntVector v, int flagAdd, IntVector flags) {
+        return flags.or(v.and(0x7F7F7F7F).add(flagAdd));
+    }
+
+    static float fp8Dot(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
+                        int shift, int mask, int flagAdd, float bias) {
+        long off = (long) o * cols;
+        int block = 4 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        IntVector flags = IntVector.zero(IS);
+        int i = 0;
+        for (; i < full; i += block) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
+            flags = fp8Flags(v, flagAdd, flags);
+            a0 = fp8(v, 0, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = fp8(v, 1, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = fp8(v, 2, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = fp8(v, 3, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+        }
+        if (flagged(flags, 0x80808080)) return scalarDot(cw, o, cols, x, xo, 4);
+        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
+        for (; i < cols; i++) s += FloatFormats.read(cw.tensor(), off + i) * x[xo + i];
+        return s;
+    }
+
+    static void fp8Dot4(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
+                        int shift, int mask, int flagAdd, float bias, float[] out, int oi, int stride) {
+        long off = (long) o * cols;
+        int block = 4 * VL;
+        int full = cols / block * block;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+        IntVector flags = IntVector.zero(IS);
+        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
+        int i = 0;
+        for (; i < full; i += block) {
+            IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
+            flags = fp8Flags(v, flagAdd, flags);
+            FloatVector w0 = fp8(v, 0, shift, mask), w1 = fp8(v, 1, shift, mask);
+            FloatVector w2 = fp8(v, 2, shift, mask), w3 = fp8(v, 3, shift, mask);
+            a0 = w0.fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = w1.fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = w2.fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = w3.fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+            b0 = w0.fma(FloatVector.fromArray(FS, x, x1 + i), b0);
+            b1 = w1.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
+            b2 = w2.fma(FloatVector.fromArray(FS, x, x1 + i + 2 * VL), b2);
+            b3 = w3.fma(FloatVector.fromArray(FS, x, x1 + i + 3 * VL), b3);
+            c0 = w0.fma(FloatVector.fromArray(FS, x, x2 + i), c0);
+            c1 = w1.fma(FloatVector.fromArray(FS, x, x2 + i + VL), c1);
+            c2 = w2.fma(FloatVector.fromArray(FS, x, x2 + i + 2 * VL), c2);
+            c3 = w3.fma(FloatVector.fromArray(FS, x, x2 + i + 3 * VL), c3);
+            d0 = w0.fma(FloatVector.fromArray(FS, x, x3 + i), d0);
+            d1 = w1.fma(FloatVector.fromArray(FS, x, x3 + i + VL), d1);
+            d2 = w2.fma(FloatVector.fromArray(FS, x, x3 + i + 2 * VL), d2);
+            d3 = w3.fma(FloatVector.fromArray(FS, x, x3 + i + 3 * VL), d3);
+        }
+        if (flagged(flags, 0x80808080)) {
+            for (int q = 0; q < 4; q++) out[oi + q * stride] = scalarDot(cw, o, cols, x, xo + q * cols, 4);
+            return;
+        }
+        float s0 = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
+        float s1 = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD) * bias;
+        float s2 = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) * bias;
+        float s3 = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD) * bias;
+        for (; i < cols; i++) {
+            float v = FloatFormats.read(cw.tensor(), off + i);
+            s0 += v * x[xo + i];
+            s1 += v * x[x1 + i];
+            s2 += v * x[x2 + i];
+            s3 += v * x[x3 + i];
+        }
+        out[oi] = s0;
+        out[oi + stride] = s1;
+        out[oi + 2 * stride] = s2;
+        out[oi + 3 * stride] = s3;
+    }
+
+    /** The unscaled dot product of weight row {@code o} in plain scalar code (rows holding inf or NaN codes). */
+    static float scalarDot(CpuWeight cw, int o, int cols, float[] x, int xo, int lanes) {
+        long base = (long) o * cols;
+        float s = 0;
+        for (int e = 0; e < cols; e++) {
+            s += FloatFormats.read(cw.tensor(), base + e) * x[xo + permuted(e, cols, lanes)];
+        }
+        return s;
+    }
+}

@@ -1,0 +1,240 @@
+package dev.floe.runtime.model;
+
+import dev.floe.api.ExpertStore;
+import dev.floe.api.FinishReason;
+import dev.floe.api.ForwardObserver;
+import dev.floe.api.GeneratedToken;
+import dev.floe.api.GenerationRequest;
+import dev.floe.api.GenerationResult;
+import dev.floe.api.InvalidRequestException;
+import dev.floe.api.Model;
+import dev.floe.api.ModelConfig;
+import dev.floe.api.Router;
+import dev.floe.api.Session;
+import dev.floe.api.TokenSink;
+import dev.floe.api.Tokenizer;
+import dev.floe.runtime.generate.Sampler;
+import dev.floe.runtime.generate.StopMatcher;
+import dev.floe.runtime.kv.KvBlockManager;
+import dev.floe.runtime.kv.SequenceKv;
+import dev.floe.spi.Backend;
+import dev.floe.spi.KvCache;
+import dev.floe.spi.KvLayout;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A model loaded on a backend: weights, the layer graph, a paged KV pool shared by its sessions, and the generation
+ * loop. Thread-safe; forward passes are serialised on the graph.
+ */
+public final class FloeModel implements Model {
+    private final ModelConfig config;
+    private final Tokenizer tokenizer;
+    private final Path source;
+    private final Backend backend;
+    private final ModelWeights weights;
+    private final ExpertStore store;
+    private final Router router;
+    private final KvCache kvCache;
+    private final KvBlockManager kvBlocks;
+    private final LayerGraph graph;
+    private final List<AutoCloseable> owned;
+    private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    /** Parts of a model; {@link dev.floe.runtime.FloeEngine} assembles them. */
+    public record Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
+                        ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned) {
+    }
+
+    /** Places the weights and allocates the KV pool; on failure frees what it took. */
+    public static FloeModel create(Parts p, java.util.function.IntConsumer layerProgress) {
+        ModelWeights weights = ModelWeights.load(p.config(), p.tensors(), p.backend(), p.source().toString(), layerProgress);
+        KvCache cache = null;
+        try {
+            ModelConfig c = p.config();
+            cache = p.backend().kvCache(new KvLayout(c.numLayers(), c.numKvHeads(), c.headDim(), p.kvBlocks(), p.kvBlockSize()));
+            return new FloeModel(p, weights, cache);
+        } catch (RuntimeException e) {
+            if (cache != null) cache.close();
+            weights.close();
+            throw e;
+        }
+    }
+
+    private FloeModel(Parts p, ModelWeights weights, KvCache cache) {
+        this.config = p.config();
+        this.tokenizer = p.tokenizer();
+        this.source = p.source();
+        this.backend = p.backend();
+        this.weights = weights;
+        this.store = p.store();
+        this.router = p.router();
+        this.kvCache = cache;
+        this.kvBlocks = new KvBlockManager(p.kvBlocks(), p.kvBlockSize());
+        this.owned = List.copyOf(p.owned());
+        this.graph = new LayerGraph(config, backend, weights, new ExpertCache(config, store, weights.placer), router, cache);
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public Path source() {
+        return source;
+    }
+
+    @Override
+    public String backend() {
+        return backend.name();
+    }
+
+    /** The device in words. */
+    public String device() {
+        return backend.device();
+    }
+
+    @Override
+    public String router() {
+        return router.name();
+    }
+
+    @Override
+    public ExpertStore expertStore() {
+        return store;
+    }
+
+    /** The KV block pool (shared by every session and by the serving engine). */
+    public KvBlockManager kvBlocks() {
+        return kvBlocks;
+    }
+
+    /** Device memory the backend holds. */
+    public long deviceMemory() {
+        return backend.memoryInUse();
+    }
+
+    /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
+    public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
+        if (closed) throw new IllegalStateException("model is closed");
+        checkIds(batch.tokens());
+        return graph.forward(batch, observer);
+    }
+
+    /** A fresh sequence's block table, for batched callers. */
+    public SequenceKv newSequenceKv() {
+        return new SequenceKv(kvBlocks);
+    }
+
+    void checkIds(int[] ids) {
+        for (int id : ids) {
+            if (id < 0 || id >= config.vocabSize()) {
+                throw new InvalidRequestException("token id " + id + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    @Override
+    public Session newSession(int capacity) {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (capacity < 1 || capacity > config.maxPositions()) {
+            throw new InvalidRequestException("session capacity " + capacity + " must be in [1, " + config.maxPositions() + "]");
+        }
+        DecoderSession s = new DecoderSession(this, new SequenceKv(kvBlocks), capacity);
+        sessions.add(s);
+        return s;
+    }
+
+    void sessionClosed(DecoderSession s) {
+        sessions.remove(s);
+    }
+
+    @Override
+    public GenerationResult generate(GenerationRequest request, TokenSink sink) {
+        int[] prompt = request.promptIds() != null ? request.promptIds() : tokenizer.encode(request.prompt(), true);
+        if (prompt.length == 0) throw new InvalidRequestException("prompt is empty after tokenization");
+        checkIds(prompt);
+        if (prompt.length >= config.maxPositions()) {
+            throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of "
+                    + config.maxPositions() + " tokens");
+        }
+        Sampler sampler = new Sampler(request.sampling());
+        StopMatcher stops = new StopMatcher(request.stop());
+        Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true);
+        StringBuilder text = new StringBuilder();
+        List<Integer> out = new ArrayList<>();
+        FinishReason reason;
+        long t0 = System.nanoTime(), t1;
+        try (Session session = newSession(config.maxPositions())) {
+            float[] logits = session.prefillLast(prompt);
+            t1 = System.nanoTime();
+            while (true) {
+                if (sink.cancelled()) {
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
+                int id = sampler.sample(logits);
+                boolean eos = config.isEos(id) || tokenizer.eosId().orElse(-1) == id;
+                if (eos && !request.ignoreEos()) {
+                    reason = FinishReason.EOS;
+                    break;
+                }
+                out.add(id);
+                String piece = stops.accept(decoder.next(id));
+                text.append(piece);
+                sink.onToken(new GeneratedToken(id, piece, out.size() - 1));
+                if (stops.stopped()) {
+                    reason = FinishReason.STOP;
+                    break;
+                }
+                if (out.size() >= request.maxTokens()) {
+                    reason = FinishReason.LENGTH;
+                    break;
+                }
+                if (session.position() >= session.capacity()) {
+                    reason = FinishReason.CONTEXT;
+                    break;
+                }
+                logits = session.next(id);
+            }
+        }
+        if (!stops.stopped()) {
+            String tail = stops.accept(decoder.flush()) + stops.flush();
+            text.append(tail);
+            if (!tail.isEmpty() && !out.isEmpty()) sink.onToken(new GeneratedToken(out.getLast(), tail, out.size() - 1));
+        }
+        long t2 = System.nanoTime();
+        return new GenerationResult(text.toString(), out.stream().mapToInt(Integer::intValue).toArray(), reason,
+                prompt.length, t1 - t0, t2 - t1);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (DecoderSession s : List.copyOf(sessions)) s.close();
+        graph.close();
+        kvCache.close();
+        weights.close();
+        store.close();
+        backend.close();
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing is best effort: the model is gone either way
+            }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.floe.runtime.model;
+
+import dev.floe.api.ModelConfig;
+import dev.floe.spi.Backend;
+import dev.floe.spi.Buffer;
+
+/** Activation buffers of a forward pass, sized for a number of rows and reused while passes fit. */
+final class Scratch implements AutoCloseable {
+    final int rows;
+    Buffer x, h, xn, rn, q, k, v, att, mlpA, mlpB, mlpOut, router, expertIn, expertA, expertB, expertOut, selected, logits;
+
+    Scratch(Backend b, ModelConfig c, int rows) {
+        this.rows = rows;
+        long hidden = c.hiddenSize(), qw = (long) c.numHeads() * c.headDim(), kvw = (long) c.numKvHeads() * c.headDim();
+        long mlp = Math.max(c.intermediateSize(), c.hiddenSize());
+        x = b.allocate(rows * hidden);
+        h = b.allocate(rows * hidden);
+        xn = b.allocate(rows * hidden);
+        rn = b.allocate(rows * hidden);
+        q = b.allocate(rows * qw);
+        k = b.allocate(rows * kvw);
+        v = b.allocate(rows * kvw);
+        att = b.allocate(rows * qw);
+        mlpA = b.allocate(rows * mlp);
+        mlpB = b.allocate(rows * mlp);
+        mlpOut = b.allocate(rows * hidden);
+        router = b.allocate(rows * (long) c.numExperts());
+        expertIn = b.allocate(rows * hidden);
+        expertA = b.allocate(rows * (long) c.intermediateSize());
+        expertB = b.allocate(rows * (long) c.intermediateSize());
+        expertOut = b.allocate(rows * hidden);
+        selected = b.allocate(rows * hidden);
+        logits = b.allocate(rows * (long) c.vocabSize());
+    }
+
+    /** Swaps the residual stream with the attention output, so {@code x} becomes {@code h} without a copy. */
+    void swapResidual() {
+        Buffer t = x;
+        x = h;
+        h = t;
+    }
+
+    @Override
+    public void close() {
+        for (Buffer buf : new Buffer[]{x, h, xn, rn, q, k, v, att, mlpA, mlpB, mlpOut, router, expertIn, expertA,
+                expertB, expertOut, selected, logits}) {
+            buf.close();
+        }
+    }
+}
