@@ -59,6 +59,11 @@ public final class RouteStatsCommand implements Callable<Integer> {
     @Option(names = "--window", paramLabel = "N", defaultValue = "256", description = "tokens per prefill pass (default: ${DEFAULT-VALUE})")
     int window;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+            description = "run the text N times; statistics come from the first run, speed is the median of runs 2..N "
+                    + "(the first warms the JIT up) (default: ${DEFAULT-VALUE})")
+    int repeat;
+
     @Spec
     CommandSpec spec;
 
@@ -68,6 +73,7 @@ public final class RouteStatsCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (maxTokens < 2) return usage(err, "--max-tokens must be at least 2, got " + maxTokens);
         if (window < 2) return usage(err, "--window must be at least 2, got " + window);
+        if (repeat < 1) return usage(err, "--repeat must be at least 1, got " + repeat);
         try {
             String source = text == null ? sample() : Files.readString(text);
             ModelOptions options = ModelOptions.DEFAULTS.withRouter(router).withBackend(backend);
@@ -105,29 +111,43 @@ public final class RouteStatsCommand implements Callable<Integer> {
         int span = Math.min(window, m.config().maxPositions());
         RoutingTelemetry telemetry = new RoutingTelemetry();
         double nll = 0;
-        long predicted = 0, nanos = 0;
+        long predicted = 0;
         int windows = 0;
+        double[] speeds = new double[repeat];
         try (Session session = m.newSession(span)) {
-            session.observer(telemetry);
-            for (int start = 0; start < ids.length; start += span) {
-                int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + span));
-                session.reset();
-                long t0 = System.nanoTime();
-                float[][] logits = session.prefill(chunk);
-                nanos += System.nanoTime() - t0;
-                windows++;
-                for (int i = 0; i + 1 < chunk.length; i++) {
-                    nll += negativeLogLikelihood(logits[i], chunk[i + 1]);
-                    predicted++;
+            for (int run = 0; run < repeat; run++) {
+                session.observer(run == 0 ? telemetry : null);
+                long nanos = 0;
+                for (int start = 0; start < ids.length; start += span) {
+                    int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + span));
+                    session.reset();
+                    long t0 = System.nanoTime();
+                    float[][] logits = session.prefill(chunk);
+                    nanos += System.nanoTime() - t0;
+                    if (run > 0) continue;
+                    windows++;
+                    for (int i = 0; i + 1 < chunk.length; i++) {
+                        nll += negativeLogLikelihood(logits[i], chunk[i + 1]);
+                        predicted++;
+                    }
                 }
+                speeds[run] = ids.length / (nanos / 1e9);
             }
         }
-        double seconds = nanos / 1e9;
         double meanNll = predicted == 0 ? Double.NaN : nll / predicted;
         String routerName = m.router() + (router == null || router.equals(m.router()) ? "" : " (" + router + ")");
         String textName = text == null ? "built-in sample " + SAMPLE : text.toString();
+        double speed = median(repeat == 1 ? speeds : Arrays.copyOfRange(speeds, 1, repeat));
         return new RouteStatsReport(dir.toString(), routerName, m.backend(), textName, ids.length, windows, span, predicted,
-                meanNll, Math.exp(meanNll), seconds, ids.length / seconds, telemetry.snapshot());
+                meanNll, Math.exp(meanNll), ids.length / speed, speed, Arrays.stream(speeds).boxed().toList(),
+                telemetry.snapshot());
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 
     /** {@code -log softmax(logits)[target]} in float64. */
@@ -142,8 +162,10 @@ public final class RouteStatsCommand implements Callable<Integer> {
     private static void print(PrintWriter out, RouteStatsReport r) {
         var routing = r.routing();
         out.printf(Locale.ROOT, "router %s on %s, backend %s%n", r.router(), r.model(), r.backend());
-        out.printf(Locale.ROOT, "%d tokens in %d window(s) of %d: perplexity %.3f, %.1f tokens/s, drop rate %.2f%%%n",
-                r.tokens(), r.windows(), r.window(), r.perplexity(), r.tokensPerSecond(), 100 * routing.dropRate());
+        out.printf(Locale.ROOT, "%d tokens in %d window(s) of %d: perplexity %.3f, %.1f tokens/s%s, drop rate %.2f%%%n",
+                r.tokens(), r.windows(), r.window(), r.perplexity(), r.tokensPerSecond(),
+                r.runTokensPerSecond().size() > 1 ? " (median of " + (r.runTokensPerSecond().size() - 1) + " warm runs)" : "",
+                100 * routing.dropRate());
         out.printf(Locale.ROOT, "%-6s %8s %8s %8s %8s %9s %8s %8s  %s%n", "layer", "tokens", "dropped", "drop %", "load CV",
                 "max/mean", "entropy", "agree %", "busiest experts");
         for (var layer : routing.layers()) {

@@ -15,11 +15,16 @@ import dev.floe.gating.RoutingTelemetry;
  * @param predictedTokens next-token predictions scored (tokens minus one per window)
  * @param meanNll         mean negative log-likelihood of those predictions, nats
  * @param perplexity      {@code exp(meanNll)}
- * @param seconds         wall time inside {@code prefill}, observer included
- * @param tokensPerSecond {@code tokens / seconds}
- * @param routing         the routing telemetry
+ * @param seconds         wall time inside {@code prefill} for one run of the text ({@code tokens / tokensPerSecond})
+ * @param tokensPerSecond prefill speed: the median over runs 2..N when the text ran N &gt; 1 times, else the one run
+ * @param runTokensPerSecond   the speed of every run, the first (cold, with the observer attached) included
+ * @param routing         the routing telemetry of the first run
  */
 public record RouteStatsReport(String model, String router, String backend, String text, int tokens, int windows,
                                int window, long predictedTokens, double meanNll, double perplexity, double seconds,
-                               double tokensPerSecond, RoutingTelemetry.Snapshot routing) {
+                               double tokensPerSecond, java.util.List<Double> runTokensPerSecond,
+                               RoutingTelemetry.Snapshot routing) {
+    public RouteStatsReport {
+        runTokensPerSecond = java.util.List.copyOf(runTokensPerSecond);
+    }
 }

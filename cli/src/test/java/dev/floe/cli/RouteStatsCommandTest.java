@@ -39,7 +39,7 @@ class RouteStatsCommandTest {
     @Test
     void reportSerialisesToJson() throws Exception {
         var report = new RouteStatsReport("m", "softmax-topk", "cpu-vector", "t", 10, 1, 256, 9, 1.5, Math.exp(1.5), 0.1,
-                100, snapshot());
+                100, java.util.List.of(50.0, 100.0), snapshot());
         JsonNode json = new ObjectMapper().readTree(new ObjectMapper().writeValueAsString(report));
         assertEquals(9, json.get("predictedTokens").asInt());
         assertEquals(3, json.at("/routing/layers").size());
@@ -55,6 +55,12 @@ class RouteStatsCommandTest {
         assertTrue(svg.contains("linearGradient") && svg.contains("layer 2") && svg.contains("&lt;x&gt; &amp; y"));
         // expert 0 takes 3 of 6 assignments: 2x the mean, the top of the scale
         assertTrue(svg.contains("layer 0 expert 0: 3 tokens (2.00 x mean)"), svg);
+    }
+
+    @Test
+    void medianOfOddAndEvenCounts() {
+        assertEquals(2, RouteStatsCommand.median(new double[]{3, 1, 2}));
+        assertEquals(2.5, RouteStatsCommand.median(new double[]{4, 1, 3, 2}));
     }
 
     @Test
@@ -88,7 +94,7 @@ class RouteStatsCommandTest {
         int code;
         try {
             code = cli.execute("--model", model.toString(), "--router", "capacity-topk:capacity_factor=1", "--max-tokens", "96",
-                    "--window", "48", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
+                    "--window", "48", "--repeat", "2", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
         } catch (UnsupportedOperationException e) {
             code = -1;
         }
@@ -102,6 +108,10 @@ class RouteStatsCommandTest {
         double ppl = json.get("perplexity").asDouble();
         assertTrue(ppl > 1 && ppl < 4096, "perplexity " + ppl);
         assertTrue(Files.readString(dir.resolve("h.svg")).contains("<rect"));
+        assertEquals(2, json.get("runTokensPerSecond").size());
+        assertEquals(json.at("/runTokensPerSecond/1").asDouble(), json.get("tokensPerSecond").asDouble(), 1e-9);
+        // statistics come from the first run only: 96 tokens through each of the 4 MoE layers
+        assertEquals(96, json.at("/routing/layers/0/tokens").asInt());
         assertTrue(out.toString().contains("perplexity"));
     }
 }
