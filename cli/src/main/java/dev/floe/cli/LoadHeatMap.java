@@ -2,6 +2,7 @@ package dev.floe.cli;
 
 import dev.floe.gating.RoutingTelemetry;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -17,17 +18,45 @@ final class LoadHeatMap {
     private LoadHeatMap() {
     }
 
-    /** The SVG document for a snapshot. */
+    /** One heat map: a title over a snapshot's layers. */
+    record Panel(String title, RoutingTelemetry.Snapshot snapshot) {
+    }
+
+    /** The SVG document for one snapshot. */
     static String svg(RoutingTelemetry.Snapshot snapshot, String title) {
-        var layers = snapshot.layers();
-        int experts = layers.stream().mapToInt(l -> l.experts().size()).max().orElse(0);
+        return svg(List.of(new Panel(title, snapshot)));
+    }
+
+    /** The SVG document for several snapshots stacked on one colour scale, for side-by-side comparisons. */
+    static String svg(List<Panel> panels) {
+        int experts = panels.stream().flatMap(p -> p.snapshot().layers().stream())
+                .mapToInt(l -> l.experts().size()).max().orElse(0);
         int width = Math.max(LEFT + experts * CELL + 20, 420);
-        int height = TOP + layers.size() * CELL + LEGEND_HEIGHT;
+        int height = LEGEND_HEIGHT;
+        for (Panel p : panels) height += panelHeight(p);
         StringBuilder s = new StringBuilder();
         s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                 + "font-family=\"sans-serif\" font-size=\"11\">%n", width, height, width, height));
         s.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT, escape(title)));
+        int y = 0;
+        for (Panel p : panels) {
+            s.append(String.format(Locale.ROOT, "<g transform=\"translate(0,%d)\">%n", y));
+            panel(s, p, experts);
+            s.append("</g>\n");
+            y += panelHeight(p);
+        }
+        legend(s, y + 24);
+        s.append("</svg>\n");
+        return s.toString();
+    }
+
+    private static int panelHeight(Panel p) {
+        return TOP + p.snapshot().layers().size() * CELL + 8;
+    }
+
+    private static void panel(StringBuilder s, Panel p, int experts) {
+        var layers = p.snapshot().layers();
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT, escape(p.title())));
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"38\">load per expert / layer mean (1.0 = even)</text>%n", LEFT));
         for (int e = 0; e < experts; e++) {
             s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>%n",
@@ -51,9 +80,6 @@ final class LoadHeatMap {
                         x + CELL / 2, y + CELL / 2 + 3, t < 0.6 ? "white" : "black", relative));
             }
         }
-        legend(s, TOP + layers.size() * CELL + 24);
-        s.append("</svg>\n");
-        return s.toString();
     }
 
     private static void legend(StringBuilder s, int y) {

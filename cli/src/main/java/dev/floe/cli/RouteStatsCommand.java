@@ -19,18 +19,22 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
  * {@code floe route-stats}: feeds a text through a model in windows with a {@link RoutingTelemetry} attached and
  * reports how the router spread the tokens (load per expert and layer, drops, entropy) next to what it cost in quality
- * (perplexity) and speed. Run it once per {@code --router} to compare gating strategies on the same text.
+ * (perplexity) and speed. Given several {@code --router}s it loads the model once per router, interleaves their timed
+ * runs (so that a noisy machine slows them all alike) and prints them side by side.
  */
 @Command(name = "route-stats", mixinStandardHelpOptions = true,
         description = "Runs a text through a model and reports its routing: perplexity, tokens/s, drop rate and "
-                + "load balance per layer; optionally a JSON report and an SVG heat map of load per expert.")
+                + "load balance per layer; optionally a JSON report and an SVG heat map of load per expert. "
+                + "Repeat --router to compare strategies side by side.")
 public final class RouteStatsCommand implements Callable<Integer> {
     /** The classpath resource used when no --text is given. */
     static final String SAMPLE = "route-sample.py";
@@ -38,16 +42,18 @@ public final class RouteStatsCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "model folder (default: the built-in model)")
     Path model;
 
-    @Option(names = "--router", paramLabel = "SPEC", description = "gating strategy NAME[:key=value,...] (default: softmax-topk)")
-    String router;
+    @Option(names = "--router", paramLabel = "SPEC",
+            description = "gating strategy NAME[:key=value,...] (default: softmax-topk); repeat to compare several")
+    List<String> routers;
 
     @Option(names = "--text", paramLabel = "FILE", description = "text to run (default: a bundled sample of Python code)")
     Path text;
 
-    @Option(names = "--report", paramLabel = "FILE", description = "write a JSON report here")
+    @Option(names = "--report", paramLabel = "FILE", description = "write a JSON report here (an array for several routers)")
     Path report;
 
-    @Option(names = "--image", paramLabel = "FILE", description = "write an SVG heat map of load per expert and layer here")
+    @Option(names = "--image", paramLabel = "FILE",
+            description = "write an SVG heat map of load per expert and layer here (one panel per router)")
     Path image;
 
     @Option(names = "--backend", paramLabel = "NAME", description = "backend (default: the best available)")
@@ -60,8 +66,8 @@ public final class RouteStatsCommand implements Callable<Integer> {
     int window;
 
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
-            description = "run the text N times; statistics come from the first run, speed is the median of runs 2..N "
-                    + "(the first warms the JIT up) (default: ${DEFAULT-VALUE})")
+            description = "run the text N times per router; statistics come from the first run, speed is the median of "
+                    + "runs 2..N (the first warms the JIT up) (default: ${DEFAULT-VALUE})")
     int repeat;
 
     @Spec
@@ -74,23 +80,23 @@ public final class RouteStatsCommand implements Callable<Integer> {
         if (maxTokens < 2) return usage(err, "--max-tokens must be at least 2, got " + maxTokens);
         if (window < 2) return usage(err, "--window must be at least 2, got " + window);
         if (repeat < 1) return usage(err, "--repeat must be at least 1, got " + repeat);
+        List<String> specs = routers == null || routers.isEmpty() ? java.util.Collections.singletonList(null) : routers;
         try {
             String source = text == null ? sample() : Files.readString(text);
-            ModelOptions options = ModelOptions.DEFAULTS.withRouter(router).withBackend(backend);
             Path dir = model == null ? Floe.engine().builtInModel() : model;
-            RouteStatsReport result;
-            try (Model m = Floe.load(dir, options)) {
-                result = measure(m, dir, source);
-            }
-            print(out, result);
+            List<RouteStatsReport> results = measure(dir, specs, source);
+            for (RouteStatsReport r : results) print(out, r);
+            if (results.size() > 1) printComparison(out, results);
             if (report != null) {
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), result);
+                var writer = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                writer.writeValue(report.toFile(), results.size() == 1 ? results.getFirst() : results);
                 out.println("report: " + report);
             }
             if (image != null) {
-                Files.writeString(image, LoadHeatMap.svg(result.routing(), "router " + result.router()
-                        + String.format(Locale.ROOT, " - perplexity %.2f, drop rate %.1f%%", result.perplexity(),
-                        100 * result.routing().dropRate())));
+                Files.writeString(image, LoadHeatMap.svg(results.stream().map(r -> new LoadHeatMap.Panel(
+                        String.format(Locale.ROOT, "%s: perplexity %.2f, drop rate %.1f%%, load CV %.2f", r.router(),
+                                r.perplexity(), 100 * r.routing().dropRate(), r.routing().meanLoadCv()),
+                        r.routing())).toList()));
                 out.println("heat map: " + image);
             }
             out.flush();
@@ -104,43 +110,88 @@ public final class RouteStatsCommand implements Callable<Integer> {
         }
     }
 
-    private RouteStatsReport measure(Model m, Path dir, String source) {
-        int[] ids = m.tokenizer().encode(source, true);
-        if (ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
-        if (ids.length < 2) throw new FloeException("route-stats: the text gives " + ids.length + " token(s), need at least 2");
-        int span = Math.min(window, m.config().maxPositions());
-        RoutingTelemetry telemetry = new RoutingTelemetry();
-        double nll = 0;
-        long predicted = 0;
-        int windows = 0;
-        double[] speeds = new double[repeat];
-        try (Session session = m.newSession(span)) {
-            for (int run = 0; run < repeat; run++) {
-                session.observer(run == 0 ? telemetry : null);
-                long nanos = 0;
-                for (int start = 0; start < ids.length; start += span) {
-                    int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + span));
-                    session.reset();
-                    long t0 = System.nanoTime();
-                    float[][] logits = session.prefill(chunk);
-                    nanos += System.nanoTime() - t0;
-                    if (run > 0) continue;
-                    windows++;
-                    for (int i = 0; i + 1 < chunk.length; i++) {
-                        nll += negativeLogLikelihood(logits[i], chunk[i + 1]);
-                        predicted++;
-                    }
+    /** One router's model, session and running sums. */
+    private static final class Run implements AutoCloseable {
+        final String spec;
+        final Model model;
+        final Session session;
+        final RoutingTelemetry telemetry = new RoutingTelemetry();
+        final double[] speeds;
+        double nll;
+        long predicted;
+        int windows;
+
+        Run(String spec, Model model, int span, int repeat) {
+            this.spec = spec;
+            this.model = model;
+            this.session = model.newSession(span);
+            this.speeds = new double[repeat];
+        }
+
+        @Override
+        public void close() {
+            session.close();
+            model.close();
+        }
+    }
+
+    private List<RouteStatsReport> measure(Path dir, List<String> specs, String source) {
+        List<Run> runs = new ArrayList<>();
+        try {
+            for (String s : specs) {
+                Model m = Floe.load(dir, ModelOptions.DEFAULTS.withRouter(s).withBackend(backend));
+                try {
+                    runs.add(new Run(s, m, Math.min(window, m.config().maxPositions()), repeat));
+                } catch (RuntimeException e) {
+                    m.close();
+                    throw e;
                 }
-                speeds[run] = ids.length / (nanos / 1e9);
+            }
+            int[] ids = runs.getFirst().model.tokenizer().encode(source, true);
+            if (ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
+            if (ids.length < 2) throw new FloeException("route-stats: the text gives " + ids.length + " token(s), need at least 2");
+            // round-robin: every router's k-th run happens between the others' k-th runs
+            for (int k = 0; k < repeat; k++) {
+                for (Run run : runs) run.speeds[k] = ids.length / (pass(run, ids, k == 0) / 1e9);
+            }
+            List<RouteStatsReport> reports = new ArrayList<>();
+            for (Run run : runs) reports.add(report(dir, run, ids.length));
+            return reports;
+        } finally {
+            for (Run run : runs) run.close();
+        }
+    }
+
+    /** Feeds the text once in windows; the first pass is observed and scored. Returns nanoseconds inside prefill. */
+    private long pass(Run run, int[] ids, boolean first) {
+        int span = run.session.capacity();
+        run.session.observer(first ? run.telemetry : null);
+        long nanos = 0;
+        for (int start = 0; start < ids.length; start += span) {
+            int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + span));
+            run.session.reset();
+            long t0 = System.nanoTime();
+            float[][] logits = run.session.prefill(chunk);
+            nanos += System.nanoTime() - t0;
+            if (!first) continue;
+            run.windows++;
+            for (int i = 0; i + 1 < chunk.length; i++) {
+                run.nll += negativeLogLikelihood(logits[i], chunk[i + 1]);
+                run.predicted++;
             }
         }
-        double meanNll = predicted == 0 ? Double.NaN : nll / predicted;
-        String routerName = m.router() + (router == null || router.equals(m.router()) ? "" : " (" + router + ")");
+        run.session.observer(null);
+        return nanos;
+    }
+
+    private RouteStatsReport report(Path dir, Run run, int tokens) {
+        double meanNll = run.predicted == 0 ? Double.NaN : run.nll / run.predicted;
+        String name = run.model.router() + (run.spec == null || run.spec.equals(run.model.router()) ? "" : " (" + run.spec + ")");
         String textName = text == null ? "built-in sample " + SAMPLE : text.toString();
-        double speed = median(repeat == 1 ? speeds : Arrays.copyOfRange(speeds, 1, repeat));
-        return new RouteStatsReport(dir.toString(), routerName, m.backend(), textName, ids.length, windows, span, predicted,
-                meanNll, Math.exp(meanNll), ids.length / speed, speed, Arrays.stream(speeds).boxed().toList(),
-                telemetry.snapshot());
+        double speed = median(repeat == 1 ? run.speeds : Arrays.copyOfRange(run.speeds, 1, repeat));
+        return new RouteStatsReport(dir.toString(), name, run.model.backend(), textName, tokens, run.windows,
+                run.session.capacity(), run.predicted, meanNll, Math.exp(meanNll), tokens / speed, speed,
+                Arrays.stream(run.speeds).boxed().toList(), run.telemetry.snapshot());
     }
 
     static double median(double[] values) {
@@ -177,8 +228,22 @@ public final class RouteStatsCommand implements Callable<Integer> {
                     layer.droppedTokens(), 100 * layer.dropRate(), layer.loadCv(), layer.maxOverMean(), layer.meanEntropy(),
                     100 * layer.agreement(), busiest);
         }
-        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats, agreement with softmax-topk %.1f%%%n",
+        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats, agreement with softmax-topk %.1f%%%n%n",
                 routing.meanLoadCv(), routing.maxOverMean(), routing.meanEntropy(), 100 * routing.agreement());
+    }
+
+    private static void printComparison(PrintWriter out, List<RouteStatsReport> results) {
+        int width = Math.max(6, results.stream().mapToInt(r -> r.router().length()).max().orElse(6));
+        out.printf(Locale.ROOT, "%-" + width + "s %10s %10s %8s %8s %9s %8s %8s %10s%n", "router", "perplexity", "tokens/s",
+                "drop %", "load CV", "max/mean", "entropy", "agree %", "experts/tok");
+        for (RouteStatsReport r : results) {
+            var s = r.routing();
+            long tokens = s.layers().stream().mapToLong(RoutingTelemetry.LayerStats::tokens).sum();
+            long pairs = s.layers().stream().mapToLong(RoutingTelemetry.LayerStats::assignments).sum();
+            out.printf(Locale.ROOT, "%-" + width + "s %10.3f %10.1f %8.2f %8.3f %9.2f %8.3f %8.1f %10.2f%n", r.router(),
+                    r.perplexity(), r.tokensPerSecond(), 100 * s.dropRate(), s.meanLoadCv(), s.maxOverMean(),
+                    s.meanEntropy(), 100 * s.agreement(), tokens == 0 ? 0 : (double) pairs / tokens);
+        }
     }
 
     private static int usage(PrintWriter err, String message) {

@@ -58,6 +58,43 @@ class RouteStatsCommandTest {
     }
 
     @Test
+    void severalRoutersGiveAnArrayAndOnePanelEach(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        var cli = new CommandLine(new RouteStatsCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        Path model = Path.of(System.getProperty("floe.root"), "models", "arctic-tiny-code");
+        int code;
+        try {
+            code = cli.execute("--model", model.toString(), "--router", "softmax-topk", "--router", "hash:seed=3",
+                    "--max-tokens", "40", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
+        } catch (UnsupportedOperationException e) {
+            code = -1;
+        }
+        Assumptions.assumeFalse(code == -1 || err.toString().contains("UnsupportedOperationException"),
+                "the runtime cannot load models yet: " + err);
+        assertEquals(0, code, err.toString());
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("r.json").toFile());
+        assertEquals(2, json.size());
+        assertEquals("softmax-topk", json.at("/0/router").asText());
+        assertTrue(json.at("/1/router").asText().startsWith("hash"));
+        assertEquals(1.0, json.at("/0/routing/agreement").asDouble(), 1e-12);
+        assertTrue(json.at("/1/routing/agreement").asDouble() < 1);
+        String svg = Files.readString(dir.resolve("h.svg"));
+        assertEquals(2, svg.split("<g transform", -1).length - 1);
+        assertTrue(out.toString().contains("experts/tok"), out.toString());
+    }
+
+    @Test
+    void unknownRouterFailsWithItsName() {
+        StringWriter err = new StringWriter();
+        var cli = new CommandLine(new RouteStatsCommand()).setErr(new PrintWriter(err));
+        Path model = Path.of(System.getProperty("floe.root"), "models", "arctic-tiny-code");
+        int code = cli.execute("--model", model.toString(), "--router", "no-such-router", "--max-tokens", "8");
+        Assumptions.assumeFalse(err.toString().contains("UnsupportedOperationException"), "runtime not ready");
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("no-such-router"), err.toString());
+    }
+
+    @Test
     void medianOfOddAndEvenCounts() {
         assertEquals(2, RouteStatsCommand.median(new double[]{3, 1, 2}));
         assertEquals(2.5, RouteStatsCommand.median(new double[]{4, 1, 3, 2}));
