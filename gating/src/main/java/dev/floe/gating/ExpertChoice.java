@@ -4,10 +4,7 @@ import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.List;
 
 /**
  * Expert-choice routing (Zhou et al. 2022): the experts choose the tokens. Each expert takes the {@code c} tokens of
@@ -52,26 +49,42 @@ public final class ExpertChoice implements Router {
         float[][] p = new float[tokens][];
         for (int t = 0; t < tokens; t++) p[t] = Softmax.of(input.logits()[t]);
         int c = capacity(tokens, experts);
-        List<List<Integer>> byToken = new ArrayList<>(tokens);
-        for (int t = 0; t < tokens; t++) byToken.add(new ArrayList<>());
-        Integer[] order = new Integer[tokens];
+        int[][] picks = new int[tokens][experts];
+        int[] count = new int[tokens];
+        long[] keys = new long[tokens];
         for (int e = 0; e < experts; e++) {
-            int expert = e;
-            for (int t = 0; t < tokens; t++) order[t] = t;
-            // stable sort: equal probabilities keep ascending token order
-            Arrays.sort(order, Comparator.comparing((Integer t) -> p[t][expert], TopK::compareDescending));
-            for (int i = 0; i < c; i++) byToken.get(order[i]).add(expert);
+            // probabilities are finite and >= +0, where float bits order like the values: one primitive sort puts
+            // the largest probability first and, among equals, the lower token first
+            for (int t = 0; t < tokens; t++) {
+                keys[t] = ((long) (Integer.MAX_VALUE - Float.floatToIntBits(p[t][e])) << 32) | t;
+            }
+            Arrays.sort(keys);
+            for (int i = 0; i < c; i++) {
+                int t = (int) keys[i];
+                picks[t][count[t]++] = e;
+            }
         }
         int[][] chosen = new int[tokens][];
         float[][] weights = new float[tokens][];
         for (int t = 0; t < tokens; t++) {
-            float[] pt = p[t];
-            // experts were added in ascending order, so a stable sort breaks weight ties by the lower expert
-            List<Integer> list = byToken.get(t);
-            list.sort(Comparator.comparing((Integer e) -> pt[e], TopK::compareDescending));
-            chosen[t] = list.stream().mapToInt(Integer::intValue).toArray();
-            weights[t] = new float[chosen[t].length];
-            for (int j = 0; j < chosen[t].length; j++) weights[t][j] = pt[chosen[t][j]];
+            int n = count[t];
+            int[] es = Arrays.copyOf(picks[t], n);
+            float[] ws = new float[n];
+            // insertion sort by weight, larger first; experts arrived in ascending order, so ties keep the lower one
+            for (int i = 0; i < n; i++) {
+                int e = es[i];
+                float w = p[t][e];
+                int j = i;
+                while (j > 0 && ws[j - 1] < w) {
+                    es[j] = es[j - 1];
+                    ws[j] = ws[j - 1];
+                    j--;
+                }
+                es[j] = e;
+                ws[j] = w;
+            }
+            chosen[t] = es;
+            weights[t] = ws;
         }
         return new RoutingDecision(chosen, weights);
     }

@@ -37,6 +37,21 @@ public final class HashRouter implements Router {
         return HashRouterProvider.NAME;
     }
 
+    /** The indices of the {@code k} smallest unsigned keys, smallest first, ties to the lower index (k is small). */
+    private static int[] smallest(long[] key, int k) {
+        int[] out = new int[k];
+        boolean[] taken = new boolean[key.length];
+        for (int j = 0; j < k; j++) {
+            int best = -1;
+            for (int e = 0; e < key.length; e++) {
+                if (!taken[e] && (best < 0 || Long.compareUnsigned(key[e], key[best]) < 0)) best = e;
+            }
+            taken[best] = true;
+            out[j] = best;
+        }
+        return out;
+    }
+
     @Override
     public RoutingDecision route(RoutingInput input) {
         int tokens = input.tokens();
@@ -47,16 +62,10 @@ public final class HashRouter implements Router {
         int[][] chosen = new int[tokens][];
         float[][] weights = new float[tokens][];
         long[] key = new long[experts];
-        Integer[] order = new Integer[experts];
         for (int t = 0; t < tokens; t++) {
             long tokenKey = SplitMix64.mix(layerKey + SplitMix64.GOLDEN * input.tokenIds()[t]);
-            for (int e = 0; e < experts; e++) {
-                key[e] = SplitMix64.mix(tokenKey + SplitMix64.GOLDEN * e);
-                order[e] = e;
-            }
-            Arrays.sort(order, (x, y) -> Long.compareUnsigned(key[x], key[y])); // stable: ties keep the lower expert
-            chosen[t] = new int[k];
-            for (int j = 0; j < k; j++) chosen[t][j] = order[j];
+            for (int e = 0; e < experts; e++) key[e] = SplitMix64.mix(tokenKey + SplitMix64.GOLDEN * e);
+            chosen[t] = smallest(key, k);
             weights[t] = new float[k];
             Arrays.fill(weights[t], 1f / k);
         }
