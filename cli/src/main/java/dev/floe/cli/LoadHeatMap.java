@@ -8,23 +8,24 @@ import java.util.Locale;
 /**
  * Draws the load of every expert in every MoE layer as an SVG heat map, by hand (no library): rows are layers,
  * columns experts, and a cell's colour is the expert's tokens over the layer's mean, so 1.0 is a perfectly even share
- * and layers of different sizes compare directly. The palette is viridis, clamped at twice the mean.
+ * and layers of different sizes compare directly. The palette diverges from white at 1.0: blue cells are idle experts,
+ * red ones overloaded, clamped at twice the mean.
  */
 final class LoadHeatMap {
     static final double MAX_RELATIVE_LOAD = 2.0;
-    private static final String[] PALETTE = {"#440154", "#3b528b", "#21918c", "#5ec962", "#fde725"};
+    private static final String[] PALETTE = {"#2166ac", "#92c5de", "#f7f7f7", "#f4a582", "#b2182b"};
     private static final int CELL = 34, LEFT = 70, TOP = 64, LEGEND_HEIGHT = 70;
 
     private LoadHeatMap() {
     }
 
-    /** One heat map: a title over a snapshot's layers. */
-    record Panel(String title, RoutingTelemetry.Snapshot snapshot) {
+    /** One heat map: a title and a line of figures over a snapshot's layers. */
+    record Panel(String title, String subtitle, RoutingTelemetry.Snapshot snapshot) {
     }
 
     /** The SVG document for one snapshot. */
     static String svg(RoutingTelemetry.Snapshot snapshot, String title) {
-        return svg(List.of(new Panel(title, snapshot)));
+        return svg(List.of(new Panel(title, "", snapshot)));
     }
 
     /** The SVG document for several snapshots stacked on one colour scale, for side-by-side comparisons. */
@@ -57,7 +58,8 @@ final class LoadHeatMap {
     private static void panel(StringBuilder s, Panel p, int experts) {
         var layers = p.snapshot().layers();
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"20\" font-size=\"14\" font-weight=\"bold\">%s</text>%n", LEFT, escape(p.title())));
-        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"38\">load per expert / layer mean (1.0 = even)</text>%n", LEFT));
+        String line = (p.subtitle().isEmpty() ? "" : p.subtitle() + "; ") + "cell = expert load / layer mean (1.00 = even)";
+        s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"38\">%s</text>%n", LEFT, escape(line)));
         for (int e = 0; e < experts; e++) {
             s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%d</text>%n",
                     LEFT + e * CELL + CELL / 2, TOP - 6, e));
@@ -73,11 +75,11 @@ final class LoadHeatMap {
                 double relative = mean == 0 ? 0 : expert.tokens() / mean;
                 double t = Math.min(1, relative / MAX_RELATIVE_LOAD);
                 int x = LEFT + expert.expert() * CELL;
-                s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"white\">"
+                s.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\" stroke=\"#ddd\">"
                                 + "<title>layer %d expert %d: %d tokens (%.2f x mean), weight %.1f</title></rect>%n",
                         x, y, CELL, CELL, colour(t), layer.layer(), expert.expert(), expert.tokens(), relative, expert.weightMass()));
                 s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"9\" fill=\"%s\">%.2f</text>%n",
-                        x + CELL / 2, y + CELL / 2 + 3, t < 0.6 ? "white" : "black", relative));
+                        x + CELL / 2, y + CELL / 2 + 3, t < 0.15 || t > 0.85 ? "white" : "black", relative));
             }
         }
     }

@@ -93,9 +93,9 @@ public final class RouteStatsCommand implements Callable<Integer> {
                 out.println("report: " + report);
             }
             if (image != null) {
-                Files.writeString(image, LoadHeatMap.svg(results.stream().map(r -> new LoadHeatMap.Panel(
-                        String.format(Locale.ROOT, "%s: perplexity %.2f, drop rate %.1f%%, load CV %.2f", r.router(),
-                                r.perplexity(), 100 * r.routing().dropRate(), r.routing().meanLoadCv()),
+                Files.writeString(image, LoadHeatMap.svg(results.stream().map(r -> new LoadHeatMap.Panel(r.router(),
+                        String.format(Locale.ROOT, "perplexity %.2f, drop rate %.1f%%, load CV %.2f", r.perplexity(),
+                                100 * r.routing().dropRate(), r.routing().meanLoadCv()),
                         r.routing())).toList()));
                 out.println("heat map: " + image);
             }

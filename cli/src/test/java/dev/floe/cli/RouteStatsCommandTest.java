@@ -102,10 +102,11 @@ class RouteStatsCommandTest {
 
     @Test
     void paletteEndsAndMiddle() {
-        assertEquals("#440154", LoadHeatMap.colour(0));
-        assertEquals("#fde725", LoadHeatMap.colour(1));
-        assertEquals("#21918c", LoadHeatMap.colour(0.5));
-        assertEquals("#fde725", LoadHeatMap.colour(7));
+        assertEquals("#2166ac", LoadHeatMap.colour(0));
+        assertEquals("#b2182b", LoadHeatMap.colour(1));
+        assertEquals("#f7f7f7", LoadHeatMap.colour(0.5)); // an even load is white
+        assertEquals("#b2182b", LoadHeatMap.colour(7));
+        assertEquals("#c5deeb", LoadHeatMap.colour(0.375)); // halfway between #92c5de and #f7f7f7
     }
 
     @Test
