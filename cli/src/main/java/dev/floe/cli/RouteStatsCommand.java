@@ -234,15 +234,17 @@ public final class RouteStatsCommand implements Callable<Integer> {
 
     private static void printComparison(PrintWriter out, List<RouteStatsReport> results) {
         int width = Math.max(6, results.stream().mapToInt(r -> r.router().length()).max().orElse(6));
-        out.printf(Locale.ROOT, "%-" + width + "s %10s %10s %8s %8s %9s %8s %8s %10s%n", "router", "perplexity", "tokens/s",
-                "drop %", "load CV", "max/mean", "entropy", "agree %", "experts/tok");
+        out.printf(Locale.ROOT, "%-" + width + "s %10s %10s %8s %8s %9s %8s %8s %11s %8s%n", "router", "perplexity", "tokens/s",
+                "drop %", "load CV", "max/mean", "entropy", "agree %", "experts/tok", "mass/tok");
         for (RouteStatsReport r : results) {
             var s = r.routing();
             long tokens = s.layers().stream().mapToLong(RoutingTelemetry.LayerStats::tokens).sum();
             long pairs = s.layers().stream().mapToLong(RoutingTelemetry.LayerStats::assignments).sum();
-            out.printf(Locale.ROOT, "%-" + width + "s %10.3f %10.1f %8.2f %8.3f %9.2f %8.3f %8.1f %10.2f%n", r.router(),
+            double mass = s.layers().stream().mapToDouble(l -> l.meanWeightSum() * l.tokens()).sum();
+            out.printf(Locale.ROOT, "%-" + width + "s %10.3f %10.1f %8.2f %8.3f %9.2f %8.3f %8.1f %11.2f %8.3f%n", r.router(),
                     r.perplexity(), r.tokensPerSecond(), 100 * s.dropRate(), s.meanLoadCv(), s.maxOverMean(),
-                    s.meanEntropy(), 100 * s.agreement(), tokens == 0 ? 0 : (double) pairs / tokens);
+                    s.meanEntropy(), 100 * s.agreement(), tokens == 0 ? 0 : (double) pairs / tokens,
+                    tokens == 0 ? 0 : mass / tokens);
         }
     }
 

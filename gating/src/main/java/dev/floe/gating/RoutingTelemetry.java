@@ -40,6 +40,9 @@ public final class RoutingTelemetry implements ForwardObserver {
      * @param droppedTokens     tokens that got fewer experts than the model's k (capacity drops; expert choice)
      * @param unroutedTokens    tokens that got no expert at all (residual path only)
      * @param dropRate          {@code droppedTokens / tokens}
+     * @param meanWeightSum     mean over all tokens of the sum of their weights: the scale of the MoE output the model
+     *                          sees (1 for a renormalising top-k; less when pairs are dropped or weights are raw
+     *                          probabilities)
      * @param meanEntropy       mean over routed tokens of the entropy (nats) of their weights normalised to sum 1;
      *                          {@code ln k} for k equal weights, 0 for one expert
      * @param loadCv            coefficient of variation (population std / mean) of the tokens per expert; 0 is perfect balance
@@ -49,7 +52,8 @@ public final class RoutingTelemetry implements ForwardObserver {
      * @param experts           per expert, in index order
      */
     public record LayerStats(int layer, long tokens, long assignments, long droppedTokens, long unroutedTokens,
-                             double dropRate, double meanEntropy, double loadCv, double maxOverMean, double agreement,
+                             double dropRate, double meanWeightSum, double meanEntropy, double loadCv, double maxOverMean,
+                             double agreement,
                              List<ExpertLoad> experts) {
         public LayerStats {
             experts = List.copyOf(experts);
@@ -178,8 +182,10 @@ public final class RoutingTelemetry implements ForwardObserver {
                 loads.add(new ExpertLoad(e, tokensPerExpert[e], massPerExpert[e],
                         assignments == 0 ? 0 : (double) tokensPerExpert[e] / assignments, displacedPerExpert[e]));
             }
+            double mass = 0;
+            for (double m : massPerExpert) mass += m;
             return new LayerStats(layer, tokens, assignments, dropped, unrouted, tokens == 0 ? 0 : (double) dropped / tokens,
-                    routed == 0 ? 0 : entropySum / routed, cv, mean == 0 ? 0 : max / mean,
+                    tokens == 0 ? 0 : mass / tokens, routed == 0 ? 0 : entropySum / routed, cv, mean == 0 ? 0 : max / mean,
                     defaultPairs == 0 ? 0 : (double) keptPairs / defaultPairs, loads);
         }
     }

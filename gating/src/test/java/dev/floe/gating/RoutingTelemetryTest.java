@@ -22,6 +22,7 @@ class RoutingTelemetryTest {
         assertEquals(2, layer.droppedTokens());
         assertEquals(1, layer.unroutedTokens());
         assertEquals(2.0 / 3, layer.dropRate(), 1e-12);
+        assertEquals(1.5 / 3, layer.meanWeightSum(), 1e-6);
         assertEquals(2, layer.experts().get(0).tokens());
         assertEquals(1.25, layer.experts().get(0).weightMass(), 1e-6);
         assertEquals(0, layer.experts().get(3).tokens());
@@ -50,6 +51,7 @@ class RoutingTelemetryTest {
         assertEquals(1, layer.maxOverMean(), 1e-12);
         assertEquals(Math.log(2), layer.meanEntropy(), 1e-6);
         assertEquals(0, layer.dropRate());
+        assertEquals(1, layer.meanWeightSum(), 1e-6);
     }
 
     @Test
