@@ -3,5 +3,6 @@ module dev.floe.cli {
     requires dev.floe.runtime;
     requires dev.floe.tck;
     requires info.picocli;
+    requires com.fasterxml.jackson.databind;
     opens dev.floe.cli to info.picocli;
 }
