@@ -157,7 +157,7 @@ class LoadingErrorsTest {
         String q = "model.layers.0.self_attn.k_proj.weight";
         Path dir2 = editedMixtral(ts -> ts.stream().map(t -> !t.name().equals(q) ? t
                 : new TensorData(t.name(), t.dtype(), new long[]{t.shape()[1], t.shape()[0]}, t.data(), null)).toList(), null, null);
-        assertMessage(ModelFormatException.class, () -> loadCpu(dir2).close(), q, "has shape [64, 32]", "expected [32, 64]");
+        assertMessage(ModelFormatException.class, () -> loadCpu(dir2).close(), q, "has shape [64, 32]", "expected [64, 64]");
     }
 
     @ParameterizedTest
