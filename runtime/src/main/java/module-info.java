@@ -4,6 +4,7 @@ module dev.floe.runtime {
     requires transitive dev.floe.spi;
     requires com.fasterxml.jackson.databind;
     exports dev.floe.runtime;
+    exports dev.floe.runtime.bench;
     exports dev.floe.runtime.checkpoint;
     exports dev.floe.runtime.config;
     exports dev.floe.runtime.experts;

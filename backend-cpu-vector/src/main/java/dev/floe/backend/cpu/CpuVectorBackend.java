@@ -95,6 +95,11 @@ final class CpuVectorBackend implements Backend {
     }
 
     @Override
+    public double measureBandwidth() {
+        return MemoryBandwidth.measure(pool.threads());
+    }
+
+    @Override
     public long memoryInUse() {
         return bytesInUse.get();
     }

@@ -125,6 +125,11 @@ public final class FloeModel implements Model {
         return backend.memoryInUse();
     }
 
+    /** The backend's memory read bandwidth in GB/s, measured now (NaN if it cannot measure). */
+    public double measureBandwidth() {
+        return backend.measureBandwidth();
+    }
+
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");
