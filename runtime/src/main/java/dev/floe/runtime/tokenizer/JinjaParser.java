@@ -84,7 +84,10 @@ final class JinjaParser {
     }
 
     static List<Node> parse(String source) {
-        JinjaParser p = new JinjaParser(source);
+        // Jinja drops one trailing newline of a template (keep_trailing_newline is off).
+        String src = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
+                : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        JinjaParser p = new JinjaParser(src);
         List<Node> body = p.nodes(Set.of());
         if (p.at < p.parts.size()) {
             Part stray = p.parts.get(p.at);
