@@ -128,13 +128,48 @@ class ChatTemplateTest {
     }
 
     @Test
+    void filtersOverLists() {
+        String t = "{{ messages | selectattr('role', 'equalto', 'user') | map(attribute='content') | join('|') }};"
+                + "{{ messages | rejectattr('role', 'eq', 'user') | list | length }};{{ ['a', 'b'] | map('upper') | join }};"
+                + "{{ messages | map(attribute='name', default='anon') | first }};{{ 'x\ny' | indent(2) }};"
+                + "{{ {'a': 1} | tojson }};{{ [1, 'b', none, true] | tojson }};{{ '  \u00a0pad\u00a0 ' | trim }}|"
+                + "{{ 5 is lt 6 }}";
+        var msgs = List.of(new ChatMessage("user", "u1"), new ChatMessage("assistant", "a1"), new ChatMessage("user", "u2"));
+        assertEquals("u1|u2;1;AB;anon;x\n  y;{\"a\": 1};[1, \"b\", null, true];pad|True",
+                ChatTemplate.parse(t).render(msgs, false, TOKENS));
+    }
+
+    @Test
+    void strftimeNow() {
+        String year = String.valueOf(java.time.LocalDate.now().getYear());
+        String out = ChatTemplate.parse("{{ strftime_now('%Y') }}|{{ strftime_now('%d %b %Y') | length }}")
+                .render(List.of(), false, TOKENS);
+        assertEquals(year + "|11", out); // "28 Nov 2026"
+    }
+
+    @Test
+    void templateFromChatTemplateJinjaFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer.json"), TinyLlama.json());
+        Files.writeString(dir.resolve("chat_template.jinja"), QWEN + "\n");
+        HfTokenizer t = HfTokenizer.load(dir);
+        assertEquals("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
+                + "<|im_start|>assistant\n", t.applyChatTemplate(List.of(new ChatMessage("user", "hi")), true));
+    }
+
+    /** Qwen1.5's ChatML template with a default system message. */
+    static final String QWEN = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+            + "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
+            + "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+    @Test
     void unsupportedConstructsAreNamed() {
         var macro = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
                 () -> ChatTemplate.parse("{% macro f(x) %}{{ x }}{% endmacro %}{{ f(1) }}"));
         assertTrue(macro.getMessage().contains("macro"), macro.getMessage());
         var filter = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
-                () -> ChatTemplate.parse("{{ messages | selectattr('role') }}"));
-        assertTrue(filter.getMessage().contains("selectattr"), filter.getMessage());
+                () -> ChatTemplate.parse("{{ messages | groupby('role') }}"));
+        assertTrue(filter.getMessage().contains("groupby"), filter.getMessage());
         var unclosed = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
                 () -> ChatTemplate.parse("{% if true %}x"));
         assertTrue(unclosed.getMessage().contains("endif"), unclosed.getMessage());
