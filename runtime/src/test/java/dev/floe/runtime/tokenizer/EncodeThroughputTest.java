@@ -39,14 +39,18 @@ class EncodeThroughputTest {
         long t0 = System.nanoTime();
         int[] cold = HfTokenizer.load(GoldenTokenizerTest.MODEL).encode(text, false);
         long coldNanos = System.nanoTime() - t0;
-        long d0 = System.nanoTime();
-        String decoded = warm.decode(reference, false);
-        long decodeNanos = System.nanoTime() - d0;
+        String decoded = null;
+        long decodeNanos = Long.MAX_VALUE;
+        for (int round = 0; round < 5; round++) {
+            long d0 = System.nanoTime();
+            decoded = warm.decode(reference, false);
+            decodeNanos = Math.min(decodeNanos, System.nanoTime() - d0);
+        }
 
         assertArrayEquals(reference, cold);
         assertEquals(text, decoded);
         System.out.printf("encode %,d chars -> %,d tokens: best %.1f ms (%,.0f tokens/s, %.1f MB/s); cold cache %.1f ms;"
-                        + " decode %.1f ms%n", text.length(), reference.length, best / 1e6, reference.length / (best / 1e9),
+                        + " decode best %.1f ms%n", text.length(), reference.length, best / 1e6, reference.length / (best / 1e9),
                 text.length() / (best / 1e9) / 1e6, coldNanos / 1e6, decodeNanos / 1e6);
 
         // Llama-2's original tokenizer.json has no pre-tokenizer: the whole text is one BPE word (no cache helps).

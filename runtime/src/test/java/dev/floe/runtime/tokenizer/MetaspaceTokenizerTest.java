@@ -82,6 +82,14 @@ class MetaspaceTokenizerTest {
     }
 
     @Test
+    void pairWithoutAPairTemplateIsRefused() {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.floe.api.InvalidRequestException.class,
+                () -> tok.encodePair("hello", "world", true));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("pair"), e.getMessage());
+        assertArrayEquals(ids("▁hello", "▁world"), tok.encodePair("hello", "world", false));
+    }
+
+    @Test
     void vocabularyOfTheTinyTokenizer() {
         assertEquals(259 + TinyLlama.WORDS.size(), tok.vocabSize());
         assertEquals(1, tok.bosId().orElseThrow());
