@@ -85,7 +85,8 @@ public final class HfTokenizer implements Tokenizer {
             special[t.id()] = t.special();
             tokenToId.put(t.content(), t.id());
         }
-        rawAddedTokens = new AddedTokens(added.stream().filter(t -> !t.normalized()).toList(), t -> t.content());
+        rawAddedTokens = new AddedTokens(added.stream().filter(t -> !t.normalized()).toList(),
+                AddedTokens.AddedToken::content);
         normalizedAddedTokens = new AddedTokens(added.stream().filter(AddedTokens.AddedToken::normalized).toList(),
                 t -> normalizer == null ? t.content() : normalizer.apply(t.content()));
 
