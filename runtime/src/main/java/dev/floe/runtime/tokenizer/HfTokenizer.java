@@ -314,6 +314,7 @@ public final class HfTokenizer implements Tokenizer {
      * is decoded as it would be in the middle of the text, so a leading space is kept rather than stripped as at the
      * start of a text. The context itself is not emitted.
      */
+    @Override
     public StreamingDecoder streamingDecoder(boolean skipSpecialTokens, int[] context) {
         return new StreamDecoder(this, skipSpecialTokens, context.clone());
     }
