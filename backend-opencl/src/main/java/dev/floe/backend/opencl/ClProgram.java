@@ -32,8 +32,12 @@ final class ClProgram implements AutoCloseable {
     }
 
     ClProgram(long context, ClDevice device) {
+        this(context, device, source());
+    }
+
+    /** Builds {@code source}; a failure throws with the compiler's build log. */
+    ClProgram(long context, ClDevice device, String source) {
         this.device = device;
-        String source = source();
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer err = stack.mallocInt(1);
             long p = clCreateProgramWithSource(context, source, err);

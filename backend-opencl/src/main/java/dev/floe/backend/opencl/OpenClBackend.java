@@ -40,7 +40,7 @@ final class OpenClBackend implements Backend {
 
     /** Rows of the matmul kernel's token block (MM_ROWS in kernels.cl). */
     private static final int MM_ROWS = 8;
-    /** Upper bound of the attention score scratch, in floats; longer batches run in several launches. */
+    /** Default upper bound of the attention score scratch, in floats; longer batches run in several launches. */
     private static final long SCORE_SCRATCH_FLOATS = 32L << 20;
     /** Host-to-device copies of weights go in pieces of this many bytes. */
     private static final long UPLOAD_CHUNK = 64L << 20;
@@ -53,6 +53,7 @@ final class OpenClBackend implements Backend {
     private final AtomicLong memoryInUse = new AtomicLong();
     private long scores;
     private long scoreBytes;
+    private long scoreLimit = SCORE_SCRATCH_FLOATS;
     private boolean closed;
 
     private OpenClBackend(ClDevice device, long context, long queue, ClProgram program) {
@@ -381,7 +382,7 @@ final class OpenClBackend implements Backend {
         int[] flat = new int[Math.max(1, total)];
         for (int s = 0; s < tables.length; s++) System.arraycopy(tables[s], 0, flat, tableStart[s], tables[s].length);
 
-        long cap = Math.max(SCORE_SCRATCH_FLOATS, (long) heads * (maxPosition(batch, 0, rows) + 1));
+        long cap = Math.max(scoreLimit, (long) heads * (maxPosition(batch, 0, rows) + 1));
         try (Params p = new Params()) {
             long positions = p.ints(batch.positions());
             long sequence = p.ints(batch.sequence());
@@ -547,7 +548,21 @@ final class OpenClBackend implements Backend {
         return m;
     }
 
-    private Launch launch(String kernel) {
+    /** Caps the attention score scratch (tests use a small cap to exercise the split into several launches). */
+    void scoreScratchLimit(long floats) {
+        scoreLimit = floats;
+    }
+
+    /** The program's context, for tests that build programs of their own. */
+    long context() {
+        return context;
+    }
+
+    ClDevice clDevice() {
+        return device;
+    }
+
+    Launch launch(String kernel) {
         return new Launch(queue, program.kernel(kernel));
     }
 
