@@ -12,6 +12,7 @@ import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -25,7 +26,12 @@ class ErrorTest {
 
     @BeforeAll
     static void open() {
-        backend = openOrSkip();
+        backend = openIfAvailable();
+    }
+
+    @BeforeEach
+    void needsOpenCl() {
+        assumeOpened(backend);
     }
 
     @AfterAll

@@ -11,6 +11,7 @@ import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -34,7 +35,12 @@ class KernelTest {
 
     @BeforeAll
     static void open() {
-        backend = openOrSkip();
+        backend = openIfAvailable();
+    }
+
+    @BeforeEach
+    void needsOpenCl() {
+        assumeOpened(backend);
     }
 
     @AfterAll

@@ -23,12 +23,15 @@ final class OpenClTestSupport {
     private OpenClTestSupport() {
     }
 
-    /** The backend on the default (or configured) device; skips the calling test when OpenCL is unavailable. */
-    static Backend openOrSkip() {
+    /** The backend for a test class (from {@code @BeforeAll}), or null when OpenCL is unavailable. */
+    static Backend openIfAvailable() {
         OpenClProvider provider = new OpenClProvider();
-        Probe probe = provider.probe();
-        assumeTrue(probe.available(), () -> "OpenCL unavailable: " + probe.detail());
-        return provider.open(BackendOptions.DEFAULTS);
+        return provider.probe().available() ? provider.open(BackendOptions.DEFAULTS) : null;
+    }
+
+    /** Per test (from {@code @BeforeEach}): skips it, with the probe's reason, when the class has no backend. */
+    static void assumeOpened(Backend backend) {
+        assumeTrue(backend != null, () -> "OpenCL unavailable: " + new OpenClProvider().probe().detail());
     }
 
     static float[] random(Random rnd, int n, double range) {
