@@ -66,7 +66,7 @@ final class ClProgram implements AutoCloseable {
                     "clGetKernelWorkGroupInfo(" + name + ")");
             long limit = Math.min(size.get(0), device.maxWorkGroup());
             // GPUs want wide groups to hide latency; on a CPU (PoCL) one group runs on one core, so keep them small.
-            long preferred = device.gpu() ? 256 : 64;
+            long preferred = Long.getLong("opencl.workGroupSize", device.gpu() ? 256 : 64);
             int local = Integer.highestOneBit((int) Math.max(1, Math.min(preferred, limit)));
             k = new Kernel(name, handle, local);
             kernels.put(name, k);

@@ -42,10 +42,16 @@ final class Launch {
         return checked(clSetKernelArg(kernel.handle(), index, bytes));
     }
 
-    /** One-dimensional range of at least {@code items} work-items in groups of {@link #localSize()}. */
+    /** Most work-items of a one-dimensional launch; the kernels stride over longer ranges. */
+    static final long MAX_ITEMS = 1L << 24;
+
+    /**
+     * A one-dimensional range for {@code items} elements in groups of {@link #localSize()}, capped at
+     * {@link #MAX_ITEMS} work-items (kernels loop with the global size as stride).
+     */
     void run(long items) {
         int local = kernel.localSize();
-        enqueue(new long[]{roundUp(items, local)}, new long[]{local});
+        enqueue(new long[]{roundUp(Math.min(items, MAX_ITEMS), local)}, new long[]{local});
     }
 
     /** {@code groups0 x groups1} work-groups of {@link #localSize()} x 1 items. */

@@ -6,6 +6,9 @@
 
 #define MM_ROWS 8
 
+// Element-wise kernels stride over the whole range, so the host may cap the number of work-items it launches.
+#define FOR_EACH(i, n) for (long i = get_global_id(0); i < (n); i += get_global_size(0))
+
 // ---- storage formats -------------------------------------------------------------------------------------------
 
 inline float f16_bits(uint h) {
@@ -36,15 +39,22 @@ inline float e4m3_bits(uint c) {
 #define LOAD_E4M3(w, i) e4m3_bits((uint) (w)[i])
 #define LOAD_E5M2(w, i) f16_bits(((uint) (w)[i]) << 8)
 
+// Four consecutive elements starting at element base + 4 j, as a float4.
+inline float4 f16x4(ushort4 u) {
+    return (float4) (f16_bits(u.x), f16_bits(u.y), f16_bits(u.z), f16_bits(u.w));
+}
+inline float4 e4m3x4(uchar4 c) {
+    return (float4) (e4m3_bits(c.x), e4m3_bits(c.y), e4m3_bits(c.z), e4m3_bits(c.w));
+}
+#define LOAD4_F32(w, base, j)  vload4(j, ((__global const float *) (w)) + (base))
+#define LOAD4_F16(w, base, j)  f16x4(vload4(j, ((__global const ushort *) (w)) + (base)))
+#define LOAD4_BF16(w, base, j) as_float4(convert_uint4(vload4(j, ((__global const ushort *) (w)) + (base))) << 16)
+#define LOAD4_E4M3(w, base, j) e4m3x4(vload4(j, (w) + (base)))
+#define LOAD4_E5M2(w, base, j) f16x4(convert_ushort4(vload4(j, (w) + (base))) << (ushort) 8)
+
 // Weights arrive as raw bytes (`w`) plus float32 scales; `scaleStride` is 1 for per-row scales, 0 for a scalar.
 
-#define WEIGHT_KERNELS(NAME, LOAD)                                                                                     \
-__kernel void decode_##NAME(__global const uchar *w, __global const float *scale, int scaleStride, long cols,         \
-                            long n, __global float *out) {                                                            \
-    long i = get_global_id(0);                                                                                         \
-    if (i < n) out[i] = LOAD(w, i) * scale[(i / cols) * scaleStride];                                                 \
-}                                                                                                                      \
-                                                                                                                       \
+#define WEIGHT_KERNELS(NAME, LOAD, LOAD4)                                                                                   \
 __kernel void embed_##NAME(__global const uchar *w, __global const float *scale, int scaleStride, long cols,          \
                            __global const int *ids, __global float *out) {                                            \
     long c = get_global_id(0);                                                                                         \
@@ -85,9 +95,16 @@ __kernel void matmul_##NAME(__global const float *x, int rows, __global const uc
     for (int t = 0; t < MM_ROWS; t++) acc[t] = 0.0f;                                                                   \
     long base = o * cols;                                                                                              \
     __global const float *xr = x + (long) r0 * cols;                                                                   \
-    for (long i = lid; i < cols; i += wg) {                                                                            \
-        float wv = LOAD(w, base + i);                                                                                  \
-        for (int t = 0; t < MM_ROWS; t++) if (t < nr) acc[t] += wv * xr[t * cols + i];                                 \
+    if ((cols & 3) == 0) {                          /* rows of whole float4s: vector loads */                       \
+        for (long j = lid; j < (cols >> 2); j += wg) {                                                                 \
+            float4 wv = LOAD4(w, base, j);                                                                             \
+            for (int t = 0; t < MM_ROWS; t++) if (t < nr) acc[t] += dot(wv, vload4(j, xr + t * cols));                 \
+        }                                                                                                              \
+    } else {                                                                                                           \
+        for (long i = lid; i < cols; i += wg) {                                                                        \
+            float wv = LOAD(w, base + i);                                                                              \
+            for (int t = 0; t < MM_ROWS; t++) if (t < nr) acc[t] += wv * xr[t * cols + i];                             \
+        }                                                                                                              \
     }                                                                                                                  \
     for (int t = 0; t < MM_ROWS; t++) red[t * wg + lid] = acc[t];                                                      \
     barrier(CLK_LOCAL_MEM_FENCE);                                                                                      \
@@ -99,82 +116,74 @@ __kernel void matmul_##NAME(__global const float *x, int rows, __global const uc
     for (int t = lid; t < nr; t += wg) out[(long) (r0 + t) * outCols + o] = red[t * wg] * sc;                         \
 }
 
-WEIGHT_KERNELS(f32, LOAD_F32)
-WEIGHT_KERNELS(f16, LOAD_F16)
-WEIGHT_KERNELS(bf16, LOAD_BF16)
-WEIGHT_KERNELS(e4m3, LOAD_E4M3)
-WEIGHT_KERNELS(e5m2, LOAD_E5M2)
+WEIGHT_KERNELS(f32, LOAD_F32, LOAD4_F32)
+WEIGHT_KERNELS(f16, LOAD_F16, LOAD4_F16)
+WEIGHT_KERNELS(bf16, LOAD_BF16, LOAD4_BF16)
+WEIGHT_KERNELS(e4m3, LOAD_E4M3, LOAD4_E4M3)
+WEIGHT_KERNELS(e5m2, LOAD_E5M2, LOAD4_E5M2)
 
 // ---- element-wise ----------------------------------------------------------------------------------------------
 
 __kernel void zero(__global uint *dst, long n) {
-    long i = get_global_id(0);
-    if (i < n) dst[i] = 0u;
-}
-
-__kernel void copy(__global const float *src, long srcOffset, __global float *dst, long dstOffset, long n) {
-    long i = get_global_id(0);
-    if (i < n) dst[dstOffset + i] = src[srcOffset + i];
+    FOR_EACH(i, n) dst[i] = 0u;
 }
 
 __kernel void swiglu(__global const float *gate, __global const float *up, long n, __global float *out) {
-    long i = get_global_id(0);
-    if (i < n) {
+    FOR_EACH(i, n) {
         float g = gate[i];
         out[i] = g / (1.0f + exp(-g)) * up[i];
     }
 }
 
 __kernel void add(__global const float *a, __global const float *b, long n, __global float *out) {
-    long i = get_global_id(0);
-    if (i < n) out[i] = a[i] + b[i];
+    FOR_EACH(i, n) out[i] = a[i] + b[i];
 }
 
 // `cs` holds, per row, headDim/2 cosines followed by headDim/2 sines of that row's angles (computed on the host in
 // double precision).
 __kernel void rope(__global float *x, int rows, int heads, int headDim, __global const float *cs) {
     int half_ = headDim / 2;
-    long idx = get_global_id(0);                      // over rows * heads * half_
-    if (idx >= (long) rows * heads * half_) return;
-    int j = idx % half_;
-    long rh = idx / half_;
-    int r = rh / heads;
-    __global float *v = x + rh * headDim;
-    float c = cs[(long) r * headDim + j];
-    float s = cs[(long) r * headDim + half_ + j];
-    float a = v[j];
-    float b = v[j + half_];
-    v[j] = a * c - b * s;
-    v[j + half_] = b * c + a * s;
+    FOR_EACH(idx, (long) rows * heads * half_) {
+        int j = idx % half_;
+        long rh = idx / half_;
+        long r = rh / heads;
+        __global float *v = x + rh * headDim;
+        float c = cs[r * headDim + j];
+        float s = cs[r * headDim + half_ + j];
+        float a = v[j];
+        float b = v[j + half_];
+        v[j] = a * c - b * s;
+        v[j + half_] = b * c + a * s;
+    }
 }
 
 __kernel void store_kv(__global const float *k, __global const float *v, __global const int *slots, int rows,
                        int width, __global float *kc, __global float *vc) {
-    long idx = get_global_id(0);
-    if (idx >= (long) rows * width) return;
-    long r = idx / width;
-    long c = idx % width;
-    long dst = (long) slots[r] * width + c;
-    kc[dst] = k[idx];
-    vc[dst] = v[idx];
+    FOR_EACH(idx, (long) rows * width) {
+        long r = idx / width;
+        long c = idx % width;
+        long dst = (long) slots[r] * width + c;
+        kc[dst] = k[idx];
+        vc[dst] = v[idx];
+    }
 }
 
 __kernel void gather_rows(__global const float *src, int cols, __global const int *rows, int n, __global float *dst) {
-    long idx = get_global_id(0);
-    if (idx >= (long) n * cols) return;
-    long i = idx / cols;
-    long c = idx % cols;
-    dst[idx] = src[(long) rows[i] * cols + c];
+    FOR_EACH(idx, (long) n * cols) {
+        long i = idx / cols;
+        long c = idx % cols;
+        dst[idx] = src[(long) rows[i] * cols + c];
+    }
 }
 
 // One work-item per column walks the rows in order of i, so repeated destination rows accumulate deterministically.
 __kernel void scatter_add_rows(__global const float *src, int cols, __global const int *rows,
                                __global const float *scales, int n, __global float *dst) {
-    long c = get_global_id(0);
-    if (c >= cols) return;
-    for (int i = 0; i < n; i++) {
-        long d = (long) rows[i] * cols + c;
-        dst[d] += scales[i] * src[(long) i * cols + c];
+    FOR_EACH(c, cols) {
+        for (int i = 0; i < n; i++) {
+            long d = (long) rows[i] * cols + c;
+            dst[d] += scales[i] * src[(long) i * cols + c];
+        }
     }
 }
 

@@ -125,7 +125,7 @@ class KernelTest {
     @MethodSource("weightCases")
     void matmulMatchesTheDoubleOracle(DType dtype, Scale scale) {
         Random rnd = new Random(23 + dtype.ordinal() * 5L + scale.ordinal());
-        for (int[] size : new int[][]{{1, 37, 5}, {3, 259, 33}, {9, 130, 7}, {17, 64, 3}}) {
+        for (int[] size : new int[][]{{1, 37, 5}, {3, 259, 33}, {9, 130, 7}, {17, 64, 3}, {2, 256, 9}, {1, 4, 1}}) {
             int rows = size[0];
             int cols = size[1];
             int outRows = size[2];
