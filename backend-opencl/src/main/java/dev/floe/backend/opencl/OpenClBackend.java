@@ -44,23 +44,27 @@ final class OpenClBackend implements Backend {
     private static final long SCORE_SCRATCH_FLOATS = 32L << 20;
     /** Host-to-device copies of weights go in pieces of this many bytes. */
     private static final long UPLOAD_CHUNK = 64L << 20;
+    /** Initial size of the kernel parameter ring; uploads up to a quarter of it go through the ring too. */
+    private static final long PARAM_RING_BYTES = 1L << 20;
 
     private final ClDevice device;
     private final long context;
     private final long queue;
     private final ClProgram program;
+    private final ParamRing params;
     private final Set<DeviceMemory> live = Collections.newSetFromMap(new IdentityHashMap<>());
     private final AtomicLong memoryInUse = new AtomicLong();
     private long scores;
     private long scoreBytes;
     private long scoreLimit = SCORE_SCRATCH_FLOATS;
-    private boolean closed;
+    private volatile boolean closed;
 
-    private OpenClBackend(ClDevice device, long context, long queue, ClProgram program) {
+    private OpenClBackend(ClDevice device, long context, long queue, ClProgram program, ParamRing params) {
         this.device = device;
         this.context = context;
         this.queue = queue;
         this.program = program;
+        this.params = params;
     }
 
     /** Creates a context, queue and program on {@code device}; releases what it made if a step fails. */
@@ -75,7 +79,13 @@ final class OpenClBackend implements Backend {
             ClErrors.check(err.get(0), "clCreateContext(" + device.name() + ")");
             queue = clCreateCommandQueue(context, device.id(), 0L, err);
             ClErrors.check(err.get(0), "clCreateCommandQueue(" + device.name() + ")");
-            return new OpenClBackend(device, context, queue, new ClProgram(context, device));
+            ClProgram program = new ClProgram(context, device);
+            try {
+                return new OpenClBackend(device, context, queue, program, new ParamRing(context, queue, PARAM_RING_BYTES));
+            } catch (RuntimeException e) {
+                program.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             if (queue != 0) clReleaseCommandQueue(queue);
             if (context != 0) clReleaseContext(context);
@@ -124,19 +134,20 @@ final class OpenClBackend implements Backend {
         ClBuffer d = buffer(dst, "dst");
         checkRange("upload: dst", d.floats(), dstOffset, n);
         if (n == 0) return;
-        // A copy-at-creation object plus a device copy keeps the queue asynchronous, unlike a blocking write.
+        long bytes = (long) n * Float.BYTES;
+        if (bytes <= PARAM_RING_BYTES / 4) {
+            // Small uploads (router logits, a decode step's activations) stay asynchronous through the ring.
+            ParamRing.Slice p = params.floats(src, srcOffset, n);
+            ClErrors.check(clEnqueueCopyBuffer(queue, p.mem(), d.mem(), p.offset() * Float.BYTES,
+                    dstOffset * Float.BYTES, bytes, null, null), "clEnqueueCopyBuffer(upload of " + n + " floats)");
+            return;
+        }
         FloatBuffer staging = MemoryUtil.memAllocFloat(n);
-        try (MemoryStack stack = MemoryStack.stackPush()) {
+        try {
             staging.put(0, src, srcOffset, n);
-            IntBuffer err = stack.mallocInt(1);
-            long tmp = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, staging, err);
-            ClErrors.check(err.get(0), "clCreateBuffer(upload of " + n + " floats)");
-            try {
-                ClErrors.check(clEnqueueCopyBuffer(queue, tmp, d.mem(), 0, dstOffset * Float.BYTES,
-                        (long) n * Float.BYTES, null, null), "clEnqueueCopyBuffer(upload)");
-            } finally {
-                clReleaseMemObject(tmp);
-            }
+            ClErrors.check(clEnqueueWriteBuffer(queue, d.mem(), true, dstOffset * Float.BYTES, staging, null, null),
+                    "clEnqueueWriteBuffer(upload of " + n + " floats)");
+            params.drained();
         } finally {
             MemoryUtil.memFree(staging);
         }
@@ -156,6 +167,7 @@ final class OpenClBackend implements Backend {
         try {
             ClErrors.check(clEnqueueReadBuffer(queue, s.mem(), true, srcOffset * Float.BYTES, staging, null, null),
                     "clEnqueueReadBuffer(download of " + n + " floats)");
+            params.drained();
             staging.get(0, dst, dstOffset, n);
         } finally {
             MemoryUtil.memFree(staging);
@@ -243,7 +255,7 @@ final class OpenClBackend implements Backend {
 
     @Override
     public long memoryInUse() {
-        return memoryInUse.get();
+        return closed ? 0 : memoryInUse.get() + params.bytes();
     }
 
     // ---- kernels -----------------------------------------------------------------------------------------------
@@ -260,10 +272,9 @@ final class OpenClBackend implements Backend {
             }
         }
         if (ids.length == 0) return;
-        try (Params p = new Params()) {
-            launch("embed_" + t.kernelSuffix()).mem(t.data()).mem(t.scale()).i(t.scaleStride()).l(t.cols())
-                    .mem(p.ints(ids)).mem(o.mem()).run2(t.cols(), ids.length);
-        }
+        ParamRing.Slice p = params.ints(ids, ids.length);
+        launch("embed_" + t.kernelSuffix()).mem(t.data()).mem(t.scale()).i(t.scaleStride()).l(t.cols())
+                .mem(p.mem()).l(p.offset()).mem(o.mem()).run2(t.cols(), ids.length);
     }
 
     @Override
@@ -322,9 +333,9 @@ final class OpenClBackend implements Backend {
                 cs[r * headDim + half + j] = (float) Math.sin(angle);
             }
         }
-        try (Params p = new Params()) {
-            launch("rope").mem(xb.mem()).i(rows).i(heads).i(headDim).mem(p.floats(cs)).run((long) rows * heads * half);
-        }
+        ParamRing.Slice p = params.floats(cs, 0, cs.length);
+        launch("rope").mem(xb.mem()).i(rows).i(heads).i(headDim).mem(p.mem()).l(p.offset())
+                .run((long) rows * heads * half);
     }
 
     @Override
@@ -347,10 +358,9 @@ final class OpenClBackend implements Backend {
             }
         }
         if (rows == 0) return;
-        try (Params p = new Params()) {
-            launch("store_kv").mem(kb.mem()).mem(vb.mem()).mem(p.ints(java.util.Arrays.copyOf(slots, rows))).i(rows)
-                    .i(width).mem(c.keys(layer)).mem(c.values(layer)).run((long) rows * width);
-        }
+        ParamRing.Slice p = params.ints(slots, rows);
+        launch("store_kv").mem(kb.mem()).mem(vb.mem()).mem(p.mem()).l(p.offset()).i(rows).i(width)
+                .mem(c.keys(layer)).mem(c.values(layer)).run((long) rows * width);
     }
 
     @Override
@@ -373,39 +383,35 @@ final class OpenClBackend implements Backend {
         validate(batch, tables, layout);
         if (rows == 0) return;
 
-        int[] tableStart = new int[tables.length];
+        // The batch as one int array: positions, sequence, the start of each table, then the tables.
         int total = 0;
-        for (int s = 0; s < tables.length; s++) {
-            tableStart[s] = total;
-            total += tables[s].length;
+        for (int[] t : tables) total += t.length;
+        int[] meta = new int[2 * rows + tables.length + total];
+        System.arraycopy(batch.positions(), 0, meta, 0, rows);
+        System.arraycopy(batch.sequence(), 0, meta, rows, rows);
+        for (int s = 0, at = 2 * rows + tables.length; s < tables.length; s++) {
+            meta[2 * rows + s] = at - (2 * rows + tables.length);
+            System.arraycopy(tables[s], 0, meta, at, tables[s].length);
+            at += tables[s].length;
         }
-        int[] flat = new int[Math.max(1, total)];
-        for (int s = 0; s < tables.length; s++) System.arraycopy(tables[s], 0, flat, tableStart[s], tables[s].length);
-
+        ParamRing.Slice p = params.ints(meta, meta.length);
         long cap = Math.max(scoreLimit, (long) heads * (maxPosition(batch, 0, rows) + 1));
-        try (Params p = new Params()) {
-            long positions = p.ints(batch.positions());
-            long sequence = p.ints(batch.sequence());
-            long starts = p.ints(tableStart);
-            long blockTables = p.ints(flat);
-            float scale = (float) (1.0 / Math.sqrt(headDim));
-            for (int start = 0; start < rows; ) {
-                // As many rows as fit the score scratch: each needs heads x (longest context in the launch) floats.
-                int end = start + 1;
-                long longest = batch.position(start) + 1L;
-                while (end < rows && (end - start + 1L) * heads * Math.max(longest, batch.position(end) + 1L) <= cap) {
-                    longest = Math.max(longest, batch.position(end) + 1L);
-                    end++;
-                }
-                long stride = longest;
-                long scratch = scoreScratch((end - start) * heads * stride);
-                Launch l = launch("attention");
-                l.mem(qb.mem()).mem(c.keys(layer)).mem(c.values(layer)).mem(positions).mem(sequence).mem(starts)
-                        .mem(blockTables).i(start).mem(scratch).l(stride).mem(ob.mem()).i(heads).i(layout.kvHeads())
-                        .i(headDim).i(layout.blockSize()).f(scale).local((long) l.localSize() * Float.BYTES)
-                        .local((long) headDim * Float.BYTES).runGroups(heads, end - start);
-                start = end;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        for (int start = 0; start < rows; ) {
+            // As many rows as fit the score scratch: each needs heads x (longest context in the launch) floats.
+            int end = start + 1;
+            long longest = batch.position(start) + 1L;
+            while (end < rows && (end - start + 1L) * heads * Math.max(longest, batch.position(end) + 1L) <= cap) {
+                longest = Math.max(longest, batch.position(end) + 1L);
+                end++;
             }
+            long scratch = scoreScratch((end - start) * heads * longest);
+            Launch l = launch("attention");
+            l.mem(qb.mem()).mem(c.keys(layer)).mem(c.values(layer)).mem(p.mem()).l(p.offset()).i(rows)
+                    .i(tables.length).i(start).mem(scratch).l(longest).mem(ob.mem()).i(heads).i(layout.kvHeads())
+                    .i(headDim).i(layout.blockSize()).f(scale).local((long) l.localSize() * Float.BYTES)
+                    .local((long) headDim * Float.BYTES).runGroups(heads, end - start);
+            start = end;
         }
     }
 
@@ -488,10 +494,9 @@ final class OpenClBackend implements Backend {
         noAlias("gatherRows", s, "src", d, "dst");
         checkRows("gatherRows", rows, s.floats() / cols);
         if (rows.length == 0) return;
-        try (Params p = new Params()) {
-            launch("gather_rows").mem(s.mem()).i(cols).mem(p.ints(rows)).i(rows.length).mem(d.mem())
-                    .run((long) rows.length * cols);
-        }
+        ParamRing.Slice p = params.ints(rows, rows.length);
+        launch("gather_rows").mem(s.mem()).i(cols).mem(p.mem()).l(p.offset()).i(rows.length).mem(d.mem())
+                .run((long) rows.length * cols);
     }
 
     @Override
@@ -506,16 +511,17 @@ final class OpenClBackend implements Backend {
         noAlias("scatterAddRows", s, "src", d, "dst");
         checkRows("scatterAddRows", rows, d.floats() / cols);
         if (rows.length == 0) return;
-        try (Params p = new Params()) {
-            launch("scatter_add_rows").mem(s.mem()).i(cols).mem(p.ints(rows)).mem(p.floats(scales)).i(rows.length)
-                    .mem(d.mem()).run(cols);
-        }
+        ParamRing.Slice r = params.ints(rows, rows.length);
+        ParamRing.Slice f = params.floats(scales, 0, scales.length);
+        launch("scatter_add_rows").mem(s.mem()).i(cols).mem(r.mem()).l(r.offset()).mem(f.mem()).l(f.offset())
+                .i(rows.length).mem(d.mem()).run(cols);
     }
 
     @Override
     public void synchronize() {
         requireOpen();
         ClErrors.check(clFinish(queue), "clFinish");
+        params.drained();
     }
 
     @Override
@@ -528,6 +534,7 @@ final class OpenClBackend implements Backend {
         if (scores != 0) clReleaseMemObject(scores);
         scores = 0;
         memoryInUse.set(0);
+        params.close();
         program.close();
         clReleaseCommandQueue(queue);
         clReleaseContext(context);
@@ -659,34 +666,5 @@ final class OpenClBackend implements Backend {
 
     private static long roundUp(long n, long multiple) {
         return (n + multiple - 1) / multiple * multiple;
-    }
-
-    /**
-     * Read-only memory objects holding one call's host arrays. Released when the call has enqueued its kernels:
-     * OpenCL keeps them alive until those kernels are done.
-     */
-    private final class Params implements AutoCloseable {
-        private final List<Long> handles = new ArrayList<>(4);
-
-        long ints(int[] values) {
-            int[] err = new int[1];
-            long mem = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, values, err);
-            ClErrors.check(err[0], "clCreateBuffer(" + values.length + " kernel parameters)");
-            handles.add(mem);
-            return mem;
-        }
-
-        long floats(float[] values) {
-            int[] err = new int[1];
-            long mem = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, values, err);
-            ClErrors.check(err[0], "clCreateBuffer(" + values.length + " kernel parameters)");
-            handles.add(mem);
-            return mem;
-        }
-
-        @Override
-        public void close() {
-            for (long h : handles) clReleaseMemObject(h);
-        }
     }
 }

@@ -56,11 +56,11 @@ inline float4 e4m3x4(uchar4 c) {
 
 #define WEIGHT_KERNELS(NAME, LOAD, LOAD4)                                                                                   \
 __kernel void embed_##NAME(__global const uchar *w, __global const float *scale, int scaleStride, long cols,          \
-                           __global const int *ids, __global float *out) {                                            \
+                           __global const int *ids, long idsOff, __global float *out) {                               \
     long c = get_global_id(0);                                                                                         \
     long r = get_global_id(1);                                                                                         \
     if (c >= cols) return;                                                                                             \
-    long id = ids[r];                                                                                                  \
+    long id = ids[idsOff + r];                                                                                         \
     out[r * cols + c] = LOAD(w, id * cols + c) * scale[id * scaleStride];                                             \
 }                                                                                                                      \
                                                                                                                        \
@@ -141,8 +141,9 @@ __kernel void add(__global const float *a, __global const float *b, long n, __gl
 
 // `cs` holds, per row, headDim/2 cosines followed by headDim/2 sines of that row's angles (computed on the host in
 // double precision).
-__kernel void rope(__global float *x, int rows, int heads, int headDim, __global const float *cs) {
+__kernel void rope(__global float *x, int rows, int heads, int headDim, __global const float *cs, long csOff) {
     int half_ = headDim / 2;
+    cs += csOff;
     FOR_EACH(idx, (long) rows * heads * half_) {
         int j = idx % half_;
         long rh = idx / half_;
@@ -157,8 +158,9 @@ __kernel void rope(__global float *x, int rows, int heads, int headDim, __global
     }
 }
 
-__kernel void store_kv(__global const float *k, __global const float *v, __global const int *slots, int rows,
-                       int width, __global float *kc, __global float *vc) {
+__kernel void store_kv(__global const float *k, __global const float *v, __global const int *slots, long slotsOff,
+                       int rows, int width, __global float *kc, __global float *vc) {
+    slots += slotsOff;
     FOR_EACH(idx, (long) rows * width) {
         long r = idx / width;
         long c = idx % width;
@@ -168,7 +170,9 @@ __kernel void store_kv(__global const float *k, __global const float *v, __globa
     }
 }
 
-__kernel void gather_rows(__global const float *src, int cols, __global const int *rows, int n, __global float *dst) {
+__kernel void gather_rows(__global const float *src, int cols, __global const int *rows, long rowsOff, int n,
+                          __global float *dst) {
+    rows += rowsOff;
     FOR_EACH(idx, (long) n * cols) {
         long i = idx / cols;
         long c = idx % cols;
@@ -177,8 +181,10 @@ __kernel void gather_rows(__global const float *src, int cols, __global const in
 }
 
 // One work-item per column walks the rows in order of i, so repeated destination rows accumulate deterministically.
-__kernel void scatter_add_rows(__global const float *src, int cols, __global const int *rows,
-                               __global const float *scales, int n, __global float *dst) {
+__kernel void scatter_add_rows(__global const float *src, int cols, __global const int *rows, long rowsOff,
+                               __global const float *scales, long scalesOff, int n, __global float *dst) {
+    rows += rowsOff;
+    scales += scalesOff;
     FOR_EACH(c, cols) {
         for (int i = 0; i < n; i++) {
             long d = (long) rows[i] * cols + c;
@@ -191,11 +197,16 @@ __kernel void scatter_add_rows(__global const float *src, int cols, __global con
 
 // One work-group per (query head, query row). Scores go to global scratch (`scores`, `scoreStride` floats per
 // (row, head)); three passes: scores and their max, exponentials and their sum, then the weighted sum of values.
+// `meta` (from `metaOff`) holds the batch: positions[rows], sequence[rows], tableStart[sequences], then the block
+// tables of all sequences back to back.
 __kernel void attention(__global const float *q, __global const float *kc, __global const float *vc,
-                        __global const int *positions, __global const int *sequence,
-                        __global const int *tableStart, __global const int *tables, int rowBase,
+                        __global const int *meta, long metaOff, int rows, int sequences, int rowBase,
                         __global float *scores, long scoreStride, __global float *out, int heads, int kvHeads,
                         int headDim, int blockSize, float scale, __local float *red, __local float *qv) {
+    __global const int *positions = meta + metaOff;
+    __global const int *sequence = positions + rows;
+    __global const int *tableStart = sequence + rows;
+    __global const int *tables = tableStart + sequences;
     int h = get_group_id(0);
     int rl = get_group_id(1);                         // row within this launch
     int r = rowBase + rl;

@@ -380,6 +380,45 @@ class KernelTest {
         }
     }
 
+    /** Parameter arrays that fill the staging ring several times over, and one larger than the ring. */
+    @Test
+    void kernelParametersSurviveRingWrapAndGrowth() {
+        Random rnd = new Random(73);
+        int cols = 1;
+        float[] src = random(rnd, 97, 1);
+        int calls = 12;
+        int n = 60_000;   // 240 kB of indices per call: the 1 MiB ring wraps while earlier calls are still queued
+        try (Buffer s = upload(backend, src)) {
+            List<Buffer> outs = new ArrayList<>();
+            List<int[]> indices = new ArrayList<>();
+            for (int c = 0; c < calls; c++) {
+                int[] rows = rnd.ints(c == calls - 1 ? 400_000 : n, 0, 97).toArray();   // the last one grows the ring
+                Buffer out = backend.allocate(rows.length);
+                backend.gatherRows(s, cols, rows, out);
+                outs.add(out);
+                indices.add(rows);
+            }
+            for (int c = 0; c < calls; c++) {
+                int[] rows = indices.get(c);
+                float[] got = download(backend, outs.get(c), rows.length);
+                for (int i = 0; i < rows.length; i++) assertEquals(src[rows[i]], got[i], "call " + c + " row " + i);
+                outs.get(c).close();
+            }
+        }
+    }
+
+    @Test
+    void largeUploadsGoStraightToTheBuffer() {
+        Random rnd = new Random(79);
+        float[] big = random(rnd, 300_000, 1);
+        try (Buffer b = backend.allocate(big.length + 3)) {
+            backend.upload(big, 0, b, 3, big.length);
+            float[] got = new float[big.length];
+            backend.download(b, 3, got, 0, big.length);
+            assertArrayEquals(big, got);
+        }
+    }
+
     @Test
     void uploadAndDownloadHonourOffsets() {
         try (Buffer b = backend.allocate(10)) {
