@@ -18,7 +18,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -30,8 +29,8 @@ import static org.lwjgl.opencl.CL10.*;
 /**
  * The OpenCL backend on one device: one context, one in-order command queue, one program. Kernels are enqueued
  * without waiting; {@link #download} and {@link #synchronize} block. Small host arrays that parameterise a kernel
- * (token ids, positions, slots, block tables, RoPE angles) travel in short-lived memory objects created with
- * {@code CL_MEM_COPY_HOST_PTR}, which copy at creation and so never stall the queue.
+ * (token ids, positions, slots, block tables, RoPE angles) travel through a {@link ParamRing} with non-blocking
+ * writes, so that a decode step never stalls the queue.
  */
 final class OpenClBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(java.util.EnumSet.of(
@@ -231,6 +230,7 @@ final class OpenClBackend implements Backend {
                 ClErrors.check(nclEnqueueWriteBuffer(queue, mem, CL_TRUE, off, len, address, 0, 0L, 0L),
                         "clEnqueueWriteBuffer(weight " + name + ", bytes " + off + ".." + (off + len) + ")");
             }
+            params.drained();   // a blocking write on the in-order queue has waited for everything before it
         }
     }
 

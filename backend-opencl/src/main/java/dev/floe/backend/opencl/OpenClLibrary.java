@@ -71,6 +71,7 @@ final class OpenClLibrary {
     }
 
     /** Null when {@code name} opens with dlopen, else why not. */
+    @SuppressWarnings("restricted")
     private static String dlopen(String name) {
         try (Arena arena = Arena.ofConfined()) {
             SymbolLookup.libraryLookup(name, arena);

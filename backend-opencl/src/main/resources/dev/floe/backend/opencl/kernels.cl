@@ -109,7 +109,7 @@ __kernel void matmul_##NAME(__global const float *x, int rows, __global const uc
     for (int t = 0; t < MM_ROWS; t++) red[t * wg + lid] = acc[t];                                                      \
     barrier(CLK_LOCAL_MEM_FENCE);                                                                                      \
     for (int s = wg >> 1; s > 0; s >>= 1) {                                                                            \
-        if (lid < s) for (int t = 0; t < MM_ROWS; t++) red[t * wg + lid] += red[t * wg + lid + s];                     \
+        if (lid < s) for (int t = 0; t < MM_ROWS; t++) if (t < nr) red[t * wg + lid] += red[t * wg + lid + s];         \
         barrier(CLK_LOCAL_MEM_FENCE);                                                                                  \
     }                                                                                                                  \
     float sc = scale[o * scaleStride];                                                                                 \
