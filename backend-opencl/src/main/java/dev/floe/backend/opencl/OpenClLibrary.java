@@ -70,11 +70,14 @@ final class OpenClLibrary {
         }
     }
 
-    /** Null when {@code name} opens with dlopen, else why not. */
+    /** Null when {@code name} opens with dlopen and exports {@code clGetPlatformIDs}, else why not. */
     @SuppressWarnings("restricted")
     private static String dlopen(String name) {
         try (Arena arena = Arena.ofConfined()) {
-            SymbolLookup.libraryLookup(name, arena);
+            // A library without the loader's entry point would make CL.create() "succeed" with null functions.
+            if (SymbolLookup.libraryLookup(name, arena).find("clGetPlatformIDs").isEmpty()) {
+                return name + " is not an OpenCL library: it does not export clGetPlatformIDs";
+            }
             return null;
         } catch (IllegalArgumentException | IllegalCallerException e) {
             return "cannot open the OpenCL library " + name + " (install an OpenCL ICD loader and driver, e.g. "

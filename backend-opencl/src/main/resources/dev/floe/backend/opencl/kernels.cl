@@ -10,8 +10,10 @@
 #define FOR_EACH(i, n) for (long i = get_global_id(0); i < (n); i += get_global_size(0))
 
 // ---- storage formats -------------------------------------------------------------------------------------------
+// Helpers are plain functions, not `inline`: under C99 inline rules some compilers would emit no definition for a
+// call they chose not to inline.
 
-inline float f16_bits(uint h) {
+float f16_bits(uint h) {
     uint s = (h & 0x8000u) << 16;
     uint e = (h >> 10) & 0x1Fu;
     uint m = h & 0x3FFu;
@@ -21,7 +23,7 @@ inline float f16_bits(uint h) {
     return s != 0u ? -v : v;
 }
 
-inline float e4m3_bits(uint c) {
+float e4m3_bits(uint c) {
     uint s = (c & 0x80u) << 24;
     uint e = (c >> 3) & 0xFu;
     uint m = c & 7u;
@@ -40,10 +42,10 @@ inline float e4m3_bits(uint c) {
 #define LOAD_E5M2(w, i) f16_bits(((uint) (w)[i]) << 8)
 
 // Four consecutive elements starting at element base + 4 j, as a float4.
-inline float4 f16x4(ushort4 u) {
+float4 f16x4(ushort4 u) {
     return (float4) (f16_bits(u.x), f16_bits(u.y), f16_bits(u.z), f16_bits(u.w));
 }
-inline float4 e4m3x4(uchar4 c) {
+float4 e4m3x4(uchar4 c) {
     return (float4) (e4m3_bits(c.x), e4m3_bits(c.y), e4m3_bits(c.z), e4m3_bits(c.w));
 }
 #define LOAD4_F32(w, base, j)  vload4(j, ((__global const float *) (w)) + (base))
@@ -227,7 +229,11 @@ __kernel void attention(__global const float *q, __global const float *kc, __glo
         long slot = (long) table[p / blockSize] * blockSize + p % blockSize;
         __global const float *kr = kc + slot * width + (long) kvh * headDim;
         float s = 0.0f;
-        for (int d = 0; d < headDim; d++) s += qv[d] * kr[d];
+        if ((headDim & 3) == 0) {
+            for (int d = 0; d < headDim >> 2; d++) s += dot(vload4(d, qv), vload4(d, kr));
+        } else {
+            for (int d = 0; d < headDim; d++) s += qv[d] * kr[d];
+        }
         s *= scale;
         sc[p] = s;
         mx = fmax(mx, s);

@@ -24,6 +24,15 @@ class ProviderTest {
     }
 
     @Test
+    void aLibraryThatIsNotOpenClIsRefusedBeforeLwjglSeesIt() {
+        Probe libc = new OpenClProvider("libc.so.6").probe();
+        assertInstanceOf(Probe.Unavailable.class, libc);
+        assertTrue(libc.detail().contains("does not export clGetPlatformIDs"), libc.detail());
+        Probe real = new OpenClProvider().probe();
+        assertEquals(real.available(), new OpenClProvider().probe().available(), "the real library still answers");
+    }
+
+    @Test
     void aDeviceSettingThatMatchesNothingIsUnavailableWithTheReason() {
         Probe real = new OpenClProvider().probe();
         org.junit.jupiter.api.Assumptions.assumeTrue(real.available(), () -> "OpenCL unavailable: " + real.detail());
