@@ -313,6 +313,15 @@ class KernelTest {
     }
 
     @Test
+    void attentionWithAHeadDimThatIsNotAMultipleOfFour() {
+        Random rnd = new Random(57);
+        KvLayout layout = new KvLayout(1, 3, 10, 6, 5);
+        int[][] tables = {{4, 1}, {0, 5, 2}};
+        checkAttention(rnd, layout, 0, 6, tables, new int[]{7, 13}, new int[]{6, 12, 0, 3}, new int[]{0, 1, 1, 0},
+                32L << 20);
+    }
+
+    @Test
     void attentionWithLongContextAndWideHeads() {
         Random rnd = new Random(59);
         KvLayout layout = new KvLayout(1, 2, 128, 40, 16);
