@@ -1,5 +1,6 @@
 package dev.floe.backend.opencl;
 
+import dev.floe.spi.BackendException;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 
@@ -18,32 +19,54 @@ final class Discovery {
     private Discovery() {
     }
 
-    /** Every device of every platform, in platform order; empty when the loader knows no platform. */
-    static List<ClDevice> devices() {
+    /**
+     * What discovery found: every device of every platform that answered, and why the others did not (a broken
+     * driver of one vendor must not hide the devices of another).
+     */
+    record Found(List<ClDevice> devices, List<String> problems) {
+    }
+
+    /** Every device of every platform, in platform order. */
+    static Found devices() {
         List<ClDevice> out = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer count = stack.mallocInt(1);
             int err = clGetPlatformIDs(null, count);
-            if (err == CL_PLATFORM_NOT_FOUND_KHR) return out;
+            if (err == CL_PLATFORM_NOT_FOUND_KHR || err == CL_SUCCESS && count.get(0) == 0) {
+                problems.add("the ICD loader lists no OpenCL platform");
+                return new Found(out, problems);
+            }
             ClErrors.check(err, "clGetPlatformIDs");
             int platforms = count.get(0);
-            if (platforms == 0) return out;
             PointerBuffer ids = stack.mallocPointer(platforms);
             ClErrors.check(clGetPlatformIDs(ids, (IntBuffer) null), "clGetPlatformIDs");
             for (int p = 0; p < platforms; p++) {
-                long platform = ids.get(p);
-                String platformName = platformString(platform, CL_PLATFORM_NAME);
-                IntBuffer n = stack.mallocInt(1);
-                err = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, null, n);
-                if (err == CL_DEVICE_NOT_FOUND) continue;
-                ClErrors.check(err, "clGetDeviceIDs(" + platformName + ")");
-                PointerBuffer devs = stack.mallocPointer(n.get(0));
-                ClErrors.check(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, devs, (IntBuffer) null),
-                        "clGetDeviceIDs(" + platformName + ")");
-                for (int d = 0; d < n.get(0); d++) out.add(describe(p, platformName, devs.get(d)));
+                try {
+                    platformDevices(p, ids.get(p), out, problems);
+                } catch (BackendException e) {
+                    problems.add("platform " + p + ": " + e.getMessage());
+                }
             }
         }
-        return out;
+        return new Found(out, problems);
+    }
+
+    private static void platformDevices(int index, long platform, List<ClDevice> out, List<String> problems) {
+        String platformName = platformString(platform, CL_PLATFORM_NAME);
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer n = stack.mallocInt(1);
+            int err = clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, null, n);
+            if (err == CL_DEVICE_NOT_FOUND || err == CL_SUCCESS && n.get(0) == 0) {
+                problems.add("platform " + index + " (" + platformName + ") has no device");
+                return;
+            }
+            ClErrors.check(err, "clGetDeviceIDs(" + platformName + ")");
+            PointerBuffer devs = stack.mallocPointer(n.get(0));
+            ClErrors.check(clGetDeviceIDs(platform, CL_DEVICE_TYPE_ALL, devs, (IntBuffer) null),
+                    "clGetDeviceIDs(" + platformName + ")");
+            for (int d = 0; d < n.get(0); d++) out.add(describe(index, platformName, devs.get(d)));
+        }
     }
 
     private static ClDevice describe(int platformIndex, String platformName, long device) {
@@ -52,9 +75,15 @@ final class Discovery {
                 : (type & CL_DEVICE_TYPE_CPU) != 0 ? "CPU"
                 : (type & CL_DEVICE_TYPE_ACCELERATOR) != 0 ? "accelerator" : "device";
         return new ClDevice(platformIndex, platformName, device, deviceString(device, CL_DEVICE_NAME).strip(),
-                (type & CL_DEVICE_TYPE_GPU) != 0, typeName, deviceString(device, CL_DEVICE_VERSION).strip(),
+                (type & CL_DEVICE_TYPE_GPU) != 0, typeName, shortVersion(deviceString(device, CL_DEVICE_VERSION)),
                 deviceLong(device, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE),
                 deviceLong(device, CL_DEVICE_LOCAL_MEM_SIZE), devicePointer(device, CL_DEVICE_MAX_WORK_GROUP_SIZE));
+    }
+
+    /** "OpenCL 3.0 PoCL HSTR: pthread-..." becomes "OpenCL 3.0 PoCL": the version and the vendor's word. */
+    static String shortVersion(String version) {
+        String[] words = version.strip().split("\\s+");
+        return String.join(" ", java.util.Arrays.copyOf(words, Math.min(3, words.length)));
     }
 
     private static String platformString(long platform, int param) {

@@ -7,7 +7,6 @@ import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -83,11 +82,11 @@ public final class OpenClProvider implements BackendProvider {
         String lib = library != null ? library : OpenClLibrary.configuredName();
         var failure = OpenClLibrary.load(lib);
         if (failure.isPresent()) throw new BackendException(failure.get());
-        List<ClDevice> devices = Discovery.devices();
-        if (devices.isEmpty()) {
-            throw new BackendException("no OpenCL platform with a device (the ICD loader " + lib
-                    + " found none; is a driver such as pocl-opencl-icd registered in /etc/OpenCL/vendors?)");
+        Discovery.Found found = Discovery.devices();
+        if (found.devices().isEmpty()) {
+            throw new BackendException("no OpenCL platform with a device (" + String.join("; ", found.problems())
+                    + "; is a driver such as pocl-opencl-icd registered in /etc/OpenCL/vendors?)");
         }
-        return DeviceChoice.select(devices, platform, device);
+        return DeviceChoice.select(found.devices(), platform, device);
     }
 }
