@@ -12,6 +12,7 @@ module dev.floe.runtime {
     exports dev.floe.runtime.golden;
     exports dev.floe.runtime.kv;
     exports dev.floe.runtime.model;
+    exports dev.floe.runtime.quantize;
     exports dev.floe.runtime.tokenizer;
     provides dev.floe.api.Engine with dev.floe.runtime.FloeEngine;
     provides dev.floe.spi.ExpertStoreProvider with dev.floe.runtime.experts.ExpertStores.Mapped,
