@@ -1,6 +1,12 @@
-/** Gating strategies (routers), each a provider found by name. */
+/** Gating strategies (routers), each a provider found by name, and routing telemetry. */
 module dev.floe.gating {
-    requires dev.floe.spi;
+    requires transitive dev.floe.spi;
     exports dev.floe.gating;
-    provides dev.floe.spi.RouterProvider with dev.floe.gating.SoftmaxTopKProvider;
+    provides dev.floe.spi.RouterProvider with
+            dev.floe.gating.SoftmaxTopKProvider,
+            dev.floe.gating.SigmoidTopKProvider,
+            dev.floe.gating.CapacityTopKProvider,
+            dev.floe.gating.ExpertChoiceProvider,
+            dev.floe.gating.HashRouterProvider,
+            dev.floe.gating.RandomRouterProvider;
 }

@@ -2,4 +2,6 @@
 module dev.floe.tck {
     requires transitive dev.floe.runtime;
     requires com.fasterxml.jackson.databind;
+    exports dev.floe.tck.routing;
+    uses dev.floe.spi.RouterProvider;
 }

@@ -13,6 +13,7 @@ public final class SoftmaxTopK implements Router {
 
     /** @param k experts per token; 0 means the model's {@code num_experts_per_tok} */
     public SoftmaxTopK(int k) {
+        if (k < 0) throw new IllegalArgumentException("softmax-topk: k = " + k);
         this.k = k;
     }
 
@@ -24,38 +25,28 @@ public final class SoftmaxTopK implements Router {
     @Override
     public RoutingDecision route(RoutingInput input) {
         int tokens = input.tokens();
-        int kk = k == 0 ? input.topK() : k;
+        int kk = Math.min(k == 0 ? input.topK() : k, input.experts());
         int[][] experts = new int[tokens][];
         float[][] weights = new float[tokens][];
         for (int t = 0; t < tokens; t++) {
-            float[] p = softmax(input.logits()[t]);
-            int[] top = TopK.indices(p, kk);
-            float[] w = new float[kk];
-            float sum = 0;
-            for (int j = 0; j < kk; j++) {
-                w[j] = p[top[j]];
-                sum += w[j];
-            }
-            if (input.renormalize()) {
-                for (int j = 0; j < kk; j++) w[j] /= sum;
-            }
-            experts[t] = top;
-            weights[t] = w;
+            float[] p = Softmax.of(input.logits()[t]);
+            experts[t] = TopK.indices(p, kk);
+            weights[t] = weights(p, experts[t], input.renormalize());
         }
         return new RoutingDecision(experts, weights);
     }
 
-    /** Softmax in float32 with the maximum subtracted first. */
-    static float[] softmax(float[] logits) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float v : logits) max = Math.max(max, v);
-        float[] p = new float[logits.length];
+    /** The probabilities of the chosen experts, divided by their sum when {@code renormalize}. */
+    static float[] weights(float[] p, int[] chosen, boolean renormalize) {
+        float[] w = new float[chosen.length];
         float sum = 0;
-        for (int i = 0; i < p.length; i++) {
-            p[i] = (float) Math.exp(logits[i] - max);
-            sum += p[i];
+        for (int j = 0; j < chosen.length; j++) {
+            w[j] = p[chosen[j]];
+            sum += w[j];
         }
-        for (int i = 0; i < p.length; i++) p[i] /= sum;
-        return p;
+        if (renormalize && sum > 0) {
+            for (int j = 0; j < w.length; j++) w[j] /= sum;
+        }
+        return w;
     }
 }
