@@ -112,7 +112,14 @@ final class Matmul {
                 }
             }
             for (; r < rows; r++) {
-                for (int o = ob; o < oe; o++) {
+                int o = ob;
+                if (dtype == DType.BF16) {
+                    for (; o + 4 <= oe; o += 4) {
+                        bf16Dot4Rows(seg, (long) o * cols * 2, cols, xp, r * cols, out, r * outRows + o);
+                        if (w.scaled()) for (int q = 0; q < 4; q++) out[r * outRows + o + q] *= w.rowScale(o + q);
+                    }
+                }
+                for (; o < oe; o++) {
                     long off = (long) o * cols * dtype.bytes();
                     int x0 = r * cols;
                     float y = switch (dtype) {
@@ -244,6 +251,44 @@ final class Matmul {
         out[oi + 3 * stride] = s3;
     }
 
+    /** Four consecutive weight rows against one activation row: four memory streams in flight. */
+    static void bf16Dot4Rows(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi) {
+        int block = 2 * VL;
+        int full = cols / block * block;
+        long rb = 2L * cols;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0;
+        for (; i < full; i += block) {
+            long b = off + 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(IS, w, b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, w, b + rb, LE);
+            IntVector v2 = IntVector.fromMemorySegment(IS, w, b + 2 * rb, LE);
+            IntVector v3 = IntVector.fromMemorySegment(IS, w, b + 3 * rb, LE);
+            FloatVector xl = FloatVector.fromArray(FS, x, xo + i), xh = FloatVector.fromArray(FS, x, xo + i + VL);
+            a0 = bf16Lo(v0).fma(xl, a0);
+            b0 = bf16Hi(v0).fma(xh, b0);
+            a1 = bf16Lo(v1).fma(xl, a1);
+            b1 = bf16Hi(v1).fma(xh, b1);
+            a2 = bf16Lo(v2).fma(xl, a2);
+            b2 = bf16Hi(v2).fma(xh, b2);
+            a3 = bf16Lo(v3).fma(xl, a3);
+            b3 = bf16Hi(v3).fma(xh, b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float xv = x[xo + i];
+            s0 += FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i)) * xv;
+            s1 += FloatFormats.bf16ToFloat(w.get(I16, off + rb + 2L * i)) * xv;
+            s2 += FloatFormats.bf16ToFloat(w.get(I16, off + 2 * rb + 2L * i)) * xv;
+            s3 += FloatFormats.bf16ToFloat(w.get(I16, off + 3 * rb + 2L * i)) * xv;
+        }
+        out[oi] = s0;
+        out[oi + 1] = s1;
+        out[oi + 2] = s2;
+        out[oi + 3] = s3;
+    }
+
     // ---- F16: sign and 15 magnitude bits land in a float32 2^112 too small; exponent 31 (inf, NaN) is flagged
 
     private static FloatVector f16Lo(IntVector v) {
@@ -325,9 +370,16 @@ final class Matmul {
 
     // ---- FP8: byte k of a lane is moved to the top, then an arithmetic shift spreads sign and magnitude into place
 
-    private static FloatVector fp8(IntVector v, int k, int shift, int mask) {
-        IntVector top = k == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
-        return top.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    // Helpers stay under 35 bytes of bytecode so that C2 always inlines them: a vector crossing a call is boxed.
+
+    /** Byte {@code 3 - lsh / 8} of each lane: shifted to the top, then spread by the arithmetic shift. */
+    private static FloatVector fp8(IntVector v, int lsh, int shift, int mask) {
+        return v.lanewise(VectorOperators.LSHL, lsh).lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    }
+
+    /** The top byte of each lane. */
+    private static FloatVector fp8Top(IntVector v, int shift, int mask) {
+        return v.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
     }
 
     private static IntVector fp8Flags(IntVector v, int flagAdd, IntVector flags) {
@@ -345,10 +397,10 @@ final class Matmul {
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
             flags = fp8Flags(v, flagAdd, flags);
-            a0 = fp8(v, 0, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            a1 = fp8(v, 1, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
-            a2 = fp8(v, 2, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
-            a3 = fp8(v, 3, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+            a0 = fp8(v, 24, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = fp8(v, 16, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = fp8(v, 8, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = fp8Top(v, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
         }
         if (flagged(flags, 0x80808080)) return scalarDot(cw, o, cols, x, xo, 4);
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
@@ -371,8 +423,8 @@ final class Matmul {
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
             flags = fp8Flags(v, flagAdd, flags);
-            FloatVector w0 = fp8(v, 0, shift, mask), w1 = fp8(v, 1, shift, mask);
-            FloatVector w2 = fp8(v, 2, shift, mask), w3 = fp8(v, 3, shift, mask);
+            FloatVector w0 = fp8(v, 24, shift, mask), w1 = fp8(v, 16, shift, mask);
+            FloatVector w2 = fp8(v, 8, shift, mask), w3 = fp8Top(v, shift, mask);
             a0 = w0.fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = w1.fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
             a2 = w2.fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
