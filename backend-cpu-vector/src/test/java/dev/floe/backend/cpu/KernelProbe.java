@@ -8,7 +8,11 @@ import java.lang.foreign.MemorySegment;
 import java.util.Locale;
 import java.util.Random;
 
-/** Scratch: in-cache throughput of the matmul kernels (compute ceiling), one thread. */
+/**
+ * In-cache throughput of the BF16 and FP8 matmul kernels on one thread (their compute ceiling, as opposed to
+ * {@link MatvecBench}, which streams from memory). Run by hand with the class path of {@link MatvecBench} and the
+ * number of weight rows (default 256 x 2048 columns) as argument.
+ */
 public final class KernelProbe {
     public static void main(String[] args) {
         int rows = Integer.parseInt(args.length > 0 ? args[0] : "256");
@@ -18,6 +22,9 @@ public final class KernelProbe {
             MemorySegment seg = Arena.ofShared().allocate((long) rows * cols * t.bytes(), 64);
             for (long i = 0; i < seg.byteSize(); i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) (rnd.nextInt(0x70)));
             CpuWeight w = new CpuWeight(new TensorData("w", t, new long[]{rows, cols}, seg, null));
+            try (WorkerPool pool = new WorkerPool(1, "probe")) {
+                w.scan(pool);
+            }
             float[] x = TestTensors.gaussian(rnd, cols, 1);
             float[] xp = new float[cols];
             Matmul.permute(x, 1, cols, Matmul.lanes(t), xp);
