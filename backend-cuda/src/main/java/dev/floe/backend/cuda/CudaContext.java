@@ -1,0 +1,152 @@
+package dev.floe.backend.cuda;
+
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import jcuda.driver.JCudaDriver;
+
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+
+import static dev.floe.backend.cuda.Cuda.check;
+
+/**
+ * One device's primary context, the stream all work of a backend goes to, the loaded PTX modules and their
+ * functions, and raw device memory. The stream is a blocking one ({@link CUstream_flags#CU_STREAM_DEFAULT}), so
+ * the synchronous copies on the legacy stream ({@code cuMemcpyHtoD} of index arrays, {@code cuMemcpyDtoH}) are
+ * ordered with the kernels without explicit events.
+ */
+final class CudaContext implements DeviceAllocator, AutoCloseable {
+    private final DeviceInfo info;
+    private final CUdevice device;
+    private final CUcontext context = new CUcontext();
+    private final Stream stream = new Stream();
+    private final Map<PtxModule.Name, CUmodule> modules = new EnumMap<>(PtxModule.Name.class);
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<Long, DevicePointer> allocations = new HashMap<>();
+    private final String arch;
+    private Thread current;
+
+    /** A stream whose handle can be handed to libraries called through {@code java.lang.foreign}. */
+    static final class Stream extends CUstream {
+        long handle() {
+            return getNativePointer();
+        }
+    }
+
+    CudaContext(DeviceInfo info) {
+        this.info = info;
+        this.device = JCudaDriverApi.handle(info.ordinal());
+        check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
+        makeCurrent();
+        check("cuStreamCreate", JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT));
+        this.arch = PtxModule.archFor(info.major(), info.minor());
+    }
+
+    DeviceInfo info() {
+        return info;
+    }
+
+    Stream stream() {
+        return stream;
+    }
+
+    String arch() {
+        return arch;
+    }
+
+    /** Binds the context to the calling thread (calls may come from different threads, one at a time). */
+    void makeCurrent() {
+        Thread t = Thread.currentThread();
+        if (t != current) {
+            check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
+            current = t;
+        }
+    }
+
+    /** The function of a kernel entry, loading its PTX module on first use (the driver JIT-compiles it). */
+    CUfunction function(PtxModule.Name moduleName, String entry) {
+        String key = moduleName + "/" + entry;
+        CUfunction f = functions.get(key);
+        if (f != null) return f;
+        CUmodule module = modules.get(moduleName);
+        if (module == null) {
+            PtxModule ptx = PtxModule.load(moduleName, arch);
+            module = new CUmodule();
+            check("cuModuleLoadData(" + PtxModule.resourceName(moduleName, arch) + ")",
+                    JCudaDriver.cuModuleLoadData(module, ptx.image()));
+            modules.put(moduleName, module);
+        }
+        f = new CUfunction();
+        check("cuModuleGetFunction(" + entry + ")", JCudaDriver.cuModuleGetFunction(f, module, entry));
+        functions.put(key, f);
+        return f;
+    }
+
+    /** Launches {@code entry} on the backend's stream. */
+    void launch(PtxModule.Name module, String entry, Launch l, KernelArgs args) {
+        CUfunction f = function(module, entry);
+        check("cuLaunchKernel(" + entry + ")", JCudaDriver.cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(),
+                l.block(), 1, 1, 0, stream, args.toPointer(), null));
+    }
+
+    @Override
+    public long allocate(long bytes) {
+        DevicePointer p = new DevicePointer();
+        int r = JCudaDriver.cuMemAlloc(p, bytes);
+        if (r == jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+            throw new OutOfDeviceMemory("cuMemAlloc(" + bytes + "): CUDA_ERROR_OUT_OF_MEMORY");
+        }
+        check("cuMemAlloc(" + bytes + ")", r);
+        allocations.put(p.address(), p);
+        return p.address();
+    }
+
+    @Override
+    public void free(long address) {
+        DevicePointer p = allocations.remove(address);
+        if (p == null) throw new IllegalArgumentException("0x" + Long.toHexString(address) + " was not allocated here");
+        check("cuMemFree", JCudaDriver.cuMemFree(p));
+    }
+
+    /** A JCuda pointer to {@code address + offset} inside a block allocated here. */
+    jcuda.driver.CUdeviceptr pointer(long blockAddress, long byteOffset) {
+        DevicePointer p = allocations.get(blockAddress);
+        if (p == null) throw new IllegalArgumentException("0x" + Long.toHexString(blockAddress) + " was not allocated here");
+        return byteOffset == 0 ? p : p.withByteOffset(byteOffset);
+    }
+
+    void upload(Pointer host, long blockAddress, long byteOffset, long bytes) {
+        check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(pointer(blockAddress, byteOffset), host, bytes));
+    }
+
+    void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
+        check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(host, pointer(blockAddress, byteOffset), bytes));
+    }
+
+    void zero(long address, long floats) {
+        check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(pointer(address, 0), 0, floats, stream));
+    }
+
+    void synchronize() {
+        check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
+    }
+
+    @Override
+    public void close() {
+        makeCurrent();
+        JCudaDriver.cuStreamSynchronize(stream);
+        for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
+        modules.clear();
+        functions.clear();
+        for (DevicePointer p : allocations.values()) JCudaDriver.cuMemFree(p);
+        allocations.clear();
+        JCudaDriver.cuStreamDestroy(stream);
+        JCudaDriver.cuDevicePrimaryCtxRelease(device);
+    }
+}
