@@ -53,7 +53,14 @@ class CudaKernelsGpuTest {
         if (cuda != null) cuda.close();
     }
 
+    /**
+     * Skips without a usable device; with {@code -Dfloe.cuda.require=true} (as {@code gpu-check.sh} runs it) an
+     * unavailable backend fails instead, so that a GPU session cannot pass by skipping.
+     */
     static void requireGpu() {
+        if (Boolean.getBoolean("floe.cuda.require")) {
+            assertTrue(probe.available(), "floe.cuda.require is set but the CUDA backend is unavailable: " + probe.detail());
+        }
         assumeTrue(probe.available(), "CUDA backend unavailable: " + probe.detail());
     }
 
