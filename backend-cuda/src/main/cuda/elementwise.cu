@@ -2,12 +2,12 @@
 // row gather/scatter, and the activation conversions the cuBLASLt path needs. All activations are float32.
 #include "common.cuh"
 
-// ---- embedding: out[r][c] = table[ids[r]][c] * scale(ids[r]); grid (ceil(cols/256), rows)
+// ---- embedding: out[r][c] = table[ids[r]][c] * scale(ids[r]); grid (rows, ceil(cols/256))
 template <int DT>
 __device__ __forceinline__ void embed_impl(const uint8_t* table, const float* scale, int scaleStride,
                                            const int* ids, int cols, float* out) {
-    int r = blockIdx.y;
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (c >= cols) return;
     size_t id = (size_t)ids[r];
     out[(size_t)r * cols + c] = Elem<DT>::at(table, id * cols + c) * row_scale(scale, scaleStride, id);
@@ -103,11 +103,11 @@ extern "C" __global__ void add(const float* a, const float* b, long long n, floa
     if (i < n) out[i] = a[i] + b[i];
 }
 
-// dst[i] = src[rows[i]]; grid (ceil(cols/256), n)
+// dst[i] = src[rows[i]]; grid (n, ceil(cols/256))
 extern "C" __global__ void gather_rows(const float* src, int cols, const int* rows, float* dst) {
-    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    int c = blockIdx.y * blockDim.x + threadIdx.x;
     if (c >= cols) return;
-    dst[(size_t)blockIdx.y * cols + c] = src[(size_t)rows[blockIdx.y] * cols + c];
+    dst[(size_t)blockIdx.x * cols + c] = src[(size_t)rows[blockIdx.x] * cols + c];
 }
 
 // dst[rows[i]] += scales[i] * src[i] in order of i: one thread per column walks the list, so repeated rows add up

@@ -3,6 +3,8 @@ package dev.floe.backend.cuda;
 import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.KvLayout;
 
+import java.util.Arrays;
+
 /**
  * An {@link AttentionBatch} checked against a cache layout and flattened into the arrays the attention kernel
  * reads: block tables padded to {@code maxBlocks} per sequence (padding -1, never read: a row only reads blocks
@@ -24,7 +26,7 @@ record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[]
         int maxBlocks = 1;
         for (int[] t : tables) maxBlocks = Math.max(maxBlocks, t.length);
         int[] flat = new int[Math.multiplyExact(Math.max(1, tables.length), maxBlocks)];
-        java.util.Arrays.fill(flat, -1);
+        Arrays.fill(flat, -1);
         for (int s = 0; s < tables.length; s++) {
             for (int b = 0; b < tables[s].length; b++) {
                 int block = tables[s][b];

@@ -1,11 +1,13 @@
 package dev.floe.backend.cuda;
 
+import dev.floe.api.BackendUnavailableException;
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
 import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
+import dev.floe.spi.Communicator;
 import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
@@ -13,7 +15,9 @@ import dev.floe.spi.Weight;
 import jcuda.Pointer;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 
@@ -23,8 +27,8 @@ import static dev.floe.backend.cuda.Checks.toInt;
 /**
  * The CUDA backend: Floe's PTX kernels launched through the JCuda driver API on one stream of one device, device
  * memory from a caching {@link MemoryPool}, and cuBLASLt for prefill GEMMs of BF16 and FP8 weights when the
- * library is present. Index arrays (token ids, positions, slots, block tables) are copied to the device per call
- * with synchronous copies; see {@code docs/backend-cuda.md} for what that costs and what would remove it.
+ * library is present. Index arrays (token ids, positions, slots, block tables) go to the device per call through
+ * a pinned staging ring, asynchronously in stream order.
  */
 final class CudaBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
@@ -164,7 +168,7 @@ final class CudaBackend implements Backend {
         for (long off = 0; off < segment.byteSize(); off += UPLOAD_CHUNK) {
             long len = Math.min(UPLOAD_CHUNK, segment.byteSize() - off);
             MemorySegment piece = segment.asSlice(off, len);
-            Pointer host = piece.isNative() ? Pointer.to(piece.asByteBuffer()) : Pointer.to(piece.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+            Pointer host = piece.isNative() ? Pointer.to(piece.asByteBuffer()) : Pointer.to(piece.toArray(ValueLayout.JAVA_BYTE));
             ctx.upload(host, address, off, len);
         }
     }
@@ -194,7 +198,7 @@ final class CudaBackend implements Backend {
         if (ids.length == 0) return;
         long idsDev = stage(ids);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.EMBED.entry(t.format()), Launch.columnsByRows(cols, ids.length),
+            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.EMBED.entry(t.format()), Launch.rowsByColumns(ids.length, cols),
                     new KernelArgs().ptr(t.data()).ptr(t.scale()).i32(t.scaleStride()).ptr(idsDev).i32(cols)
                             .ptr(buffer("out", out).address()));
         } finally {
@@ -298,7 +302,7 @@ final class CudaBackend implements Backend {
         }
         fits("x", x, (long) rows * heads * headDim);
         if (rows == 0) return;
-        long pos = stage(java.util.Arrays.copyOf(positions, rows));
+        long pos = stage(Arrays.copyOf(positions, rows));
         try {
             ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.ROPE.entry(), Launch.elements((long) rows * heads * (headDim / 2)),
                     new KernelArgs().ptr(buffer("x", x).address()).i32(rows).i32(heads).i32(headDim).ptr(pos).f32(theta));
@@ -314,7 +318,7 @@ final class CudaBackend implements Backend {
         KvLayout layout = c.layout();
         int width = layout.rowWidth();
         if (rows < 0 || slots.length < rows) throw new IllegalArgumentException("rows=" + rows + " with " + slots.length + " slots");
-        int[] used = java.util.Arrays.copyOf(slots, rows);
+        int[] used = Arrays.copyOf(slots, rows);
         Checks.indices("slots", used, layout.slots(), "of the cache's slots");
         fits("k", k, (long) rows * width);
         fits("v", v, (long) rows * width);
@@ -385,7 +389,7 @@ final class CudaBackend implements Backend {
         if (rows.length == 0) return;
         long r = stage(rows);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.GATHER_ROWS.entry(), Launch.columnsByRows(cols, rows.length),
+            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.GATHER_ROWS.entry(), Launch.rowsByColumns(rows.length, cols),
                     new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(buffer("dst", dst).address()));
         } finally {
             pool.release(r);
@@ -469,13 +473,13 @@ final class CudaBackend implements Backend {
 
     /**
      * Joins an NCCL group as {@code rank} of {@code size} (one process per GPU), the unique id travelling through
-     * {@code rendezvous}. Throws {@link dev.floe.api.BackendUnavailableException} when NCCL is not installed.
+     * {@code rendezvous}. Throws {@link BackendUnavailableException} when NCCL is not installed.
      */
-    dev.floe.spi.Communicator communicator(int rank, int size, NcclRendezvous rendezvous) {
+    Communicator communicator(int rank, int size, NcclRendezvous rendezvous) {
         open();
         return switch (Nccl.lookup()) {
             case Nccl.Available a -> NcclCommunicator.join(a.nccl(), this, rank, size, rendezvous);
-            case Nccl.Unavailable u -> throw new dev.floe.api.BackendUnavailableException(u.reason());
+            case Nccl.Unavailable u -> throw new BackendUnavailableException(u.reason());
         };
     }
 
@@ -501,18 +505,19 @@ final class CudaBackend implements Backend {
 
     // ---- helpers
 
-    /** Copies a small index array to a pool block (synchronous copy, ordered after earlier kernels). */
+    /**
+     * Copies a small index array to a pool block, asynchronously in stream order. The block may be released as
+     * soon as the kernel reading it is launched: whatever reuses it next is also in stream order.
+     */
     private long stage(int[] values) {
-        long bytes = Math.max(4L, (long) values.length * 4);
-        long a = pool.allocate(bytes);
-        if (values.length > 0) ctx.upload(Pointer.to(values), a, 0, (long) values.length * 4);
+        long a = pool.allocate(Math.max(4L, (long) values.length * 4));
+        ctx.stage(values, null, a);
         return a;
     }
 
     private long stage(float[] values) {
-        long bytes = Math.max(4L, (long) values.length * 4);
-        long a = pool.allocate(bytes);
-        if (values.length > 0) ctx.upload(Pointer.to(values), a, 0, (long) values.length * 4);
+        long a = pool.allocate(Math.max(4L, (long) values.length * 4));
+        ctx.stage(null, values, a);
         return a;
     }
 

@@ -3,12 +3,16 @@ package dev.floe.backend.cuda;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,8 +22,9 @@ import static dev.floe.backend.cuda.Cuda.check;
 /**
  * One device's primary context, the stream all work of a backend goes to, the loaded PTX modules and their
  * functions, and raw device memory. The stream is a blocking one ({@link CUstream_flags#CU_STREAM_DEFAULT}), so
- * the synchronous copies on the legacy stream ({@code cuMemcpyHtoD} of index arrays, {@code cuMemcpyDtoH}) are
- * ordered with the kernels without explicit events.
+ * the synchronous copies on the legacy stream ({@code cuMemcpyHtoD} of activations, {@code cuMemcpyDtoH}) are
+ * ordered with the kernels without explicit events. Index arrays travel asynchronously through a pinned
+ * {@link StagingRing}.
  */
 final class CudaContext implements DeviceAllocator, AutoCloseable {
     private final DeviceInfo info;
@@ -30,7 +35,13 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<Long, DevicePointer> allocations = new HashMap<>();
     private final String arch;
+    private final Pointer pinned = new Pointer();
+    private final ByteBuffer pinnedBytes;
+    private final StagingRing ring = new StagingRing(STAGING_BYTES);
     private Thread current;
+
+    /** Bytes of pinned host memory for staging index arrays. */
+    static final long STAGING_BYTES = 4L << 20;
 
     /** A stream whose handle can be handed to libraries called through {@code java.lang.foreign}. */
     static final class Stream extends CUstream {
@@ -46,6 +57,8 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         makeCurrent();
         check("cuStreamCreate", JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT));
         this.arch = PtxModule.archFor(info.major(), info.minor());
+        check("cuMemAllocHost(" + STAGING_BYTES + ")", JCudaDriver.cuMemAllocHost(pinned, STAGING_BYTES));
+        this.pinnedBytes = pinned.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
     }
 
     DeviceInfo info() {
@@ -99,7 +112,7 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
     public long allocate(long bytes) {
         DevicePointer p = new DevicePointer();
         int r = JCudaDriver.cuMemAlloc(p, bytes);
-        if (r == jcuda.driver.CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
+        if (r == CUresult.CUDA_ERROR_OUT_OF_MEMORY) {
             throw new OutOfDeviceMemory("cuMemAlloc(" + bytes + "): CUDA_ERROR_OUT_OF_MEMORY");
         }
         check("cuMemAlloc(" + bytes + ")", r);
@@ -115,7 +128,7 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
     }
 
     /** A JCuda pointer to {@code address + offset} inside a block allocated here. */
-    jcuda.driver.CUdeviceptr pointer(long blockAddress, long byteOffset) {
+    CUdeviceptr pointer(long blockAddress, long byteOffset) {
         DevicePointer p = allocations.get(blockAddress);
         if (p == null) throw new IllegalArgumentException("0x" + Long.toHexString(blockAddress) + " was not allocated here");
         return byteOffset == 0 ? p : p.withByteOffset(byteOffset);
@@ -123,6 +136,31 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
 
     void upload(Pointer host, long blockAddress, long byteOffset, long bytes) {
         check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(pointer(blockAddress, byteOffset), host, bytes));
+    }
+
+    /**
+     * Copies a small int or float array to device memory asynchronously, in stream order, through the pinned
+     * staging ring; arrays larger than the ring take a synchronous copy.
+     */
+    void stage(int[] ints, float[] floats, long blockAddress) {
+        int n = ints != null ? ints.length : floats.length;
+        long bytes = 4L * n;
+        if (n == 0) return;
+        if (!ring.fits(bytes)) {
+            upload(ints != null ? Pointer.to(ints) : Pointer.to(floats), blockAddress, 0, bytes);
+            return;
+        }
+        StagingRing.Piece piece = ring.reserve(bytes);
+        if (piece.syncFirst()) {
+            synchronize();
+            ring.reset();
+            piece = ring.reserve(bytes);
+        }
+        ByteBuffer view = pinnedBytes.slice((int) piece.offset(), (int) bytes).order(ByteOrder.nativeOrder());
+        if (ints != null) view.asIntBuffer().put(ints);
+        else view.asFloatBuffer().put(floats);
+        check("cuMemcpyHtoDAsync", JCudaDriver.cuMemcpyHtoDAsync(pointer(blockAddress, 0),
+                pinned.withByteOffset(piece.offset()), bytes, stream));
     }
 
     void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
@@ -133,8 +171,10 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(pointer(address, 0), 0, floats, stream));
     }
 
+    /** Waits for the stream; afterwards the whole staging ring is free again. */
     void synchronize() {
         check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
+        ring.reset();
     }
 
     @Override
@@ -147,6 +187,7 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         for (DevicePointer p : allocations.values()) JCudaDriver.cuMemFree(p);
         allocations.clear();
         JCudaDriver.cuStreamDestroy(stream);
+        JCudaDriver.cuMemFreeHost(pinned);
         JCudaDriver.cuDevicePrimaryCtxRelease(device);
     }
 }

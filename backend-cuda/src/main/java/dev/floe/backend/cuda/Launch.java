@@ -29,9 +29,9 @@ record Launch(int gridX, int gridY, int gridZ, int block) {
         return new Launch((int) blocks, 1, 1, THREADS);
     }
 
-    /** One thread per column, one grid row per table row. */
-    static Launch columnsByRows(int cols, int rows) {
-        return new Launch(Math.ceilDiv(cols, THREADS), rows, 1, THREADS);
+    /** A grid column per table row (up to 2^31 - 1), 256 columns per block along y. */
+    static Launch rowsByColumns(int rows, int cols) {
+        return new Launch(rows, Math.ceilDiv(cols, THREADS), 1, THREADS);
     }
 
     /** Warp per output row, a block column per MV_ROWS activation rows. */

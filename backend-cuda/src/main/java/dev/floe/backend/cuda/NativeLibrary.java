@@ -47,6 +47,7 @@ final class NativeLibrary {
      * Opens {@code soname} for the lifetime of the JVM. {@code property} may name the file; otherwise the loader's
      * search path and then {@code dirs} are tried. Never throws: a missing library is a {@link Missing}.
      */
+    @SuppressWarnings("restricted") // loading a CUDA library is the point; callers enable native access
     static Lookup open(String soname, String property, List<Path> dirs) {
         List<String> tried = new ArrayList<>();
         String explicit = property == null ? null : System.getProperty(property);
@@ -75,6 +76,7 @@ final class NativeLibrary {
     }
 
     /** A downcall handle for {@code name}; a missing symbol names the library and the function. */
+    @SuppressWarnings("restricted")
     MethodHandle function(String name, FunctionDescriptor descriptor) {
         MemorySegment address = symbols.find(name)
                 .orElseThrow(() -> new IllegalStateException(soname + " has no symbol " + name));

@@ -162,6 +162,7 @@ final class Nccl {
         check(name, result);
     }
 
+    @SuppressWarnings("restricted") // ncclGetErrorString returns a static C string
     private void check(String call, int result) {
         if (result == 0) return;
         String text;

@@ -30,7 +30,7 @@ class HostLogicTest {
         assertEquals(new Launch(2, 3, 1, 256), Launch.gemm(100, 129));
         assertEquals(new Launch(5, 56, 1, 128), Launch.attention(5, 56));
         assertEquals(new Launch(3, 1, 1, 128), Launch.router(9));
-        assertThrows(IllegalArgumentException.class, () -> Launch.columnsByRows(10, 70000));
+        assertEquals(new Launch(70000, 2, 1, 256), Launch.rowsByColumns(70000, 300));
         assertThrows(IllegalArgumentException.class, () -> Launch.elements(0));
     }
 
