@@ -47,24 +47,43 @@ final class CudaBackend implements Backend {
     private long workspace;
     private boolean closed;
 
-    CudaBackend(CudaContext ctx) {
+    /** The backend option choosing the prefill GEMM: our kernels ({@code kernels}, default) or {@code cublaslt}. */
+    static final String PREFILL_PROPERTY = "cuda.prefill";
+
+    /**
+     * @param ctx      the device context, current on this thread
+     * @param cublas   use cuBLASLt for prefill GEMMs of BF16 and FP8 E4M3 weights (activations are then rounded to
+     *                 BF16, or quantised per tensor to E4M3, before the GEMM) when the library is present
+     */
+    CudaBackend(CudaContext ctx, boolean cublas) {
         this.ctx = ctx;
         this.pool = new MemoryPool(ctx, CACHE_LIMIT);
         CublasLt lt = null;
         String status;
-        switch (CublasLt.lookup()) {
-            case CublasLt.Available a -> {
-                try {
-                    lt = new CublasLt(a.library());
-                    status = lt.describe();
-                } catch (RuntimeException e) {
-                    status = "cuBLASLt unavailable: " + e.getMessage();
+        if (!cublas) {
+            status = PREFILL_PROPERTY + "=kernels";
+        } else {
+            switch (CublasLt.lookup()) {
+                case CublasLt.Available a -> {
+                    try {
+                        lt = new CublasLt(a.library());
+                        status = lt.describe();
+                    } catch (RuntimeException e) {
+                        status = "cuBLASLt unavailable: " + e.getMessage();
+                    }
                 }
+                case CublasLt.Unavailable u -> status = u.reason();
             }
-            case CublasLt.Unavailable u -> status = u.reason();
         }
         this.cublasLt = lt;
         this.cublasLtStatus = status;
+    }
+
+    /** Reads {@value #PREFILL_PROPERTY}: true for {@code cublaslt}, false for {@code kernels} or unset. */
+    static boolean cublasRequested(String value) {
+        if (value == null || value.isBlank() || value.strip().equals("kernels")) return false;
+        if (value.strip().equals("cublaslt")) return true;
+        throw new IllegalArgumentException(PREFILL_PROPERTY + "=" + value + " (expected kernels or cublaslt)");
     }
 
     @Override

@@ -14,7 +14,9 @@ import java.util.function.Supplier;
  * The {@code cuda} backend provider (rank 100: preferred whenever a suitable NVIDIA GPU is present). Construction
  * touches nothing native; {@link #probe()} loads the driver binding and answers {@link Probe.Unavailable} with the
  * reason when the driver library, a device, a new enough driver or compute capability 8.0 is missing. The device
- * is chosen by the {@code cuda.device} option or system property (default 0).
+ * is chosen by the {@code cuda.device} option or system property (default 0); {@code cuda.prefill=cublaslt}
+ * sends prefill GEMMs of BF16 and FP8 E4M3 weights to cuBLASLt (default {@code kernels}: our own, float32
+ * activations throughout).
  */
 public final class CudaProvider implements BackendProvider {
     static final String NAME = "cuda";
@@ -69,6 +71,7 @@ public final class CudaProvider implements BackendProvider {
     @Override
     public Backend open(BackendOptions options) {
         String device = DeviceSelection.setting(options);
+        boolean cublas = CudaBackend.cublasRequested(options == null ? null : options.properties().get(CudaBackend.PREFILL_PROPERTY));
         CudaProbe.Result result;
         try {
             result = new CudaProbe(driver, requiredDriver()).find(device);
@@ -77,7 +80,7 @@ public final class CudaProvider implements BackendProvider {
         }
         return switch (result) {
             case CudaProbe.Missing m -> throw new BackendUnavailableException("cuda: " + m.reason());
-            case CudaProbe.Found f -> new CudaBackend(new CudaContext(f.device()));
+            case CudaProbe.Found f -> new CudaBackend(new CudaContext(f.device()), cublas);
         };
     }
 }

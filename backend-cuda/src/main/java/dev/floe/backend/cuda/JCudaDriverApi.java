@@ -16,6 +16,7 @@ import static dev.floe.backend.cuda.Cuda.check;
  */
 final class JCudaDriverApi implements DriverApi {
     private static LinkageError loadFailure;
+    private static boolean loaded;
 
     private JCudaDriverApi() {
     }
@@ -23,9 +24,11 @@ final class JCudaDriverApi implements DriverApi {
     /** Loads JCuda's driver binding (once per JVM); rethrows the first load failure on later calls. */
     static synchronized JCudaDriverApi load() {
         if (loadFailure != null) throw loadFailure;
+        if (loaded) return new JCudaDriverApi();
         try {
             JCudaNatives.install();
             JCudaDriver.setExceptionsEnabled(false);
+            loaded = true;
             return new JCudaDriverApi();
         } catch (LinkageError e) {
             loadFailure = e;

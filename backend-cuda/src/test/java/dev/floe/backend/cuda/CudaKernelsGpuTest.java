@@ -172,7 +172,7 @@ class CudaKernelsGpuTest {
         }
     }
 
-    /** Rows 1, 8 and 64 take the matvec kernel, 100 and 300 a GEMM (cuBLASLt for BF16/E4M3 when installed). */
+    /** Rows up to 64 take the matvec kernel, more the tiled GEMM kernel. */
     @ParameterizedTest
     @ValueSource(ints = {1, 3, 8, 9, 64, 100, 300})
     void matmulAllFormats(int rows) {
@@ -197,9 +197,47 @@ class CudaKernelsGpuTest {
                 }
                 try (Weight wd = cuda.weight(t); Buffer xb = upload(x); Buffer out = cuda.allocate(rows * outRows)) {
                     cuda.matmul(xb, rows, wd, out);
-                    // the FP8 cuBLASLt path quantises activations to E4M3 as well: a coarser tolerance there
-                    double tol = rows > Launch.MATVEC_MAX_ROWS && dtype == DType.F8_E4M3 ? 0.08 : 1e-4;
-                    close(expected, download(out, expected.length), tol, "matmul " + dtype + " rows=" + rows + " cols=" + cols);
+                    close(expected, download(out, expected.length), 1e-4, "matmul " + dtype + " rows=" + rows + " cols=" + cols);
+                }
+            }
+        }
+    }
+
+    /**
+     * With {@code cuda.prefill=cublaslt}, prefill GEMMs of BF16 and E4M3 weights go to cuBLASLt: activations are
+     * rounded to BF16 (relative error 2^-9) or quantised per tensor to E4M3 (2^-4), hence the coarser tolerances.
+     */
+    @Test
+    void prefillThroughCublasLt() {
+        requireGpu();
+        assumeTrue(CublasLt.lookup() instanceof CublasLt.Available, () -> ((CublasLt.Unavailable) CublasLt.lookup()).reason());
+        try (Backend lt = new CudaProvider().open(new BackendOptions(0, java.util.Map.of("cuda.prefill", "cublaslt")))) {
+            assertTrue(lt.device().contains("libcublasLt.so.13"), lt.device());
+            for (DType dtype : new DType[]{DType.BF16, DType.F8_E4M3}) {
+                for (boolean rowScales : new boolean[]{false, true}) {
+                    Random r = new Random(dtype.ordinal() * 2 + (rowScales ? 1 : 0));
+                    int rows = 130, outRows = 96, cols = 256;
+                    boolean fp8 = dtype == DType.F8_E4M3;
+                    float[] scale = fp8 ? (rowScales ? random(r, outRows, 0.05f) : new float[]{0.02f}) : null;
+                    if (scale != null) for (int i = 0; i < scale.length; i++) scale[i] = Math.abs(scale[i]) + 0.01f;
+                    TensorData t = tensor("w", dtype, new long[]{outRows, cols}, random(r, outRows * cols, fp8 ? 20f : 0.1f), scale);
+                    float[] w = FloatFormats.toFloats(t);
+                    float[] x = random(r, rows * cols, 1f);
+                    float[] expected = new float[rows * outRows];
+                    for (int i = 0; i < rows; i++) {
+                        for (int o = 0; o < outRows; o++) {
+                            double s = 0;
+                            for (int c = 0; c < cols; c++) s += (double) x[i * cols + c] * w[o * cols + c];
+                            expected[i * outRows + o] = (float) s;
+                        }
+                    }
+                    try (Weight wd = lt.weight(t); Buffer xb = lt.allocate(x.length); Buffer out = lt.allocate(expected.length)) {
+                        lt.upload(x, 0, xb, 0, x.length);
+                        lt.matmul(xb, rows, wd, out);
+                        float[] got = new float[expected.length];
+                        lt.download(out, 0, got, 0, got.length);
+                        close(expected, got, fp8 ? 0.08 : 0.01, "cuBLASLt " + dtype + (rowScales ? " row scales" : ""));
+                    }
                 }
             }
         }

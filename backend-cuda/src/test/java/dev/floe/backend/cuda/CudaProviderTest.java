@@ -65,6 +65,14 @@ class CudaProviderTest {
     }
 
     @Test
+    void prefillOption() {
+        assertTrue(!CudaBackend.cublasRequested(null) && !CudaBackend.cublasRequested("kernels"));
+        assertTrue(CudaBackend.cublasRequested("cublaslt"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CudaBackend.cublasRequested("cublas"))
+                .getMessage().contains("cuda.prefill=cublas"));
+    }
+
+    @Test
     void badDeviceOptionIsNamed() {
         CudaProvider provider = new CudaProvider(() -> new CudaProbeTest.FakeDriver(13000, CudaProbeTest.H200));
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
