@@ -31,6 +31,8 @@ __device__ __forceinline__ void matvec_impl(const float* __restrict__ x, int row
     for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.0f;
 
     if (((size_t)cols * B) % 16 == 0) {
+        // unrolled so that several 16-byte weight loads are in flight per lane (memory-level parallelism)
+#pragma unroll 4
         for (int c = lane * PER; c < cols; c += 32 * PER) {
             uint4 raw = __ldg(reinterpret_cast<const uint4*>(wrow + (size_t)c * B));
             float wv[PER];

@@ -17,6 +17,8 @@ __device__ __forceinline__ void dot_rows(const uint8_t* wrow, const float* xb, i
     constexpr int B = Elem<DT>::BYTES;
     constexpr int PER = 16 / B;
     if (((size_t)cols * B) % 16 == 0) {
+        // unrolled so that several 16-byte weight loads are in flight per lane (memory-level parallelism)
+#pragma unroll 4
         for (int c = lane * PER; c < cols; c += 32 * PER) {
             uint4 raw = __ldg(reinterpret_cast<const uint4*>(wrow + (size_t)c * B));
             float wv[PER];

@@ -162,6 +162,10 @@ final class CudaBackend implements Backend {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": dtype " + tensor.dtype() + " is not a weight dtype");
         }
         FloatFormats.checkScale(tensor);
+        if (tensor.shape().length > 2 || tensor.rows() * tensor.cols() != tensor.numel()) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": shape " + Arrays.toString(tensor.shape())
+                    + " is not a matrix or vector");
+        }
         long bytes = tensor.data().byteSize();
         long data = pool.allocate(Math.max(bytes, 1));
         long scale = 0;

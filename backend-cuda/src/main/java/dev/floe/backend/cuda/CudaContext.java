@@ -38,7 +38,6 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
     private final Pointer pinned = new Pointer();
     private final ByteBuffer pinnedBytes;
     private final StagingRing ring = new StagingRing(STAGING_BYTES);
-    private Thread current;
 
     /** Bytes of pinned host memory for staging index arrays. */
     static final long STAGING_BYTES = 4L << 20;
@@ -73,13 +72,12 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         return arch;
     }
 
-    /** Binds the context to the calling thread (calls may come from different threads, one at a time). */
+    /**
+     * Binds the context to the calling thread. Done on every call, not cached per thread: calls may come from
+     * different threads, and another backend (another device) may have bound its context to this thread since.
+     */
     void makeCurrent() {
-        Thread t = Thread.currentThread();
-        if (t != current) {
-            check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
-            current = t;
-        }
+        check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
     }
 
     /** The function of a kernel entry, loading its PTX module on first use (the driver JIT-compiles it). */
