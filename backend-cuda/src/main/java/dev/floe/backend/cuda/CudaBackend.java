@@ -40,7 +40,7 @@ final class CudaBackend implements Backend {
     /** Host-to-device copies of weights go in pieces of this size (ByteBuffers are int-indexed). */
     static final long UPLOAD_CHUNK = 1L << 30;
 
-    private final CudaContext ctx;
+    private final Device ctx;
     private final MemoryPool pool;
     private final CublasLt cublasLt;
     private final String cublasLtStatus;
@@ -55,7 +55,7 @@ final class CudaBackend implements Backend {
      * @param cublas   use cuBLASLt for prefill GEMMs of BF16 and FP8 E4M3 weights (activations are then rounded to
      *                 BF16, or quantised per tensor to E4M3, before the GEMM) when the library is present
      */
-    CudaBackend(CudaContext ctx, boolean cublas) {
+    CudaBackend(Device ctx, boolean cublas) {
         this.ctx = ctx;
         this.pool = new MemoryPool(ctx, CACHE_LIMIT);
         CublasLt lt = null;
@@ -101,7 +101,7 @@ final class CudaBackend implements Backend {
         return CAPABILITIES;
     }
 
-    CudaContext context() {
+    Device context() {
         return ctx;
     }
 
@@ -221,7 +221,7 @@ final class CudaBackend implements Backend {
         if (ids.length == 0) return;
         long idsDev = stage(ids);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.EMBED.entry(t.format()), Launch.rowsByColumns(ids.length, cols),
+            launch(Kernel.EMBED, t.format(), Launch.rowsByColumns(ids.length, cols),
                     new KernelArgs().ptr(t.data()).ptr(t.scale()).i32(t.scaleStride()).ptr(idsDev).i32(cols)
                             .ptr(buffer("out", out).address()));
         } finally {
@@ -241,7 +241,7 @@ final class CudaBackend implements Backend {
         fits("x", x, (long) rows * dim);
         fits("out", out, (long) rows * dim);
         if (rows == 0) return;
-        ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.RMS_NORM.entry(wt.format()), Launch.perRow(rows),
+        launch(Kernel.RMS_NORM, wt.format(), Launch.perRow(rows),
                 new KernelArgs().ptr(buffer("x", x).address()).ptr(wt.data()).ptr(wt.scale()).f32(eps).i32(dim)
                         .ptr(buffer("out", out).address()));
     }
@@ -260,7 +260,7 @@ final class CudaBackend implements Backend {
         if (rows > Launch.MATVEC_MAX_ROWS && cublasLt != null && prefillGemm(xa, rows, wt, oa)) return;
         Kernel k = rows <= Launch.MATVEC_MAX_ROWS ? Kernel.MATVEC : Kernel.GEMM;
         Launch l = k == Kernel.MATVEC ? Launch.matvec(outRows, rows) : Launch.gemm(outRows, rows);
-        ctx.launch(PtxModule.Name.MATMUL, k.entry(wt.format()), l, new KernelArgs().ptr(xa).i32(rows).ptr(wt.data())
+        launch(k, wt.format(), l, new KernelArgs().ptr(xa).i32(rows).ptr(wt.data())
                 .ptr(wt.scale()).i32(wt.scaleStride()).ptr(oa).i32(outRows).i32(cols));
     }
 
@@ -281,25 +281,25 @@ final class CudaBackend implements Backend {
             long activations = take(scratch, elements * GemmPlan.bytes(input));
             long weightScale = 0, activationScale = 0;
             if (w.format() == WeightFormat.BF16) {
-                ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.F32_TO_BF16.entry(), Launch.elements(elements),
+                launch(Kernel.F32_TO_BF16, null, Launch.elements(elements),
                         new KernelArgs().ptr(x).i64(elements).ptr(activations));
             } else {
                 long amax = take(scratch, 4);
                 activationScale = take(scratch, 4);
                 ctx.zero(amax, 1);
-                ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.ABS_MAX.entry(), new Launch(Math.min(1024,
+                launch(Kernel.ABS_MAX, null, new Launch(Math.min(1024,
                         (int) Math.ceilDiv(elements, Launch.THREADS)), 1, 1, Launch.THREADS),
                         new KernelArgs().ptr(x).i64(elements).ptr(amax));
-                ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.QUANTIZE_E4M3.entry(), Launch.elements(elements),
+                launch(Kernel.QUANTIZE_E4M3, null, Launch.elements(elements),
                         new KernelArgs().ptr(x).i64(elements).ptr(amax).ptr(activations).ptr(activationScale));
                 if (w.scaleStride() == 0) weightScale = w.scale();
             }
             if (workspace == 0) workspace = pool.allocate(WORKSPACE_BYTES);
             cublasLt.matmul(List.of(new CublasLt.Problem(plan, w.data(), activations, out, weightScale, activationScale)),
-                    workspace, WORKSPACE_BYTES, ctx.stream().handle());
+                    workspace, WORKSPACE_BYTES, ctx.streamHandle());
             boolean scaleAfter = w.scale() != 0 && (w.format() == WeightFormat.BF16 || w.scaleStride() == 1);
             if (scaleAfter) {
-                ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.SCALE_COLUMNS.entry(), Launch.elements((long) rows * n),
+                launch(Kernel.SCALE_COLUMNS, null, Launch.elements((long) rows * n),
                         new KernelArgs().ptr(out).i32(rows).i32(n).ptr(w.scale()).i32(w.scaleStride()));
             }
             return true;
@@ -327,7 +327,7 @@ final class CudaBackend implements Backend {
         if (rows == 0) return;
         long pos = stage(Arrays.copyOf(positions, rows));
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.ROPE.entry(), Launch.elements((long) rows * heads * (headDim / 2)),
+            launch(Kernel.ROPE, null, Launch.elements((long) rows * heads * (headDim / 2)),
                     new KernelArgs().ptr(buffer("x", x).address()).i32(rows).i32(heads).i32(headDim).ptr(pos).f32(theta));
         } finally {
             pool.release(pos);
@@ -349,7 +349,7 @@ final class CudaBackend implements Backend {
         if (rows == 0) return;
         long slotDev = stage(used);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.STORE_KV.entry(), Launch.elements((long) rows * width),
+            launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
                     new KernelArgs().ptr(kp).ptr(vp).ptr(buffer("k", k).address()).ptr(buffer("v", v).address())
                             .i32(rows).i32(width).ptr(slotDev));
         } finally {
@@ -370,7 +370,7 @@ final class CudaBackend implements Backend {
         if (plan.rows() == 0) return;
         long pos = stage(plan.positions()), seq = stage(plan.sequence()), tables = stage(plan.tables());
         try {
-            ctx.launch(PtxModule.Name.ATTENTION, Kernel.PAGED_ATTENTION.entry(), Launch.attention(plan.rows(), plan.heads()),
+            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads()),
                     new KernelArgs().ptr(buffer("q", q).address()).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
                             .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
                             .i32(layout.headDim()).f32((float) (1.0 / Math.sqrt(layout.headDim())))
@@ -399,7 +399,7 @@ final class CudaBackend implements Backend {
         fits(bn, b, n);
         fits("out", out, n);
         if (n == 0) return;
-        ctx.launch(PtxModule.Name.ELEMENTWISE, kernel.entry(), Launch.elements(n), new KernelArgs()
+        launch(kernel, null, Launch.elements(n), new KernelArgs()
                 .ptr(buffer(an, a).address()).ptr(buffer(bn, b).address()).i64(n).ptr(buffer("out", out).address()));
     }
 
@@ -412,7 +412,7 @@ final class CudaBackend implements Backend {
         if (rows.length == 0) return;
         long r = stage(rows);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.GATHER_ROWS.entry(), Launch.rowsByColumns(rows.length, cols),
+            launch(Kernel.GATHER_ROWS, null, Launch.rowsByColumns(rows.length, cols),
                     new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(buffer("dst", dst).address()));
         } finally {
             pool.release(r);
@@ -431,7 +431,7 @@ final class CudaBackend implements Backend {
         if (rows.length == 0) return;
         long r = stage(rows), s = stage(scales);
         try {
-            ctx.launch(PtxModule.Name.ELEMENTWISE, Kernel.SCATTER_ADD_ROWS.entry(), Launch.elements(cols),
+            launch(Kernel.SCATTER_ADD_ROWS, null, Launch.elements(cols),
                     new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(s).i32(rows.length)
                             .ptr(buffer("dst", dst).address()));
         } finally {
@@ -458,7 +458,7 @@ final class CudaBackend implements Backend {
         fits("x", x, (long) rows * cols);
         fits("h", h, (long) rows * width);
         if (rows == 0) return;
-        ctx.launch(PtxModule.Name.MOE, Kernel.EXPERT_SWIGLU.entry(a.format()), Launch.matvec(width, rows),
+        launch(Kernel.EXPERT_SWIGLU, a.format(), Launch.matvec(width, rows),
                 new KernelArgs().ptr(buffer("x", x).address()).i32(rows).ptr(a.data()).ptr(a.scale()).ptr(b.data())
                         .ptr(b.scale()).i32(a.scaleStride()).ptr(buffer("h", h).address()).i32(width).i32(cols));
     }
@@ -482,7 +482,7 @@ final class CudaBackend implements Backend {
         long bytes = (long) rows * k * 4;
         long di = pool.allocate(bytes), dw = pool.allocate(bytes);
         try {
-            ctx.launch(PtxModule.Name.MOE, Kernel.ROUTER_TOPK.entry(), Launch.router(rows), new KernelArgs()
+            launch(Kernel.ROUTER_TOPK, null, Launch.router(rows), new KernelArgs()
                     .ptr(buffer("logits", logits).address()).i32(rows).i32(experts).i32(k).i32(renormalize ? 1 : 0)
                     .ptr(di).ptr(dw));
             ctx.download(di, 0, Pointer.to(idx), bytes);
@@ -527,6 +527,16 @@ final class CudaBackend implements Backend {
     }
 
     // ---- helpers
+
+    /** Launches the variant of {@code kernel} for {@code format} (null: its single entry), checking the arguments. */
+    private void launch(Kernel kernel, WeightFormat format, Launch launch, KernelArgs args) {
+        String entry = format == null ? kernel.entry() : kernel.entry(format);
+        if (!args.signature().equals(kernel.signature())) {
+            throw new IllegalStateException("arguments (" + args.signature() + ") do not match " + entry + "("
+                    + kernel.signature() + ")");
+        }
+        ctx.launch(kernel, entry, launch, args);
+    }
 
     /**
      * Copies a small index array to a pool block, asynchronously in stream order. The block may be released as

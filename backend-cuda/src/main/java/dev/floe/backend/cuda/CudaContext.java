@@ -26,7 +26,7 @@ import static dev.floe.backend.cuda.Cuda.check;
  * ordered with the kernels without explicit events. Index arrays travel asynchronously through a pinned
  * {@link StagingRing}.
  */
-final class CudaContext implements DeviceAllocator, AutoCloseable {
+final class CudaContext implements Device {
     private final DeviceInfo info;
     private final CUdevice device;
     private final CUcontext context = new CUcontext();
@@ -60,12 +60,14 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         this.pinnedBytes = pinned.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
     }
 
-    DeviceInfo info() {
+    @Override
+    public DeviceInfo info() {
         return info;
     }
 
-    Stream stream() {
-        return stream;
+    @Override
+    public long streamHandle() {
+        return stream.handle();
     }
 
     String arch() {
@@ -76,7 +78,8 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
      * Binds the context to the calling thread. Done on every call, not cached per thread: calls may come from
      * different threads, and another backend (another device) may have bound its context to this thread since.
      */
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         check("cuCtxSetCurrent", JCudaDriver.cuCtxSetCurrent(context));
     }
 
@@ -99,9 +102,9 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         return f;
     }
 
-    /** Launches {@code entry} on the backend's stream. */
-    void launch(PtxModule.Name module, String entry, Launch l, KernelArgs args) {
-        CUfunction f = function(module, entry);
+    @Override
+    public void launch(Kernel kernel, String entry, Launch l, KernelArgs args) {
+        CUfunction f = function(kernel.module(), entry);
         check("cuLaunchKernel(" + entry + ")", JCudaDriver.cuLaunchKernel(f, l.gridX(), l.gridY(), l.gridZ(),
                 l.block(), 1, 1, 0, stream, args.toPointer(), null));
     }
@@ -132,7 +135,8 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
         return byteOffset == 0 ? p : p.withByteOffset(byteOffset);
     }
 
-    void upload(Pointer host, long blockAddress, long byteOffset, long bytes) {
+    @Override
+    public void upload(Pointer host, long blockAddress, long byteOffset, long bytes) {
         check("cuMemcpyHtoD", JCudaDriver.cuMemcpyHtoD(pointer(blockAddress, byteOffset), host, bytes));
     }
 
@@ -140,7 +144,8 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
      * Copies a small int or float array to device memory asynchronously, in stream order, through the pinned
      * staging ring; arrays larger than the ring take a synchronous copy.
      */
-    void stage(int[] ints, float[] floats, long blockAddress) {
+    @Override
+    public void stage(int[] ints, float[] floats, long blockAddress) {
         int n = ints != null ? ints.length : floats.length;
         long bytes = 4L * n;
         if (n == 0) return;
@@ -161,16 +166,19 @@ final class CudaContext implements DeviceAllocator, AutoCloseable {
                 pinned.withByteOffset(piece.offset()), bytes, stream));
     }
 
-    void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
+    @Override
+    public void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
         check("cuMemcpyDtoH", JCudaDriver.cuMemcpyDtoH(host, pointer(blockAddress, byteOffset), bytes));
     }
 
-    void zero(long address, long floats) {
+    @Override
+    public void zero(long address, long floats) {
         check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(pointer(address, 0), 0, floats, stream));
     }
 
     /** Waits for the stream; afterwards the whole staging ring is free again. */
-    void synchronize() {
+    @Override
+    public void synchronize() {
         check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
         ring.reset();
     }

@@ -7,35 +7,46 @@ import java.util.List;
  * The kernel entry points the host side launches, grouped by the PTX module ({@code src/main/cuda/<module>.cu})
  * that defines them. A family that exists per weight format has one entry per {@link WeightFormat}
  * ({@code matvec_bf16}); the others have a single entry. Tests check that every entry listed here is declared by
- * the committed PTX.
+ * the committed PTX, with the parameter types of {@link #signature()}.
  */
 enum Kernel {
-    EMBED(PtxModule.Name.ELEMENTWISE, "embed", true),
-    RMS_NORM(PtxModule.Name.ELEMENTWISE, "rms_norm", true),
-    ROPE(PtxModule.Name.ELEMENTWISE, "rope", false),
-    STORE_KV(PtxModule.Name.ELEMENTWISE, "store_kv", false),
-    SWIGLU(PtxModule.Name.ELEMENTWISE, "swiglu", false),
-    ADD(PtxModule.Name.ELEMENTWISE, "add", false),
-    GATHER_ROWS(PtxModule.Name.ELEMENTWISE, "gather_rows", false),
-    SCATTER_ADD_ROWS(PtxModule.Name.ELEMENTWISE, "scatter_add_rows", false),
-    F32_TO_BF16(PtxModule.Name.ELEMENTWISE, "f32_to_bf16", false),
-    ABS_MAX(PtxModule.Name.ELEMENTWISE, "abs_max", false),
-    QUANTIZE_E4M3(PtxModule.Name.ELEMENTWISE, "quantize_e4m3", false),
-    SCALE_COLUMNS(PtxModule.Name.ELEMENTWISE, "scale_columns", false),
-    MATVEC(PtxModule.Name.MATMUL, "matvec", true),
-    GEMM(PtxModule.Name.MATMUL, "gemm", true),
-    PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false),
-    EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true),
-    ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false);
+EMBED(PtxModule.Name.ELEMENTWISE, "embed", true, "ppipip"),
+RMS_NORM(PtxModule.Name.ELEMENTWISE, "rms_norm", true, "pppfip"),
+ROPE(PtxModule.Name.ELEMENTWISE, "rope", false, "piiipf"),
+STORE_KV(PtxModule.Name.ELEMENTWISE, "store_kv", false, "ppppiip"),
+SWIGLU(PtxModule.Name.ELEMENTWISE, "swiglu", false, "pplp"),
+ADD(PtxModule.Name.ELEMENTWISE, "add", false, "pplp"),
+GATHER_ROWS(PtxModule.Name.ELEMENTWISE, "gather_rows", false, "pipp"),
+SCATTER_ADD_ROWS(PtxModule.Name.ELEMENTWISE, "scatter_add_rows", false, "pippip"),
+F32_TO_BF16(PtxModule.Name.ELEMENTWISE, "f32_to_bf16", false, "plp"),
+ABS_MAX(PtxModule.Name.ELEMENTWISE, "abs_max", false, "plp"),
+QUANTIZE_E4M3(PtxModule.Name.ELEMENTWISE, "quantize_e4m3", false, "plppp"),
+SCALE_COLUMNS(PtxModule.Name.ELEMENTWISE, "scale_columns", false, "piipi"),
+MATVEC(PtxModule.Name.MATMUL, "matvec", true, "pippipii"),
+GEMM(PtxModule.Name.MATMUL, "gemm", true, "pippipii"),
+PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifp"),
+EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
+ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp");
 
     private final PtxModule.Name module;
     private final String base;
     private final boolean perFormat;
+    private final String signature;
 
-    Kernel(PtxModule.Name module, String base, boolean perFormat) {
+    Kernel(PtxModule.Name module, String base, boolean perFormat, String signature) {
         this.module = module;
         this.base = base;
         this.perFormat = perFormat;
+        this.signature = signature;
+    }
+
+    /**
+     * The parameter list of the CUDA function, in {@link KernelArgs#signature()} notation ({@code p} pointer,
+     * {@code i} int, {@code l} long long, {@code f} float). Launches are checked against it, and tests check it
+     * against the {@code .param} list of the committed PTX.
+     */
+    String signature() {
+        return signature;
     }
 
     PtxModule.Name module() {

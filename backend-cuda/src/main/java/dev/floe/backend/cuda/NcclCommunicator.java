@@ -117,7 +117,7 @@ final class NcclCommunicator implements Communicator {
     }
 
     private long stream() {
-        return backend.context().stream().handle();
+        return backend.context().streamHandle();
     }
 
     @Override

@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param entries the {@code .entry} names, in file order
  */
 record PtxModule(Name name, String arch, String text, String isa, Set<String> entries) {
+    private static final Pattern PARAM = Pattern.compile("\\.param\\s+\\.([a-z]\\d+)");
     private static final Pattern VERSION = Pattern.compile("(?m)^\\s*\\.version\\s+(\\d+\\.\\d+)");
     private static final Pattern ENTRY = Pattern.compile("(?m)^\\s*(?:\\.visible\\s+|\\.weak\\s+)?\\.entry\\s+([A-Za-z_$][\\w$]*)");
 
@@ -62,6 +63,32 @@ record PtxModule(Name name, String arch, String text, String isa, Set<String> en
         Matcher e = ENTRY.matcher(text);
         while (e.find()) entries.add(e.group(1));
         return new PtxModule(name, arch, text, v.group(1), Set.copyOf(entries));
+    }
+
+    /**
+     * The parameter types of {@code entry} in {@link KernelArgs#signature()} notation, except that every 64-bit
+     * parameter reads {@code w} (PTX does not tell a pointer from a {@code long long}): {@code i} for 32-bit
+     * integers, {@code f} for {@code .f32}.
+     */
+    String parameterTypes(String entry) {
+        Matcher m = Pattern.compile("\\.entry\\s+" + Pattern.quote(entry) + "\\s*\\(([^)]*)\\)").matcher(text);
+        if (!m.find()) throw new IllegalArgumentException("PTX " + resourceName(name, arch) + " has no entry " + entry);
+        StringBuilder types = new StringBuilder();
+        Matcher p = PARAM.matcher(m.group(1));
+        while (p.find()) {
+            types.append(switch (p.group(1)) {
+                case "u64", "s64", "b64" -> 'w';
+                case "u32", "s32", "b32" -> 'i';
+                case "f32" -> 'f';
+                default -> '?';
+            });
+        }
+        return types.toString();
+    }
+
+    /** A {@link KernelArgs#signature()} as {@link #parameterTypes} spells it: pointers and longs become {@code w}. */
+    static String ptxTypes(String signature) {
+        return signature.replace('p', 'w').replace('l', 'w');
     }
 
     /** The PTX as the NUL-terminated bytes {@code cuModuleLoadData} expects. */

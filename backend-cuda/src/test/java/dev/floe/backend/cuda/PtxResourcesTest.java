@@ -35,6 +35,25 @@ class PtxResourcesTest {
         }
     }
 
+    /** The parameter list each Kernel declares is the one the CUDA function was compiled with. */
+    @ParameterizedTest
+    @MethodSource("modules")
+    void kernelSignaturesMatchThePtxParameters(PtxModule ptx) {
+        for (Kernel k : Kernel.values()) {
+            if (k.module() != ptx.name()) continue;
+            for (String entry : k.entries()) {
+                assertEquals(ptx.parameterTypes(entry), PtxModule.ptxTypes(k.signature()), () -> entry + " in " + ptx.arch());
+            }
+        }
+    }
+
+    @Test
+    void parameterTypesAreReadFromThePtx() {
+        PtxModule att = PtxModule.load(PtxModule.Name.ATTENTION, "compute_90");
+        assertEquals("wwwwwwiiiiifw", att.parameterTypes("paged_attention"));
+        assertEquals("wwiwiw", PtxModule.ptxTypes("ppipip"));
+    }
+
     @ParameterizedTest
     @MethodSource("modules")
     void headerMatchesTheArchitecture(PtxModule ptx) {
