@@ -37,6 +37,11 @@ if [[ "${1:-}" == "--check" ]]; then
     trap 'rm -rf "$tmp"' EXIT
     compile "$tmp"
     status=0
+    committed_by=$(grep -m1 -ho 'release [0-9.]*, V[0-9.]*' "$dst"/*.ptx | head -1 || true)
+    running=$("$nvcc" --version | grep -o 'release [0-9.]*, V[0-9.]*' || true)
+    if [[ -n "$committed_by" && "$committed_by" != "$running" ]]; then
+        echo "ptx.sh: note: committed PTX comes from nvcc $committed_by, this is nvcc $running; differences may be the compiler's" >&2
+    fi
     for f in "$tmp"/*.ptx; do
         name=$(basename "$f")
         if [[ ! -f "$dst/$name" ]]; then
