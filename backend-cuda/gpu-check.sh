@@ -5,8 +5,9 @@
 #                                       runtime, every jar of the build and its dependencies, the backend's test
 #                                       classes and the JUnit console launcher
 #   backend-cuda/gpu-check.sh run       there, in the repository root with .gpu/ carried: runs the backend's
-#                                       tests (GPU tests must run, not skip), then `floe tck --backend cuda` and
-#                                       `floe bench --backend cuda`; writes everything under $OUT
+#                                       tests (GPU tests must run, not skip), the matvec bandwidth micro-benchmark,
+#                                       then `floe tck --backend cuda` and `floe bench --backend cuda`; writes
+#                                       everything under $OUT
 #
 # Device session (see ../shared/device/GPU.md): prepare here, then one call of the device tool:
 #   command: bash backend-cuda/gpu-check.sh run      carry: [".gpu"]      timeout_s: ~420 (leaves room for a rerun)
@@ -64,6 +65,8 @@ run() {
         -cp "$(ls "$gpu"/junit/junit-platform-console-standalone-*.jar)" \
         org.junit.platform.console.ConsoleLauncher execute --select-module dev.floe.backend.cuda \
         --reports-dir "$out/junit" --details tree --disable-banner
+    step matvec-bench "$java" "${jvm[@]}" --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \
+        -m dev.floe.backend.cuda/dev.floe.backend.cuda.MatvecBench
     step tck "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda
     step bench "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \

@@ -177,6 +177,11 @@ final class CudaContext implements Device {
     }
 
     /** Waits for the stream; afterwards the whole staging ring is free again. */
+    /** Device-to-device copy on the stream (the bandwidth reference of the micro-benchmark). */
+    void copy(long srcBlock, long dstBlock, long bytes) {
+        check("cuMemcpyDtoDAsync", JCudaDriver.cuMemcpyDtoDAsync(pointer(dstBlock, 0), pointer(srcBlock, 0), bytes, stream));
+    }
+
     @Override
     public void synchronize() {
         check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
