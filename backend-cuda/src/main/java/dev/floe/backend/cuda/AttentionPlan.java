@@ -11,6 +11,34 @@ import java.util.Arrays;
  * up to its own position, which the check guarantees exist).
  */
 record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[] tables, int maxBlocks) {
+    /** Fewest keys worth a split of their own. */
+    static final int SPLIT_MIN_KEYS = 256;
+    static final int MAX_SPLITS = 32;
+
+    /** The largest position of any row: the key range is {@code 0..maxPosition()}. */
+    int maxPosition() {
+        int m = 0;
+        for (int p : positions) m = Math.max(m, p);
+        return m;
+    }
+
+    /**
+     * How many blocks share one (row, head)'s key range (flash-decoding). Splitting pays when (row, head) pairs
+     * alone cannot fill the device (decode: few rows) and the context is long; each split takes at least
+     * {@value #SPLIT_MIN_KEYS} keys.
+     */
+    int splits(int multiprocessors) {
+        long blocks = (long) rows * heads;
+        if (blocks == 0 || blocks >= 2L * multiprocessors) return 1;
+        int byLength = Math.ceilDiv(maxPosition() + 1, SPLIT_MIN_KEYS);
+        int byOccupancy = (int) Math.ceilDiv(2L * multiprocessors, blocks);
+        return Math.clamp(Math.min(byLength, byOccupancy), 1, MAX_SPLITS);
+    }
+
+    /** Keys per split. */
+    int chunk(int splits) {
+        return Math.ceilDiv(maxPosition() + 1, splits);
+    }
 
     static AttentionPlan of(AttentionBatch batch, KvLayout layout) {
         int heads = batch.heads();

@@ -368,17 +368,25 @@ final class CudaBackend implements Backend {
         fits("out", out, plan.rows() * width);
         long kp = c.keys(layer), vp = c.values(layer);
         if (plan.rows() == 0) return;
+        int splits = plan.splits(ctx.info().smCount());
+        int hd = layout.headDim();
         long pos = stage(plan.positions()), seq = stage(plan.sequence()), tables = stage(plan.tables());
+        long partial = splits == 1 ? 0 : pool.allocate((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
         try {
-            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads()),
+            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads(), splits),
                     new KernelArgs().ptr(buffer("q", q).address()).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
                             .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
-                            .i32(layout.headDim()).f32((float) (1.0 / Math.sqrt(layout.headDim())))
+                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(plan.chunk(splits)).ptr(partial)
                             .ptr(buffer("out", out).address()));
+            if (splits > 1) {
+                launch(Kernel.ATTENTION_COMBINE, null, Launch.attention(plan.rows(), plan.heads(), 1), new KernelArgs()
+                        .ptr(partial).i32(plan.rows()).i32(plan.heads()).i32(hd).i32(splits).ptr(buffer("out", out).address()));
+            }
         } finally {
             pool.release(pos);
             pool.release(seq);
             pool.release(tables);
+            if (partial != 0) pool.release(partial);
         }
     }
 

@@ -10,23 +10,24 @@ import java.util.List;
  * the committed PTX, with the parameter types of {@link #signature()}.
  */
 enum Kernel {
-EMBED(PtxModule.Name.ELEMENTWISE, "embed", true, "ppipip"),
-RMS_NORM(PtxModule.Name.ELEMENTWISE, "rms_norm", true, "pppfip"),
-ROPE(PtxModule.Name.ELEMENTWISE, "rope", false, "piiipf"),
-STORE_KV(PtxModule.Name.ELEMENTWISE, "store_kv", false, "ppppiip"),
-SWIGLU(PtxModule.Name.ELEMENTWISE, "swiglu", false, "pplp"),
-ADD(PtxModule.Name.ELEMENTWISE, "add", false, "pplp"),
-GATHER_ROWS(PtxModule.Name.ELEMENTWISE, "gather_rows", false, "pipp"),
-SCATTER_ADD_ROWS(PtxModule.Name.ELEMENTWISE, "scatter_add_rows", false, "pippip"),
-F32_TO_BF16(PtxModule.Name.ELEMENTWISE, "f32_to_bf16", false, "plp"),
-ABS_MAX(PtxModule.Name.ELEMENTWISE, "abs_max", false, "plp"),
-QUANTIZE_E4M3(PtxModule.Name.ELEMENTWISE, "quantize_e4m3", false, "plppp"),
-SCALE_COLUMNS(PtxModule.Name.ELEMENTWISE, "scale_columns", false, "piipi"),
-MATVEC(PtxModule.Name.MATMUL, "matvec", true, "pippipii"),
-GEMM(PtxModule.Name.MATMUL, "gemm", true, "pippipii"),
-PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifp"),
-EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
-ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp");
+    EMBED(PtxModule.Name.ELEMENTWISE, "embed", true, "ppipip"),
+    RMS_NORM(PtxModule.Name.ELEMENTWISE, "rms_norm", true, "pppfip"),
+    ROPE(PtxModule.Name.ELEMENTWISE, "rope", false, "piiipf"),
+    STORE_KV(PtxModule.Name.ELEMENTWISE, "store_kv", false, "ppppiip"),
+    SWIGLU(PtxModule.Name.ELEMENTWISE, "swiglu", false, "pplp"),
+    ADD(PtxModule.Name.ELEMENTWISE, "add", false, "pplp"),
+    GATHER_ROWS(PtxModule.Name.ELEMENTWISE, "gather_rows", false, "pipp"),
+    SCATTER_ADD_ROWS(PtxModule.Name.ELEMENTWISE, "scatter_add_rows", false, "pippip"),
+    F32_TO_BF16(PtxModule.Name.ELEMENTWISE, "f32_to_bf16", false, "plp"),
+    ABS_MAX(PtxModule.Name.ELEMENTWISE, "abs_max", false, "plp"),
+    QUANTIZE_E4M3(PtxModule.Name.ELEMENTWISE, "quantize_e4m3", false, "plppp"),
+    SCALE_COLUMNS(PtxModule.Name.ELEMENTWISE, "scale_columns", false, "piipi"),
+    MATVEC(PtxModule.Name.MATMUL, "matvec", true, "pippipii"),
+    GEMM(PtxModule.Name.MATMUL, "gemm", true, "pippipii"),
+    PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifipp"),
+    ATTENTION_COMBINE(PtxModule.Name.ATTENTION, "attention_combine", false, "piiiip"),
+    EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
+    ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp");
 
     private final PtxModule.Name module;
     private final String base;

@@ -43,9 +43,9 @@ record Launch(int gridX, int gridY, int gridZ, int block) {
         return new Launch(Math.ceilDiv(outRows, GEMM_TILE), Math.ceilDiv(rows, GEMM_TILE), 1, 256);
     }
 
-    /** A block per (query row, head). */
-    static Launch attention(int rows, int heads) {
-        return new Launch(rows, heads, 1, ATT_WARPS * 32);
+    /** A block per (query row, head, split of the key range). */
+    static Launch attention(int rows, int heads, int splits) {
+        return new Launch(rows, heads, splits, ATT_WARPS * 32);
     }
 
     /** A block of 256 threads per row. */

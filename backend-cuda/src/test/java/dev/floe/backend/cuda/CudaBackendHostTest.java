@@ -224,6 +224,26 @@ class CudaBackendHostTest {
         assertArrayEquals(new int[]{5, 1, 3, -1}, staged.get(2));
     }
 
+    /** One decode row over a long context: the key range is split, then the splits are combined. */
+    @Test
+    void longContextAttentionSplitsAndCombines() {
+        KvLayout layout = new KvLayout(1, 2, 64, 40, 32);
+        KvCache cache = cuda.kvCache(layout);
+        int[] table = new int[40];
+        for (int i = 0; i < 40; i++) table[i] = 39 - i;
+        Buffer q = cuda.allocate(8 * 64), o = cuda.allocate(8 * 64);
+        int launches = device.launches.size();
+        cuda.attention(q, cache, 0, AttentionBatch.single(8, new int[]{1200}, table), o);
+        List<Launched> l = device.launches.subList(launches, device.launches.size());
+        assertEquals(2, l.size());
+        assertEquals("paged_attention", l.get(0).entry());
+        assertEquals(5, l.get(0).launch().gridZ(), "ceil(1201 / 256) splits");
+        assertEquals("attention_combine", l.get(1).entry());
+        assertEquals(new Launch(1, 8, 1, 128), l.get(1).launch());
+        matchesPtx(l.get(0));
+        matchesPtx(l.get(1));
+    }
+
     @Test
     void argumentsAreValidatedAndNamed() {
         Weight table = cuda.weight(tensor("emb", DType.F32, 10, 8, null));

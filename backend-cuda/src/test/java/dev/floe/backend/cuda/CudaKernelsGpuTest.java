@@ -323,6 +323,45 @@ class CudaKernelsGpuTest {
         }
     }
 
+    /** A decode row over 1500 keys: the kernel splits the key range (flash-decoding) and combines the splits. */
+    @Test
+    void longContextAttention() {
+        requireGpu();
+        Random r = new Random(9);
+        int kvHeads = 1, heads = 4, hd = 64, blockSize = 16, len = 1500;
+        KvLayout layout = new KvLayout(1, kvHeads, hd, 100, blockSize);
+        int[] table = new int[94];
+        for (int i = 0; i < table.length; i++) table[i] = (i * 37) % 100;
+        float[] keys = random(r, len * hd, 1f), values = random(r, len * hd, 1f);
+        int[] slots = new int[len];
+        for (int p = 0; p < len; p++) slots[p] = table[p / blockSize] * blockSize + p % blockSize;
+        int[] positions = {len - 1};
+        float[] q = random(r, heads * hd, 1f);
+        float[] expected = new float[q.length];
+        for (int h = 0; h < heads; h++) {
+            double[] score = new double[len];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int p = 0; p < len; p++) {
+                double d = 0;
+                for (int c = 0; c < hd; c++) d += q[h * hd + c] * keys[p * hd + c];
+                score[p] = d / Math.sqrt(hd);
+                max = Math.max(max, score[p]);
+            }
+            for (int p = 0; p < len; p++) sum += score[p] = Math.exp(score[p] - max);
+            for (int c = 0; c < hd; c++) {
+                double o = 0;
+                for (int p = 0; p < len; p++) o += score[p] * values[p * hd + c];
+                expected[h * hd + c] = (float) (o / sum);
+            }
+        }
+        try (KvCache cache = cuda.kvCache(layout); Buffer k = upload(keys); Buffer v = upload(values);
+             Buffer qb = upload(q); Buffer out = cuda.allocate(q.length)) {
+            cuda.storeKv(cache, 0, k, v, len, slots);
+            cuda.attention(qb, cache, 0, AttentionBatch.single(heads, positions, table), out);
+            close(expected, download(out, q.length), 1e-4, "long-context attention");
+        }
+    }
+
     @Test
     void elementwiseAndRows() {
         requireGpu();

@@ -4,6 +4,8 @@ import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.KvLayout;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,7 +30,7 @@ class HostLogicTest {
         assertEquals(2, mv.gridY());
         assertEquals(128, mv.block());
         assertEquals(new Launch(2, 3, 1, 256), Launch.gemm(100, 129));
-        assertEquals(new Launch(5, 56, 1, 128), Launch.attention(5, 56));
+        assertEquals(new Launch(5, 56, 3, 128), Launch.attention(5, 56, 3));
         assertEquals(new Launch(3, 1, 1, 128), Launch.router(9));
         assertEquals(new Launch(70000, 2, 1, 256), Launch.rowsByColumns(70000, 300));
         assertThrows(IllegalArgumentException.class, () -> Launch.elements(0));
@@ -80,6 +82,29 @@ class HostLogicTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
                 new AttentionBatch(4, new int[]{0}, new int[]{0}, new int[][]{{0}}), new KvLayout(1, 2, 512, 1, 4)))
                 .getMessage().contains("headDim=512"));
+    }
+
+    @Test
+    void attentionSplitsOnlyLongContextsWithFewRows() {
+        KvLayout layout = new KvLayout(1, 8, 128, 64, 16);
+        int[] table = new int[64];
+        for (int i = 0; i < 64; i++) table[i] = i;
+        // decode, one row, 56 heads, 1000 keys on 132 SMs: ceil(1000/256) = 4 splits by length, 5 by occupancy
+        AttentionPlan decode = AttentionPlan.of(AttentionBatch.single(56, new int[]{999}, table), layout);
+        assertEquals(4, decode.splits(132));
+        assertEquals(250, decode.chunk(4));
+        assertTrue(4 * decode.chunk(4) >= 1000, "the splits cover every key");
+        // short context: no split
+        assertEquals(1, AttentionPlan.of(AttentionBatch.single(56, new int[]{100}, table), layout).splits(132));
+        // enough (row, head) pairs to fill the device: no split
+        int[] many = new int[8];
+        Arrays.fill(many, 999);
+        assertEquals(1, AttentionPlan.of(AttentionBatch.single(56, many, table), layout).splits(132));
+        // very long context: 64 splits by length, 33 by occupancy (2*132/8), capped at MAX_SPLITS
+        KvLayout big = new KvLayout(1, 8, 128, 1024, 16);
+        int[] longTable = new int[1024];
+        for (int i = 0; i < longTable.length; i++) longTable[i] = i;
+        assertEquals(AttentionPlan.MAX_SPLITS, AttentionPlan.of(AttentionBatch.single(8, new int[]{16383}, longTable), big).splits(132));
     }
 
     @Test

@@ -50,7 +50,7 @@ class PtxResourcesTest {
     @Test
     void parameterTypesAreReadFromThePtx() {
         PtxModule att = PtxModule.load(PtxModule.Name.ATTENTION, "compute_90");
-        assertEquals("wwwwwwiiiiifw", att.parameterTypes("paged_attention"));
+        assertEquals("wwwwwwiiiiifiww", att.parameterTypes("paged_attention"));
         assertEquals("wwiwiw", PtxModule.ptxTypes("ppipip"));
     }
 
