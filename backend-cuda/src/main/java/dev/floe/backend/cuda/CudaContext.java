@@ -52,11 +52,19 @@ final class CudaContext implements Device {
     CudaContext(DeviceInfo info) {
         this.info = info;
         this.device = JCudaDriverApi.handle(info.ordinal());
-        check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
-        makeCurrent();
-        check("cuStreamCreate", JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT));
         this.arch = PtxModule.archFor(info.major(), info.minor());
-        check("cuMemAllocHost(" + STAGING_BYTES + ")", JCudaDriver.cuMemAllocHost(pinned, STAGING_BYTES));
+        check("cuDevicePrimaryCtxRetain", JCudaDriver.cuDevicePrimaryCtxRetain(context, device));
+        boolean streamMade = false;
+        try {
+            makeCurrent();
+            check("cuStreamCreate", JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_DEFAULT));
+            streamMade = true;
+            check("cuMemAllocHost(" + STAGING_BYTES + ")", JCudaDriver.cuMemAllocHost(pinned, STAGING_BYTES));
+        } catch (RuntimeException e) {
+            if (streamMade) JCudaDriver.cuStreamDestroy(stream);
+            JCudaDriver.cuDevicePrimaryCtxRelease(device);
+            throw e;
+        }
         this.pinnedBytes = pinned.getByteBuffer(0, STAGING_BYTES).order(ByteOrder.nativeOrder());
     }
 
