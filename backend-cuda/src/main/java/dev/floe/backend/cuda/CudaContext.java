@@ -184,12 +184,12 @@ final class CudaContext implements Device {
         check("cuMemsetD32Async", JCudaDriver.cuMemsetD32Async(pointer(address, 0), 0, floats, stream));
     }
 
-    /** Waits for the stream; afterwards the whole staging ring is free again. */
     /** Device-to-device copy on the stream (the bandwidth reference of the micro-benchmark). */
     void copy(long srcBlock, long dstBlock, long bytes) {
         check("cuMemcpyDtoDAsync", JCudaDriver.cuMemcpyDtoDAsync(pointer(dstBlock, 0), pointer(srcBlock, 0), bytes, stream));
     }
 
+    /** Waits for the stream; afterwards the whole staging ring is free again. */
     @Override
     public void synchronize() {
         check("cuStreamSynchronize", JCudaDriver.cuStreamSynchronize(stream));
