@@ -31,9 +31,10 @@ import static dev.floe.backend.cuda.Checks.toInt;
  * a pinned staging ring, asynchronously in stream order.
  */
 final class CudaBackend implements Backend {
+    /** No {@code COLLECTIVES} yet: the NCCL communicator exists, but the SPI offers no way to obtain it. */
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
-            Capability.DEVICE_MEMORY, Capability.COLLECTIVES);
+            Capability.DEVICE_MEMORY);
     /** Bytes the pool keeps cached for reuse. */
     static final long CACHE_LIMIT = 1L << 30;
     static final long WORKSPACE_BYTES = 32L << 20;
