@@ -4,6 +4,7 @@ module dev.floe.runtime {
     requires transitive dev.floe.spi;
     requires com.fasterxml.jackson.databind;
     exports dev.floe.runtime;
+    exports dev.floe.runtime.bench;
     exports dev.floe.runtime.checkpoint;
     exports dev.floe.runtime.config;
     exports dev.floe.runtime.experts;
@@ -11,6 +12,7 @@ module dev.floe.runtime {
     exports dev.floe.runtime.golden;
     exports dev.floe.runtime.kv;
     exports dev.floe.runtime.model;
+    exports dev.floe.runtime.quantize;
     exports dev.floe.runtime.tokenizer;
     provides dev.floe.api.Engine with dev.floe.runtime.FloeEngine;
     provides dev.floe.spi.ExpertStoreProvider with dev.floe.runtime.experts.ExpertStores.Mapped,

@@ -20,6 +20,14 @@ public interface Tokenizer {
     /** A decoder for a stream of ids that emits only complete characters (byte-fallback tokens may split one). */
     StreamingDecoder streamingDecoder(boolean skipSpecialTokens);
 
+    /**
+     * A streaming decoder that continues after {@code context} (the prompt), so that the first generated token keeps
+     * the leading space a whole-text decode would give it.
+     */
+    default StreamingDecoder streamingDecoder(boolean skipSpecialTokens, int[] context) {
+        return streamingDecoder(skipSpecialTokens);
+    }
+
     /** Number of ids, added tokens included. */
     int vocabSize();
 

@@ -1,7 +1,41 @@
 package dev.floe.cli;
 
-/** Placeholder main. */
-public final class FloeCli {
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code floe} command: generate, check, inspect, backends, and the tools of the other modules. */
+@Command(name = "floe", mixinStandardHelpOptions = true, versionProvider = FloeCli.Version.class,
+        description = "Run Dense-MoE language models (Snowflake Arctic, Mixtral) on pluggable backends.",
+        subcommands = {GenerateCommand.class, CheckCommand.class, BackendsCommand.class, InspectCommand.class, BenchCommand.class, QuantizeCommand.class, RouteStatsCommand.class,
+                CommandLine.HelpCommand.class})
+public final class FloeCli implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
     public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, with errors reported as one clear line instead of a stack trace. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new FloeCli());
+        cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            line.getErr().println("floe " + line.getCommandName() + ": " + Errors.describe(ex));
+            if (Boolean.getBoolean("floe.debug")) ex.printStackTrace(line.getErr());
+            return 2;
+        });
+        return cl;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"floe 0.1.0", "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
+        }
     }
 }

@@ -81,6 +81,7 @@ public final class FloeEngine implements Engine {
         try {
             store = expertStore(options.expertStore()).open(config, tensors);
             List<AutoCloseable> all = new ArrayList<>(owned);
+            if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
             return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, backend, tensors, store, router, blocks,
                     blockSize, all), progress);
         } catch (RuntimeException e) {

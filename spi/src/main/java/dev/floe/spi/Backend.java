@@ -44,6 +44,14 @@ public interface Backend extends AutoCloseable {
     /** Bytes of device memory this backend holds now (buffers, weights, caches). */
     long memoryInUse();
 
+    /**
+     * Measures the read bandwidth of the memory the weights live in, in GB/s, with the parallelism the kernels use
+     * (benchmarks divide by it to report model bandwidth utilisation). Takes a moment; NaN if not supported.
+     */
+    default double measureBandwidth() {
+        return Double.NaN;
+    }
+
     // ---- kernels
 
     /** {@code out[r] = table[ids[r]]} for each id; ids must be in {@code [0, table.rows())}. */

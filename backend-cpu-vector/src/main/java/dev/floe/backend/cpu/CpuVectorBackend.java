@@ -95,6 +95,11 @@ final class CpuVectorBackend implements Backend {
     }
 
     @Override
+    public double measureBandwidth() {
+        return MemoryBandwidth.measure(pool.threads());
+    }
+
+    @Override
     public long memoryInUse() {
         return bytesInUse.get();
     }
@@ -165,6 +170,7 @@ final class CpuVectorBackend implements Backend {
         need("x", xs, (long) rows * cols);
         need("out", o, (long) rows * outRows);
         if (rows == 0 || outRows == 0) return;
+        cw.scan(pool);
         int lanes = Matmul.lanes(cw.dtype());
         float[] xp = xs;
         if (lanes > 1) {

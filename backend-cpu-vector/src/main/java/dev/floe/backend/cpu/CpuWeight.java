@@ -20,6 +20,8 @@ final class CpuWeight implements Weight {
     private final long cols;
     private final float[] rowScales;
     private volatile float[] decoded;
+    private volatile boolean scanned;
+    private long[] specialRows;
     private volatile boolean closed;
 
     CpuWeight(TensorData tensor) {
@@ -90,6 +92,22 @@ final class CpuWeight implements Weight {
         float s = rowScale(r) * factor;
         long base = r * cols;
         for (int i = 0; i < cols; i++) dst[off + i] = FloatFormats.read(tensor, base + i) * s;
+    }
+
+    /** Rows holding codes the vector decoders cannot represent (see {@link Matmul#scanSpecialRows}), or null. */
+    long[] specialRows() {
+        if (!scanned) throw new IllegalStateException("weight " + tensor.name() + " was not scanned");
+        return specialRows;
+    }
+
+    /** Finds the special rows once, on the pool. */
+    void scan(WorkerPool pool) {
+        if (scanned) return;
+        synchronized (this) {
+            if (scanned) return;
+            specialRows = Matmul.scanSpecialRows(this, pool);
+            scanned = true;
+        }
     }
 
     /** The whole (small) weight as floats, decoded once. */

@@ -22,8 +22,8 @@ import java.nio.ByteOrder;
  *
  * <p>FP8 and F16 are decoded by moving their sign, exponent and mantissa bits into a float32 whose exponent is too
  * small by a fixed bias ({@code 2^120} for E4M3, {@code 2^112} for E5M2 and F16); that power of two is applied once
- * per row. Codes the bit trick cannot represent (E4M3 NaN, E5M2/F16 infinities and NaN) are detected with a cheap
- * per-row flag and the row is recomputed in scalar code, which yields the IEEE result.
+ * per row. Codes the bit trick cannot represent (E4M3 NaN, E5M2/F16 infinities and NaN) are found once per weight
+ * ({@link #scanSpecialRows}); those rows are recomputed in scalar code, which yields the IEEE result.
  */
 final class Matmul {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
@@ -88,6 +88,7 @@ final class Matmul {
         int cols = (int) w.cols();
         int outRows = (int) w.rows();
         DType dtype = w.dtype();
+        long[] special = w.specialRows();
         for (int ob = o0; ob < o1; ob += OUT_BLOCK) {
             int oe = Math.min(o1, ob + OUT_BLOCK);
             int r = 0;
@@ -99,11 +100,16 @@ final class Matmul {
                         case F32 -> f32Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
                         case BF16 -> bf16Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
                         case F16 -> f16Dot4(w, seg, o, cols, xp, x0, out, r * outRows + o, outRows);
-                        case F8_E4M3 -> fp8Dot4(w, seg, o, cols, xp, x0, 4, 0x87F00000, 0x01010101, E4M3_BIAS,
+                        case F8_E4M3 -> fp8Dot4(w, seg, o, cols, xp, x0, 4, 0x87F00000, E4M3_BIAS,
                                 out, r * outRows + o, outRows);
-                        case F8_E5M2 -> fp8Dot4(w, seg, o, cols, xp, x0, 3, 0x8FE00000, 0x04040404, E5M2_BIAS,
+                        case F8_E5M2 -> fp8Dot4(w, seg, o, cols, xp, x0, 3, 0x8FE00000, E5M2_BIAS,
                                 out, r * outRows + o, outRows);
                         default -> throw new IllegalArgumentException("dtype " + dtype);
+                    }
+                    if (special != null && isSet(special, o)) {
+                        for (int q = 0; q < 4; q++) {
+                            out[(r + q) * outRows + o] = scalarDot(w, o, cols, xp, (r + q) * cols, Matmul.lanes(dtype));
+                        }
                     }
                     if (w.scaled()) {
                         float s = w.rowScale(o);
@@ -112,17 +118,25 @@ final class Matmul {
                 }
             }
             for (; r < rows; r++) {
-                for (int o = ob; o < oe; o++) {
+                int o = ob;
+                if (dtype == DType.BF16) {
+                    for (; o + 4 <= oe; o += 4) {
+                        bf16Dot4Rows(seg, (long) o * cols * 2, cols, xp, r * cols, out, r * outRows + o);
+                        if (w.scaled()) for (int q = 0; q < 4; q++) out[r * outRows + o + q] *= w.rowScale(o + q);
+                    }
+                }
+                for (; o < oe; o++) {
                     long off = (long) o * cols * dtype.bytes();
                     int x0 = r * cols;
                     float y = switch (dtype) {
                         case F32 -> f32Dot(seg, off, cols, xp, x0);
                         case BF16 -> bf16Dot(seg, off, cols, xp, x0);
                         case F16 -> f16Dot(w, seg, o, cols, xp, x0);
-                        case F8_E4M3 -> fp8Dot(w, seg, o, cols, xp, x0, 4, 0x87F00000, 0x01010101, E4M3_BIAS);
-                        case F8_E5M2 -> fp8Dot(w, seg, o, cols, xp, x0, 3, 0x8FE00000, 0x04040404, E5M2_BIAS);
+                        case F8_E4M3 -> fp8Dot(w, seg, o, cols, xp, x0, 4, 0x87F00000, E4M3_BIAS);
+                        case F8_E5M2 -> fp8Dot(w, seg, o, cols, xp, x0, 3, 0x8FE00000, E5M2_BIAS);
                         default -> throw new IllegalArgumentException("dtype " + dtype);
                     };
+                    if (special != null && isSet(special, o)) y = scalarDot(w, o, cols, xp, x0, Matmul.lanes(dtype));
                     out[r * outRows + o] = w.scaled() ? y * w.rowScale(o) : y;
                 }
             }
@@ -244,7 +258,45 @@ final class Matmul {
         out[oi + 3 * stride] = s3;
     }
 
-    // ---- F16: sign and 15 magnitude bits land in a float32 2^112 too small; exponent 31 (inf, NaN) is flagged
+    /** Four consecutive weight rows against one activation row: four memory streams in flight. */
+    static void bf16Dot4Rows(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi) {
+        int block = 2 * VL;
+        int full = cols / block * block;
+        long rb = 2L * cols;
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int i = 0;
+        for (; i < full; i += block) {
+            long b = off + 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(IS, w, b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, w, b + rb, LE);
+            IntVector v2 = IntVector.fromMemorySegment(IS, w, b + 2 * rb, LE);
+            IntVector v3 = IntVector.fromMemorySegment(IS, w, b + 3 * rb, LE);
+            FloatVector xl = FloatVector.fromArray(FS, x, xo + i), xh = FloatVector.fromArray(FS, x, xo + i + VL);
+            a0 = bf16Lo(v0).fma(xl, a0);
+            b0 = bf16Hi(v0).fma(xh, b0);
+            a1 = bf16Lo(v1).fma(xl, a1);
+            b1 = bf16Hi(v1).fma(xh, b1);
+            a2 = bf16Lo(v2).fma(xl, a2);
+            b2 = bf16Hi(v2).fma(xh, b2);
+            a3 = bf16Lo(v3).fma(xl, a3);
+            b3 = bf16Hi(v3).fma(xh, b3);
+        }
+        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
+        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float xv = x[xo + i];
+            s0 += FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i)) * xv;
+            s1 += FloatFormats.bf16ToFloat(w.get(I16, off + rb + 2L * i)) * xv;
+            s2 += FloatFormats.bf16ToFloat(w.get(I16, off + 2 * rb + 2L * i)) * xv;
+            s3 += FloatFormats.bf16ToFloat(w.get(I16, off + 3 * rb + 2L * i)) * xv;
+        }
+        out[oi] = s0;
+        out[oi + 1] = s1;
+        out[oi + 2] = s2;
+        out[oi + 3] = s3;
+    }
+
+    // ---- F16: sign and 15 magnitude bits land in a float32 2^112 too small; exponent 31 (inf, NaN) rows are found by scanSpecialRows
 
     private static FloatVector f16Lo(IntVector v) {
         return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
@@ -254,28 +306,17 @@ final class Matmul {
         return v.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
     }
 
-    private static IntVector f16Flags(IntVector v, IntVector flags) {
-        return flags.or(v.and(0x7C007C00).add(0x04000400));
-    }
-
-    private static boolean flagged(IntVector flags, int mask) {
-        return flags.and(mask).reduceLanes(VectorOperators.OR) != 0;
-    }
-
     static float f16Dot(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo) {
         long off = (long) o * cols * 2;
         int block = 2 * VL;
         int full = cols / block * block;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0;
-        IntVector flags = IntVector.zero(IS);
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
-            flags = f16Flags(v, flags);
             a0 = f16Lo(v).fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = f16Hi(v).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
         }
-        if (flagged(flags, 0x80008000)) return scalarDot(cw, o, cols, x, xo, 2);
         float s = a0.add(a1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
         for (; i < cols; i++) s += FloatFormats.f16ToFloat(w.get(I16, off + 2L * i)) * x[xo + i];
         return s;
@@ -286,12 +327,10 @@ final class Matmul {
         int block = 2 * VL;
         int full = cols / block * block;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        IntVector flags = IntVector.zero(IS);
         int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
-            flags = f16Flags(v, flags);
             FloatVector lo = f16Lo(v), hi = f16Hi(v);
             a0 = lo.fma(FloatVector.fromArray(FS, x, xo + i), a0);
             b0 = hi.fma(FloatVector.fromArray(FS, x, xo + i + VL), b0);
@@ -301,10 +340,6 @@ final class Matmul {
             b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + i + VL), b2);
             a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
             b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
-        }
-        if (flagged(flags, 0x80008000)) {
-            for (int q = 0; q < 4; q++) out[oi + q * stride] = scalarDot(cw, o, cols, x, xo + q * cols, 2);
-            return;
         }
         float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_BIAS;
         float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
@@ -325,39 +360,39 @@ final class Matmul {
 
     // ---- FP8: byte k of a lane is moved to the top, then an arithmetic shift spreads sign and magnitude into place
 
-    private static FloatVector fp8(IntVector v, int k, int shift, int mask) {
-        IntVector top = k == 3 ? v : v.lanewise(VectorOperators.LSHL, 24 - 8 * k);
-        return top.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    // Helpers stay under 35 bytes of bytecode so that C2 always inlines them: a vector crossing a call is boxed.
+
+    /** Byte {@code 3 - lsh / 8} of each lane: shifted to the top, then spread by the arithmetic shift. */
+    private static FloatVector fp8(IntVector v, int lsh, int shift, int mask) {
+        return v.lanewise(VectorOperators.LSHL, lsh).lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
     }
 
-    private static IntVector fp8Flags(IntVector v, int flagAdd, IntVector flags) {
-        return flags.or(v.and(0x7F7F7F7F).add(flagAdd));
+    /** The top byte of each lane. */
+    private static FloatVector fp8Top(IntVector v, int shift, int mask) {
+        return v.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
     }
 
     static float fp8Dot(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
-                        int shift, int mask, int flagAdd, float bias) {
+                        int shift, int mask, float bias) {
         long off = (long) o * cols;
         int block = 4 * VL;
         int full = cols / block * block;
         FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        IntVector flags = IntVector.zero(IS);
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
-            flags = fp8Flags(v, flagAdd, flags);
-            a0 = fp8(v, 0, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            a1 = fp8(v, 1, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
-            a2 = fp8(v, 2, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
-            a3 = fp8(v, 3, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+            a0 = fp8(v, 24, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = fp8(v, 16, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = fp8(v, 8, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = fp8Top(v, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
         }
-        if (flagged(flags, 0x80808080)) return scalarDot(cw, o, cols, x, xo, 4);
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
         for (; i < cols; i++) s += FloatFormats.read(cw.tensor(), off + i) * x[xo + i];
         return s;
     }
 
     static void fp8Dot4(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
-                        int shift, int mask, int flagAdd, float bias, float[] out, int oi, int stride) {
+                        int shift, int mask, float bias, float[] out, int oi, int stride) {
         long off = (long) o * cols;
         int block = 4 * VL;
         int full = cols / block * block;
@@ -365,14 +400,12 @@ final class Matmul {
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
         FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-        IntVector flags = IntVector.zero(IS);
         int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
-            flags = fp8Flags(v, flagAdd, flags);
-            FloatVector w0 = fp8(v, 0, shift, mask), w1 = fp8(v, 1, shift, mask);
-            FloatVector w2 = fp8(v, 2, shift, mask), w3 = fp8(v, 3, shift, mask);
+            FloatVector w0 = fp8(v, 24, shift, mask), w1 = fp8(v, 16, shift, mask);
+            FloatVector w2 = fp8(v, 8, shift, mask), w3 = fp8Top(v, shift, mask);
             a0 = w0.fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = w1.fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
             a2 = w2.fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
@@ -390,10 +423,6 @@ final class Matmul {
             d2 = w2.fma(FloatVector.fromArray(FS, x, x3 + i + 2 * VL), d2);
             d3 = w3.fma(FloatVector.fromArray(FS, x, x3 + i + 3 * VL), d3);
         }
-        if (flagged(flags, 0x80808080)) {
-            for (int q = 0; q < 4; q++) out[oi + q * stride] = scalarDot(cw, o, cols, x, xo + q * cols, 4);
-            return;
-        }
         float s0 = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
         float s1 = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD) * bias;
         float s2 = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) * bias;
@@ -409,6 +438,62 @@ final class Matmul {
         out[oi + stride] = s1;
         out[oi + 2 * stride] = s2;
         out[oi + 3 * stride] = s3;
+    }
+
+    private static boolean isSet(long[] bits, int i) {
+        return (bits[i >>> 6] & (1L << i)) != 0;
+    }
+
+    /**
+     * The rows of an F16 or FP8 weight holding a code that the bit-trick decoders cannot represent (E4M3 NaN, E5M2 and
+     * F16 infinities and NaN), as a bit set, or null if there are none (or the dtype decodes exactly). Computed once
+     * per weight, so that the hot loops need no per-element check.
+     */
+    static long[] scanSpecialRows(CpuWeight w, WorkerPool pool) {
+        DType dtype = w.dtype();
+        int mask, add, test;
+        switch (dtype) {
+            case F16 -> { mask = 0x7C007C00; add = 0x04000400; test = 0x80008000; }
+            case F8_E4M3 -> { mask = 0x7F7F7F7F; add = 0x01010101; test = 0x80808080; }
+            case F8_E5M2 -> { mask = 0x7F7F7F7F; add = 0x04040404; test = 0x80808080; }
+            default -> { return null; }
+        }
+        MemorySegment seg = w.data();
+        int rows = (int) w.rows();
+        int cols = (int) w.cols();
+        long rowBytes = (long) cols * dtype.bytes();
+        long[] bits = new long[(rows + 63) >>> 6];
+        int words = bits.length;
+        int tasks = rowBytes * rows < (1 << 20) ? 1 : Math.min(words, pool.threads() * 4);
+        int per = (words + tasks - 1) / tasks;
+        pool.run(tasks, t -> {
+            for (int word = t * per; word < Math.min(words, (t + 1) * per); word++) {
+                long acc = 0;
+                for (int r = word << 6; r < Math.min(rows, (word + 1) << 6); r++) {
+                    if (special(seg, (long) r * rowBytes, rowBytes, mask, add, test, w, (long) r * cols, dtype)) {
+                        acc |= 1L << r;
+                    }
+                }
+                bits[word] = acc;
+            }
+        });
+        for (long b : bits) if (b != 0) return bits;
+        return null;
+    }
+
+    private static boolean special(MemorySegment seg, long off, long bytes, int mask, int add, int test, CpuWeight w,
+                                   long firstElement, DType dtype) {
+        long step = IS.vectorByteSize();
+        long full = bytes / step * step;
+        IntVector flags = IntVector.zero(IS);
+        for (long i = 0; i < full; i += step) {
+            flags = flags.or(IntVector.fromMemorySegment(IS, seg, off + i, LE).and(mask).add(add));
+        }
+        if (flags.and(test).reduceLanes(VectorOperators.OR) != 0) return true;
+        for (long e = full / dtype.bytes(); e < bytes / dtype.bytes(); e++) {
+            if (!Float.isFinite(FloatFormats.read(w.tensor(), firstElement + e))) return true;
+        }
+        return false;
     }
 
     /** The unscaled dot product of weight row {@code o} in plain scalar code (rows holding inf or NaN codes). */

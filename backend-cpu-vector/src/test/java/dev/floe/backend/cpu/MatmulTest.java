@@ -160,6 +160,35 @@ class MatmulTest {
         }
     }
 
+    /** Special codes deep inside large weights (scanned on several threads) reach exactly their own rows. */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"F16", "F8_E4M3", "F8_E5M2"})
+    void specialCodesInLargeWeights(DType dtype) {
+        int rows = 600, cols = 4096 + 3;
+        Random rnd = new Random(17);
+        int[] data = new int[rows * cols];
+        int limit = dtype == DType.F16 ? 0x7000 : 0x70;
+        for (int i = 0; i < data.length; i++) data[i] = rnd.nextInt(limit);
+        int nan = dtype == DType.F16 ? 0x7E00 : dtype == DType.F8_E4M3 ? 0x7F : 0x7F;
+        int inf = dtype == DType.F16 ? 0xFC00 : dtype == DType.F8_E4M3 ? 0xFF : 0xFC;
+        data[123 * cols + 7] = nan;
+        data[599 * cols + cols - 1] = inf;       // in the scalar tail
+        data[400 * cols + 2048] = inf;
+        TensorData t = TestTensors.codes("special", dtype, rows, cols, data);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = 1f + rnd.nextFloat();
+        float[] y = run(t, x, 1);
+        for (int r = 0; r < rows; r++) {
+            if (r == 123 || (dtype == DType.F8_E4M3 && (r == 599 || r == 400))) {
+                assertTrue(Float.isNaN(y[r]), "row " + r + " " + y[r]);
+            } else if (r == 599 || r == 400) {
+                assertEquals(Float.NEGATIVE_INFINITY, y[r], "row " + r);
+            } else {
+                assertTrue(Float.isFinite(y[r]), "row " + r + " " + y[r]);
+            }
+        }
+    }
+
     @Test
     void permutationRoundTrips() {
         for (int lanes : new int[]{1, 2, 4}) {

@@ -125,6 +125,11 @@ public final class FloeModel implements Model {
         return backend.memoryInUse();
     }
 
+    /** The backend's memory read bandwidth in GB/s, measured now (NaN if it cannot measure). */
+    public double measureBandwidth() {
+        return backend.measureBandwidth();
+    }
+
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");
@@ -162,7 +167,7 @@ public final class FloeModel implements Model {
 
     @Override
     public GenerationResult generate(GenerationRequest request, TokenSink sink) {
-        int[] prompt = request.promptIds() != null ? request.promptIds() : tokenizer.encode(request.prompt(), true);
+        int[] prompt = request.promptIds() != null ? request.promptIds() : encodePrompt(request.prompt());
         if (prompt.length == 0) throw new InvalidRequestException("prompt is empty after tokenization");
         checkIds(prompt);
         if (prompt.length >= config.maxPositions()) {
@@ -171,7 +176,7 @@ public final class FloeModel implements Model {
         }
         Sampler sampler = new Sampler(request.sampling());
         StopMatcher stops = new StopMatcher(request.stop());
-        Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true);
+        Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true, prompt);
         StringBuilder text = new StringBuilder();
         List<Integer> out = new ArrayList<>();
         FinishReason reason;
@@ -217,6 +222,12 @@ public final class FloeModel implements Model {
         long t2 = System.nanoTime();
         return new GenerationResult(text.toString(), out.stream().mapToInt(Integer::intValue).toArray(), reason,
                 prompt.length, t1 - t0, t2 - t1);
+    }
+
+    /** Encodes a text prompt, adding BOS unless the text already starts with it (as chat templates often do). */
+    private int[] encodePrompt(String text) {
+        boolean hasBos = tokenizer.bosId().isPresent() && text.startsWith(tokenizer.tokenString(tokenizer.bosId().getAsInt()));
+        return tokenizer.encode(text, !hasBos);
     }
 
     @Override

@@ -22,6 +22,11 @@ final class ByteLevelAlphabet {
 
     private ByteLevelAlphabet() {}
 
+    /** The printable character that stands for one byte value. */
+    static char charOf(int b) {
+        return BYTE_TO_CHAR[b & 0xFF];
+    }
+
     /** The UTF-8 bytes of {@code text}, each written as its printable character. */
     static String encode(String text) {
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);

@@ -7,7 +7,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -25,8 +24,11 @@ sealed interface Decoder {
     /** Replaces a literal or regex pattern in each token. */
     record Replace(Pattern pattern, String content) implements Decoder {
         @Override public List<String> decodeChain(List<String> tokens) {
-            String rep = Matcher.quoteReplacement(content);
-            return tokens.stream().map(t -> pattern.matcher(t).replaceAll(rep)).toList();
+            List<String> out = new ArrayList<>(tokens.size());
+            for (String t : tokens) {
+                out.add(JsonAt.replaceAll(pattern, t, content));
+            }
+            return out;
         }
     }
 

@@ -51,7 +51,7 @@ public final class HfTokenizer implements Tokenizer {
     private final String chatTemplateSource;
     private final ChatTemplate chatTemplate;
 
-    private HfTokenizer(String source, JsonAt root, JsonAt config) {
+    private HfTokenizer(String source, JsonAt root, JsonAt config, String templateFile) {
         this.source = source;
         this.normalizer = root.opt("normalizer").map(Normalizer::parse).orElse(null);
         this.preTokenizer = root.opt("pre_tokenizer").map(PreTokenizer::parse).orElse(null);
@@ -85,7 +85,8 @@ public final class HfTokenizer implements Tokenizer {
             special[t.id()] = t.special();
             tokenToId.put(t.content(), t.id());
         }
-        rawAddedTokens = new AddedTokens(added.stream().filter(t -> !t.normalized()).toList(), t -> t.content());
+        rawAddedTokens = new AddedTokens(added.stream().filter(t -> !t.normalized()).toList(),
+                AddedTokens.AddedToken::content);
         normalizedAddedTokens = new AddedTokens(added.stream().filter(AddedTokens.AddedToken::normalized).toList(),
                 t -> normalizer == null ? t.content() : normalizer.apply(t.content()));
 
@@ -101,7 +102,8 @@ public final class HfTokenizer implements Tokenizer {
         this.eos = specialTokenNames.containsKey("eos_token") ? lookup(config, "eos_token") : specialToken("</s>");
         this.postProcessor = llamaOverride(cfg, post);
 
-        this.chatTemplateSource = cfg.flatMap(c -> c.opt("chat_template")).map(HfTokenizer::templateText).orElse(null);
+        this.chatTemplateSource = cfg.flatMap(c -> c.opt("chat_template")).map(HfTokenizer::templateText)
+                .orElse(templateFile);
         ChatTemplate parsed = null;
         if (chatTemplateSource != null) {
             try {
@@ -114,11 +116,16 @@ public final class HfTokenizer implements Tokenizer {
         this.chatTemplate = parsed;
     }
 
-    /** Reads {@code tokenizer.json} and, if present, {@code tokenizer_config.json} from a model folder. */
+    /**
+     * Reads {@code tokenizer.json} and, if present, {@code tokenizer_config.json} from a model folder. A chat template
+     * in {@code chat_template.jinja} (where newer transformers versions save it) is used when the config has none.
+     */
     public static HfTokenizer load(Path modelDir) {
         Path tok = modelDir.resolve("tokenizer.json");
         Path cfg = modelDir.resolve("tokenizer_config.json");
-        return fromJson(read(tok), Files.isRegularFile(cfg) ? read(cfg) : null, tok.toString());
+        Path jinja = modelDir.resolve("chat_template.jinja");
+        return create(read(tok), Files.isRegularFile(cfg) ? read(cfg) : null,
+                Files.isRegularFile(jinja) ? read(jinja) : null, tok.toString());
     }
 
     /**
@@ -127,13 +134,18 @@ public final class HfTokenizer implements Tokenizer {
      * @param sourceName the name errors give for the tokenizer file (the config is named after it)
      */
     public static HfTokenizer fromJson(String tokenizerJson, String configJsonOrNull, String sourceName) {
+        return create(tokenizerJson, configJsonOrNull, null, sourceName);
+    }
+
+    private static HfTokenizer create(String tokenizerJson, String configJsonOrNull, String templateFile,
+                                      String sourceName) {
         Objects.requireNonNull(tokenizerJson, "tokenizerJson");
         String configName = sourceName.endsWith("tokenizer.json")
                 ? sourceName.substring(0, sourceName.length() - "tokenizer.json".length()) + "tokenizer_config.json"
                 : sourceName + " (tokenizer_config.json)";
         JsonAt root = parse(tokenizerJson, sourceName);
         JsonAt config = configJsonOrNull == null ? null : parse(configJsonOrNull, configName);
-        return new HfTokenizer(sourceName, root, config);
+        return new HfTokenizer(sourceName, root, config, templateFile);
     }
 
     private static String read(Path file) {
@@ -302,6 +314,7 @@ public final class HfTokenizer implements Tokenizer {
      * is decoded as it would be in the middle of the text, so a leading space is kept rather than stripped as at the
      * start of a text. The context itself is not emitted.
      */
+    @Override
     public StreamingDecoder streamingDecoder(boolean skipSpecialTokens, int[] context) {
         return new StreamDecoder(this, skipSpecialTokens, context.clone());
     }

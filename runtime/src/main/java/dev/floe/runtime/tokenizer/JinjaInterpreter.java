@@ -323,6 +323,9 @@ final class JinjaInterpreter {
                     }
                     return r;
                 }
+                case "strftime_now" -> {
+                    return Strftime.format(str(args.getFirst()), java.time.ZonedDateTime.now());
+                }
                 default -> throw new UnsupportedTemplateException("the function " + v.name() + "()");
             }
         }
@@ -373,12 +376,65 @@ final class JinjaInterpreter {
         Object v = eval(f.target());
         List<Object> args = new ArrayList<>();
         f.args().forEach(a -> args.add(eval(a)));
-        return switch (f.name()) {
+        Map<String, Object> kwargs = new LinkedHashMap<>();
+        f.kwargs().forEach((k, x) -> kwargs.put(k, eval(x)));
+        return filter(f.name(), v, args, kwargs);
+    }
+
+    private Object filter(String name, Object v, List<Object> args, Map<String, Object> kwargs) {
+        return switch (name) {
+            case "selectattr", "rejectattr" -> {
+                boolean select = name.equals("selectattr");
+                List<Object> kept = new ArrayList<>();
+                for (Object item : iterate(v)) {
+                    Object attr = attribute(item, str(args.getFirst()));
+                    boolean pass = args.size() > 1
+                            ? test(str(args.get(1)), attr, args.subList(2, args.size()))
+                            : truthy(attr);
+                    if (pass == select) {
+                        kept.add(item);
+                    }
+                }
+                yield kept;
+            }
+            case "select", "reject" -> {
+                boolean select = name.equals("select");
+                List<Object> kept = new ArrayList<>();
+                for (Object item : iterate(v)) {
+                    boolean pass = args.isEmpty() ? truthy(item) : test(str(args.getFirst()), item, args.subList(1, args.size()));
+                    if (pass == select) {
+                        kept.add(item);
+                    }
+                }
+                yield kept;
+            }
+            case "map" -> {
+                List<Object> mapped = new ArrayList<>();
+                for (Object item : iterate(v)) {
+                    if (kwargs.containsKey("attribute")) {
+                        Object attr = attribute(item, str(kwargs.get("attribute")));
+                        mapped.add(attr == UNDEFINED && kwargs.containsKey("default") ? kwargs.get("default") : attr);
+                    } else {
+                        String inner = str(args.getFirst());
+                        if (!JinjaParser.FILTERS.contains(inner)) {
+                            throw new UnsupportedTemplateException("the filter '" + inner + "' inside map()");
+                        }
+                        mapped.add(filter(inner, item, args.subList(1, args.size()), Map.of()));
+                    }
+                }
+                yield mapped;
+            }
             case "trim" -> pyStrip(str(v), true, true);
             case "length", "count" -> (long) length(v);
             case "upper" -> str(v).toUpperCase(Locale.ROOT);
             case "lower" -> str(v).toLowerCase(Locale.ROOT);
             case "capitalize" -> method(str(v), "capitalize", List.of());
+            case "indent" -> {
+                String pad = " ".repeat((int) (args.isEmpty() ? 4 : integer(args.getFirst(), "indent")));
+                boolean first = args.size() > 1 && truthy(args.get(1));
+                String indented = str(v).replace("\n", "\n" + pad);
+                yield first ? pad + indented : indented;
+            }
             case "title" -> title(str(v));
             case "default", "d" -> {
                 boolean boolMode = args.size() > 1 && truthy(args.get(1));
@@ -418,7 +474,7 @@ final class JinjaInterpreter {
                 yield l;
             }
             case "items" -> method(v, "items", List.of());
-            case "tojson" -> json(v, f.kwargs().containsKey("indent") ? (int) integer(eval(f.kwargs().get("indent")), "indent") : -1, 0);
+            case "tojson" -> json(v, kwargs.containsKey("indent") ? (int) integer(kwargs.get("indent"), "indent") : -1, 0);
             case "string" -> str(v);
             case "safe" -> v;
             case "int" -> v instanceof String s ? parseLongOr(s) : (long) number(v, "int");
@@ -426,7 +482,7 @@ final class JinjaInterpreter {
             case "abs" -> v instanceof Long n ? Math.abs(n) : Math.abs(number(v, "abs"));
             case "round" -> (double) Math.round(number(v, "round"));
             case "replace" -> str(v).replace(str(args.get(0)), str(args.get(1)));
-            default -> throw new UnsupportedTemplateException("the filter '|" + f.name() + "'");
+            default -> throw new UnsupportedTemplateException("the filter '|" + name + "'");
         };
     }
 
@@ -448,7 +504,11 @@ final class JinjaInterpreter {
         Object v = eval(t.target());
         List<Object> args = new ArrayList<>();
         t.args().forEach(a -> args.add(eval(a)));
-        boolean r = switch (t.name()) {
+        return test(t.name(), v, args) != t.negated();
+    }
+
+    private boolean test(String name, Object v, List<Object> args) {
+        return switch (name) {
             case "defined" -> v != UNDEFINED;
             case "undefined" -> v == UNDEFINED;
             case "none" -> v == null;
@@ -467,9 +527,13 @@ final class JinjaInterpreter {
             case "divisibleby" -> integer(v, "divisibleby") % integer(args.getFirst(), "divisibleby") == 0;
             case "eq", "equalto" -> pyEquals(v, args.getFirst());
             case "ne" -> !pyEquals(v, args.getFirst());
-            default -> throw new UnsupportedTemplateException("the test 'is " + t.name() + "'");
+            case "in" -> contains(args.getFirst(), v);
+            case "lt", "lessthan" -> compare(v, args.getFirst()) < 0;
+            case "gt", "greaterthan" -> compare(v, args.getFirst()) > 0;
+            case "le" -> compare(v, args.getFirst()) <= 0;
+            case "ge" -> compare(v, args.getFirst()) >= 0;
+            default -> throw new UnsupportedTemplateException("the test '" + name + "'");
         };
-        return r != t.negated();
     }
 
     private Object binary(Binary b) {
@@ -735,9 +799,21 @@ final class JinjaInterpreter {
         return sb.append('"').toString();
     }
 
-    /** Python's {@code str.strip()} (whitespace as Python defines it, close enough to Java's). */
+    /** Python's {@code str.strip()}: Python's whitespace includes no-break spaces, Java's does not. */
     private static String pyStrip(String s, boolean left, boolean right) {
-        return left && right ? s.strip() : left ? s.stripLeading() : s.stripTrailing();
+        int from = 0;
+        int to = s.length();
+        while (left && from < to && isPySpace(s.charAt(from))) {
+            from++;
+        }
+        while (right && to > from && isPySpace(s.charAt(to - 1))) {
+            to--;
+        }
+        return s.substring(from, to);
+    }
+
+    private static boolean isPySpace(char c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == '\u0085';
     }
 
     private static String stripChars(String s, String chars, boolean left, boolean right) {

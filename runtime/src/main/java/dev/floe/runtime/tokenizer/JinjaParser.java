@@ -65,10 +65,10 @@ final class JinjaParser {
 
     static final Set<String> FILTERS = Set.of("trim", "length", "count", "upper", "lower", "default", "d", "join",
             "first", "last", "tojson", "string", "int", "float", "list", "replace", "capitalize", "title", "safe",
-            "items", "reverse", "abs", "round", "unique", "sort", "dictsort");
+            "items", "reverse", "abs", "round", "unique", "indent", "map", "select", "reject", "selectattr", "rejectattr");
     static final Set<String> TESTS = Set.of("defined", "undefined", "none", "string", "number", "integer", "float",
             "mapping", "iterable", "sequence", "boolean", "true", "false", "even", "odd", "divisibleby", "eq", "ne",
-            "equalto");
+            "equalto", "in", "lt", "gt", "le", "ge", "lessthan", "greaterthan");
 
     // ---- template lexing ----
 
@@ -84,7 +84,10 @@ final class JinjaParser {
     }
 
     static List<Node> parse(String source) {
-        JinjaParser p = new JinjaParser(source);
+        // Jinja drops one trailing newline of a template (keep_trailing_newline is off).
+        String src = source.endsWith("\r\n") ? source.substring(0, source.length() - 2)
+                : source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        JinjaParser p = new JinjaParser(src);
         List<Node> body = p.nodes(Set.of());
         if (p.at < p.parts.size()) {
             Part stray = p.parts.get(p.at);

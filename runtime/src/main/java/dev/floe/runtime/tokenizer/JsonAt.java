@@ -110,9 +110,17 @@ record JsonAt(String file, String path, JsonNode node) {
             }
         }
         if (node.has("String")) {
-            return Pattern.compile(Pattern.quote(get("String").text()));
+            return Pattern.compile(get("String").text(), Pattern.LITERAL);
         }
         throw error("expected a pattern object with \"Regex\" or \"String\"");
+    }
+
+    /** Replaces every match of a pattern with literal content; literal patterns take the fast path. */
+    static String replaceAll(Pattern pattern, String text, String content) {
+        if ((pattern.flags() & Pattern.LITERAL) != 0) {
+            return text.replace(pattern.pattern(), content);
+        }
+        return pattern.matcher(text).replaceAll(java.util.regex.Matcher.quoteReplacement(content));
     }
 
     ModelFormatException error(String problem) {

@@ -2,7 +2,6 @@ package dev.floe.runtime.tokenizer;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -23,7 +22,7 @@ sealed interface Normalizer {
     /** Replaces every match of a literal or regex pattern with literal content. */
     record Replace(Pattern pattern, String content) implements Normalizer {
         @Override public String apply(String text) {
-            return pattern.matcher(text).replaceAll(Matcher.quoteReplacement(content));
+            return JsonAt.replaceAll(pattern, text, content);
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.floe.runtime.tokenizer;
 
+import dev.floe.api.InvalidRequestException;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,6 +34,9 @@ sealed interface PostProcessor {
         @Override public int[] process(int[] a, int[] b, boolean addSpecialTokens) {
             if (!addSpecialTokens) {
                 return concat(a, b);
+            }
+            if (b != null && pair.isEmpty()) {
+                throw new InvalidRequestException("the tokenizer's TemplateProcessing has no \"pair\" template");
             }
             List<Piece> template = b == null ? single : pair;
             IntBuffer out = new IntBuffer(a.length + (b == null ? 0 : b.length) + 4);

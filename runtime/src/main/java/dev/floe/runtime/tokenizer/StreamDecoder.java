@@ -20,7 +20,6 @@ final class StreamDecoder implements Tokenizer.StreamingDecoder {
     private final HfTokenizer tokenizer;
     private final boolean skipSpecial;
     private final List<Integer> window = new ArrayList<>();
-    private int contextLength;
     private String contextText;
 
     StreamDecoder(HfTokenizer tokenizer, boolean skipSpecial, int[] context) {
@@ -29,7 +28,6 @@ final class StreamDecoder implements Tokenizer.StreamingDecoder {
         for (int id : context) {
             window.add(id);
         }
-        contextLength = window.size();
         contextText = tokenizer.decode(window, skipSpecial);
         if (!window.isEmpty()) {
             shrinkContext();
@@ -44,7 +42,6 @@ final class StreamDecoder implements Tokenizer.StreamingDecoder {
             return ""; // possibly an incomplete UTF-8 sequence: wait for more bytes
         }
         String out = suffix(text);
-        contextLength = window.size();
         contextText = text;
         shrinkContext();
         return out;
@@ -53,7 +50,6 @@ final class StreamDecoder implements Tokenizer.StreamingDecoder {
     @Override public String flush() {
         String text = tokenizer.decode(window, skipSpecial);
         String out = suffix(text);
-        contextLength = window.size();
         contextText = text;
         shrinkContext();
         return out;
@@ -79,8 +75,7 @@ final class StreamDecoder implements Tokenizer.StreamingDecoder {
             String tail = tokenizer.decode(window.subList(from, window.size()), skipSpecial);
             if (!tail.isEmpty() && tail.charAt(tail.length() - 1) != REPLACEMENT) {
                 window.subList(0, from).clear();
-                contextLength = window.size();
-                contextText = tail;
+                        contextText = tail;
                 return;
             }
         }

@@ -138,6 +138,17 @@ class GoldenTokenizerTest {
     }
 
     @Test
+    void pairTemplate() {
+        int[] a = tokenizer.encode("def f", false);
+        int[] b = tokenizer.encode("x = 1", false);
+        int[] expected = IntStream.concat(IntStream.concat(IntStream.of(1), IntStream.of(a)),
+                IntStream.concat(IntStream.of(1), IntStream.of(b))).toArray();
+        assertArrayEquals(expected, tokenizer.encodePair("def f", "x = 1", true));
+        assertArrayEquals(IntStream.concat(IntStream.of(a), IntStream.of(b)).toArray(),
+                tokenizer.encodePair("def f", "x = 1", false));
+    }
+
+    @Test
     void vocabularyFacts() {
         assertEquals(4096, tokenizer.vocabSize());
         assertEquals(1, tokenizer.bosId().orElseThrow());

@@ -1,0 +1,84 @@
+package dev.floe.backend.cuda;
+
+import dev.floe.spi.AttentionBatch;
+import dev.floe.spi.KvLayout;
+
+import java.util.Arrays;
+
+/**
+ * An {@link AttentionBatch} checked against a cache layout and flattened into the arrays the attention kernel
+ * reads: block tables padded to {@code maxBlocks} per sequence (padding -1, never read: a row only reads blocks
+ * up to its own position, which the check guarantees exist).
+ */
+record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[] tables, int maxBlocks) {
+    /** Fewest keys worth a split of their own. */
+    static final int SPLIT_MIN_KEYS = 256;
+    static final int MAX_SPLITS = 32;
+
+    /** The largest position of any row: the key range is {@code 0..maxPosition()}. */
+    int maxPosition() {
+        int m = 0;
+        for (int p : positions) m = Math.max(m, p);
+        return m;
+    }
+
+    /**
+     * How many blocks share one (row, head)'s key range (flash-decoding). Splitting pays when (row, head) pairs
+     * alone cannot fill the device (decode: few rows) and the context is long; each split takes at least
+     * {@value #SPLIT_MIN_KEYS} keys.
+     */
+    int splits(int multiprocessors) {
+        long blocks = (long) rows * heads;
+        if (blocks == 0 || blocks >= 2L * multiprocessors) return 1;
+        int byLength = Math.ceilDiv(maxPosition() + 1, SPLIT_MIN_KEYS);
+        int byOccupancy = (int) Math.ceilDiv(2L * multiprocessors, blocks);
+        return Math.clamp(Math.min(byLength, byOccupancy), 1, MAX_SPLITS);
+    }
+
+    /** Keys per split. */
+    int chunk(int splits) {
+        return Math.ceilDiv(maxPosition() + 1, splits);
+    }
+
+    static AttentionPlan of(AttentionBatch batch, KvLayout layout) {
+        int heads = batch.heads();
+        if (heads < 1 || heads % layout.kvHeads() != 0) {
+            throw new IllegalArgumentException("attention heads=" + heads + " is not a positive multiple of the cache's "
+                    + layout.kvHeads() + " KV heads");
+        }
+        if (layout.headDim() > Launch.ATT_MAX_DIM) {
+            throw new IllegalArgumentException("headDim=" + layout.headDim() + " exceeds the attention kernel's "
+                    + Launch.ATT_MAX_DIM);
+        }
+        int[][] tables = batch.blockTables();
+        int maxBlocks = 1;
+        for (int[] t : tables) maxBlocks = Math.max(maxBlocks, t.length);
+        int[] flat = new int[Math.multiplyExact(Math.max(1, tables.length), maxBlocks)];
+        Arrays.fill(flat, -1);
+        for (int s = 0; s < tables.length; s++) {
+            for (int b = 0; b < tables[s].length; b++) {
+                int block = tables[s][b];
+                if (block < 0 || block >= layout.blocks()) {
+                    throw new IllegalArgumentException("blockTables[" + s + "][" + b + "]=" + block
+                            + " outside the cache's " + layout.blocks() + " blocks");
+                }
+                flat[s * maxBlocks + b] = block;
+            }
+        }
+        int rows = batch.rows();
+        int[] positions = batch.positions();
+        int[] sequence = batch.sequence();
+        for (int r = 0; r < rows; r++) {
+            int s = sequence[r], p = positions[r];
+            if (s < 0 || s >= tables.length) {
+                throw new IllegalArgumentException("sequence[" + r + "]=" + s + " but there are " + tables.length + " block tables");
+            }
+            if (p < 0) throw new IllegalArgumentException("positions[" + r + "]=" + p + " is negative");
+            if (p / layout.blockSize() >= tables[s].length) {
+                throw new IllegalArgumentException("positions[" + r + "]=" + p + " needs block " + p / layout.blockSize()
+                        + " of sequence " + s + ", whose table has " + tables[s].length + " blocks");
+            }
+        }
+        return new AttentionPlan(rows, heads, positions, sequence, flat, maxBlocks);
+    }
+}

@@ -1,0 +1,587 @@
+package dev.floe.backend.cuda;
+
+import dev.floe.api.BackendUnavailableException;
+import dev.floe.api.DType;
+import dev.floe.api.TensorData;
+import dev.floe.spi.AttentionBatch;
+import dev.floe.spi.Backend;
+import dev.floe.spi.Buffer;
+import dev.floe.spi.Capability;
+import dev.floe.spi.Communicator;
+import dev.floe.spi.FloatFormats;
+import dev.floe.spi.KvCache;
+import dev.floe.spi.KvLayout;
+import dev.floe.spi.Weight;
+import jcuda.Pointer;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+
+import static dev.floe.backend.cuda.Checks.fits;
+import static dev.floe.backend.cuda.Checks.toInt;
+
+/**
+ * The CUDA backend: Floe's PTX kernels launched through the JCuda driver API on one stream of one device, device
+ * memory from a caching {@link MemoryPool}, and cuBLASLt for prefill GEMMs of BF16 and FP8 weights when the
+ * library is present. Index arrays (token ids, positions, slots, block tables) go to the device per call through
+ * a pinned staging ring, asynchronously in stream order.
+ */
+final class CudaBackend implements Backend {
+    /** No {@code COLLECTIVES} yet: the NCCL communicator exists, but the SPI offers no way to obtain it. */
+    static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
+            Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
+            Capability.DEVICE_MEMORY);
+    /** Bytes the pool keeps cached for reuse. */
+    static final long CACHE_LIMIT = 1L << 30;
+    static final long WORKSPACE_BYTES = 32L << 20;
+    /** Host-to-device copies of weights go in pieces of this size (ByteBuffers are int-indexed). */
+    static final long UPLOAD_CHUNK = 1L << 30;
+
+    private final Device ctx;
+    private final MemoryPool pool;
+    private final CublasLt cublasLt;
+    private final String cublasLtStatus;
+    private long workspace;
+    private boolean closed;
+
+    /** The backend option choosing the prefill GEMM: our kernels ({@code kernels}, default) or {@code cublaslt}. */
+    static final String PREFILL_PROPERTY = "cuda.prefill";
+
+    /**
+     * @param ctx      the device context, current on this thread
+     * @param cublas   use cuBLASLt for prefill GEMMs of BF16 and FP8 E4M3 weights (activations are then rounded to
+     *                 BF16, or quantised per tensor to E4M3, before the GEMM) when the library is present
+     */
+    CudaBackend(Device ctx, boolean cublas) {
+        this.ctx = ctx;
+        this.pool = new MemoryPool(ctx, CACHE_LIMIT);
+        CublasLt lt = null;
+        String status;
+        if (!cublas) {
+            status = PREFILL_PROPERTY + "=kernels";
+        } else {
+            switch (CublasLt.lookup()) {
+                case CublasLt.Available a -> {
+                    try {
+                        lt = new CublasLt(a.library());
+                        status = lt.describe();
+                    } catch (RuntimeException e) {
+                        status = "cuBLASLt unavailable: " + e.getMessage();
+                    }
+                }
+                case CublasLt.Unavailable u -> status = u.reason();
+            }
+        }
+        this.cublasLt = lt;
+        this.cublasLtStatus = status;
+    }
+
+    /** Reads {@value #PREFILL_PROPERTY}: true for {@code cublaslt}, false for {@code kernels} or unset. */
+    static boolean cublasRequested(String value) {
+        if (value == null || value.isBlank() || value.strip().equals("kernels")) return false;
+        if (value.strip().equals("cublaslt")) return true;
+        throw new IllegalArgumentException(PREFILL_PROPERTY + "=" + value + " (expected kernels or cublaslt)");
+    }
+
+    @Override
+    public String name() {
+        return CudaProvider.NAME;
+    }
+
+    @Override
+    public String device() {
+        return ctx.info().describe() + "; prefill GEMM: " + (cublasLt != null ? cublasLtStatus : "own kernels (" + cublasLtStatus + ")");
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    Device context() {
+        return ctx;
+    }
+
+    // ---- memory
+
+    private void open() {
+        if (closed) throw new IllegalStateException("CUDA backend is closed");
+        ctx.makeCurrent();
+    }
+
+    void release(long address) {
+        if (!closed) pool.release(address);
+    }
+
+    @Override
+    public Buffer allocate(long floats) {
+        open();
+        if (floats < 0) throw new IllegalArgumentException("floats=" + floats + " is negative");
+        long address = pool.allocate(Math.max(1, floats) * Float.BYTES);
+        ctx.zero(address, Math.max(1, floats));
+        return new CudaBuffer(this, address, floats);
+    }
+
+    @Override
+    public void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int n) {
+        open();
+        CudaBuffer d = buffer("dst", dst);
+        if (srcOffset < 0 || n < 0 || srcOffset + (long) n > src.length) {
+            throw new IllegalArgumentException("src range [" + srcOffset + ", " + (srcOffset + (long) n) + ") outside "
+                    + src.length + " floats");
+        }
+        if (dstOffset < 0) throw new IllegalArgumentException("dstOffset=" + dstOffset + " is negative");
+        fits("dst", dst, dstOffset + n);
+        if (n == 0) return;
+        ctx.upload(Pointer.to(src).withByteOffset((long) srcOffset * Float.BYTES), d.address(), dstOffset * Float.BYTES,
+                (long) n * Float.BYTES);
+    }
+
+    @Override
+    public void download(Buffer src, long srcOffset, float[] dst, int dstOffset, int n) {
+        open();
+        CudaBuffer s = buffer("src", src);
+        if (dstOffset < 0 || n < 0 || dstOffset + (long) n > dst.length) {
+            throw new IllegalArgumentException("dst range [" + dstOffset + ", " + (dstOffset + (long) n) + ") outside "
+                    + dst.length + " floats");
+        }
+        if (srcOffset < 0) throw new IllegalArgumentException("srcOffset=" + srcOffset + " is negative");
+        fits("src", src, srcOffset + n);
+        if (n == 0) return;
+        ctx.download(s.address(), srcOffset * Float.BYTES, Pointer.to(dst).withByteOffset((long) dstOffset * Float.BYTES),
+                (long) n * Float.BYTES);
+    }
+
+    @Override
+    public Weight weight(TensorData tensor) {
+        open();
+        if (!tensor.dtype().isFloat()) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": dtype " + tensor.dtype() + " is not a weight dtype");
+        }
+        FloatFormats.checkScale(tensor);
+        if (tensor.shape().length > 2 || tensor.rows() * tensor.cols() != tensor.numel()) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": shape " + Arrays.toString(tensor.shape())
+                    + " is not a matrix or vector");
+        }
+        long bytes = tensor.data().byteSize();
+        long data = pool.allocate(Math.max(bytes, 1));
+        long scale = 0;
+        int stride = 0;
+        try {
+            copyIn(tensor.data(), data);
+            if (tensor.scale() != null) {
+                float[] s = FloatFormats.toFloats(tensor.scale());
+                stride = s.length == 1 ? 0 : 1;
+                scale = pool.allocate((long) s.length * Float.BYTES);
+                ctx.upload(Pointer.to(s), scale, 0, (long) s.length * Float.BYTES);
+            }
+        } catch (RuntimeException e) {
+            pool.release(data);
+            if (scale != 0) pool.release(scale);
+            throw e;
+        }
+        long total = bytes + (tensor.scale() == null ? 0 : tensor.scale().numel() * Float.BYTES);
+        return new CudaWeight(this, tensor.name(), tensor.dtype(), tensor.rows(), tensor.cols(), data, scale, stride, total);
+    }
+
+    private void copyIn(MemorySegment segment, long address) {
+        for (long off = 0; off < segment.byteSize(); off += UPLOAD_CHUNK) {
+            long len = Math.min(UPLOAD_CHUNK, segment.byteSize() - off);
+            MemorySegment piece = segment.asSlice(off, len);
+            Pointer host = piece.isNative() ? Pointer.to(piece.asByteBuffer()) : Pointer.to(piece.toArray(ValueLayout.JAVA_BYTE));
+            ctx.upload(host, address, off, len);
+        }
+    }
+
+    @Override
+    public KvCache kvCache(KvLayout layout) {
+        open();
+        long address = pool.allocate(layout.byteSize());
+        ctx.zero(address, layout.byteSize() / Float.BYTES);
+        return new CudaKvCache(this, layout, address);
+    }
+
+    @Override
+    public long memoryInUse() {
+        return pool.inUse();
+    }
+
+    // ---- kernels
+
+    @Override
+    public void embed(Weight table, int[] ids, Buffer out) {
+        open();
+        CudaWeight t = weight("table", table);
+        int cols = toInt("table.cols", t.cols());
+        Checks.indices("ids", ids, t.rows(), "of " + t.name() + " rows");
+        fits("out", out, (long) ids.length * cols);
+        if (ids.length == 0) return;
+        long idsDev = stage(ids);
+        try {
+            launch(Kernel.EMBED, t.format(), Launch.rowsByColumns(ids.length, cols),
+                    new KernelArgs().ptr(t.data()).ptr(t.scale()).i32(t.scaleStride()).ptr(idsDev).i32(cols)
+                            .ptr(buffer("out", out).address()));
+        } finally {
+            pool.release(idsDev);
+        }
+    }
+
+    @Override
+    public void rmsNorm(Buffer x, Weight w, float eps, int rows, int dim, Buffer out) {
+        open();
+        CudaWeight wt = weight("w", w);
+        Checks.positive("dim", dim);
+        if (wt.rows() * wt.cols() != dim) {
+            throw new IllegalArgumentException("weight " + wt.name() + " has " + wt.rows() * wt.cols() + " elements, dim=" + dim);
+        }
+        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
+        fits("x", x, (long) rows * dim);
+        fits("out", out, (long) rows * dim);
+        if (rows == 0) return;
+        launch(Kernel.RMS_NORM, wt.format(), Launch.perRow(rows),
+                new KernelArgs().ptr(buffer("x", x).address()).ptr(wt.data()).ptr(wt.scale()).f32(eps).i32(dim)
+                        .ptr(buffer("out", out).address()));
+    }
+
+    @Override
+    public void matmul(Buffer x, int rows, Weight w, Buffer out) {
+        open();
+        CudaWeight wt = weight("w", w);
+        int cols = toInt("w.cols", wt.cols());
+        int outRows = toInt("w.rows", wt.rows());
+        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
+        fits("x", x, (long) rows * cols);
+        fits("out", out, (long) rows * outRows);
+        if (rows == 0) return;
+        long xa = buffer("x", x).address(), oa = buffer("out", out).address();
+        if (rows > Launch.MATVEC_MAX_ROWS && cublasLt != null && prefillGemm(xa, rows, wt, oa)) return;
+        Kernel k = rows <= Launch.MATVEC_MAX_ROWS ? Kernel.MATVEC : Kernel.GEMM;
+        Launch l = k == Kernel.MATVEC ? Launch.matvec(outRows, rows) : Launch.gemm(outRows, rows);
+        launch(k, wt.format(), l, new KernelArgs().ptr(xa).i32(rows).ptr(wt.data())
+                .ptr(wt.scale()).i32(wt.scaleStride()).ptr(oa).i32(outRows).i32(cols));
+    }
+
+    /** The cuBLASLt path for BF16 and FP8 E4M3 weights; false when the problem does not qualify. */
+    private boolean prefillGemm(long x, int rows, CudaWeight w, long out) {
+        int n = (int) w.rows(), k = (int) w.cols();
+        int input = switch (w.format()) {
+            case BF16 -> GemmPlan.CUDA_R_16BF;
+            case E4M3 -> GemmPlan.CUDA_R_8F_E4M3;
+            default -> -1;
+        };
+        if (input < 0) return false;
+        GemmPlan plan = GemmPlan.rowMajor(rows, n, k, input, GemmPlan.CUDA_R_32F);
+        if (plan.unsupported().isPresent()) return false;
+        long elements = (long) rows * k;
+        List<Long> scratch = new ArrayList<>();
+        try {
+            long activations = take(scratch, elements * GemmPlan.bytes(input));
+            long weightScale = 0, activationScale = 0;
+            if (w.format() == WeightFormat.BF16) {
+                launch(Kernel.F32_TO_BF16, null, Launch.elements(elements),
+                        new KernelArgs().ptr(x).i64(elements).ptr(activations));
+            } else {
+                long amax = take(scratch, 4);
+                activationScale = take(scratch, 4);
+                ctx.zero(amax, 1);
+                launch(Kernel.ABS_MAX, null, new Launch(Math.min(1024,
+                        (int) Math.ceilDiv(elements, Launch.THREADS)), 1, 1, Launch.THREADS),
+                        new KernelArgs().ptr(x).i64(elements).ptr(amax));
+                launch(Kernel.QUANTIZE_E4M3, null, Launch.elements(elements),
+                        new KernelArgs().ptr(x).i64(elements).ptr(amax).ptr(activations).ptr(activationScale));
+                if (w.scaleStride() == 0) weightScale = w.scale();
+            }
+            if (workspace == 0) workspace = pool.allocate(WORKSPACE_BYTES);
+            cublasLt.matmul(List.of(new CublasLt.Problem(plan, w.data(), activations, out, weightScale, activationScale)),
+                    workspace, WORKSPACE_BYTES, ctx.streamHandle());
+            boolean scaleAfter = w.scale() != 0 && (w.format() == WeightFormat.BF16 || w.scaleStride() == 1);
+            if (scaleAfter) {
+                launch(Kernel.SCALE_COLUMNS, null, Launch.elements((long) rows * n),
+                        new KernelArgs().ptr(out).i32(rows).i32(n).ptr(w.scale()).i32(w.scaleStride()));
+            }
+            return true;
+        } finally {
+            for (long a : scratch) pool.release(a);
+        }
+    }
+
+    private long take(List<Long> scratch, long bytes) {
+        long a = pool.allocate(bytes);
+        scratch.add(a);
+        return a;
+    }
+
+    @Override
+    public void rope(Buffer x, int rows, int heads, int headDim, int[] positions, float theta) {
+        open();
+        Checks.positive("heads", heads);
+        Checks.positive("headDim", headDim);
+        if (headDim % 2 != 0) throw new IllegalArgumentException("headDim=" + headDim + " must be even for rotate-half RoPE");
+        if (rows < 0 || positions.length < rows) {
+            throw new IllegalArgumentException("rows=" + rows + " with " + positions.length + " positions");
+        }
+        fits("x", x, (long) rows * heads * headDim);
+        if (rows == 0) return;
+        long pos = stage(Arrays.copyOf(positions, rows));
+        try {
+            launch(Kernel.ROPE, null, Launch.elements((long) rows * heads * (headDim / 2)),
+                    new KernelArgs().ptr(buffer("x", x).address()).i32(rows).i32(heads).i32(headDim).ptr(pos).f32(theta));
+        } finally {
+            pool.release(pos);
+        }
+    }
+
+    @Override
+    public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, int rows, int[] slots) {
+        open();
+        CudaKvCache c = cache("cache", cache);
+        KvLayout layout = c.layout();
+        int width = layout.rowWidth();
+        if (rows < 0 || slots.length < rows) throw new IllegalArgumentException("rows=" + rows + " with " + slots.length + " slots");
+        int[] used = Arrays.copyOf(slots, rows);
+        Checks.indices("slots", used, layout.slots(), "of the cache's slots");
+        fits("k", k, (long) rows * width);
+        fits("v", v, (long) rows * width);
+        long kp = c.keys(layer), vp = c.values(layer);
+        if (rows == 0) return;
+        long slotDev = stage(used);
+        try {
+            launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
+                    new KernelArgs().ptr(kp).ptr(vp).ptr(buffer("k", k).address()).ptr(buffer("v", v).address())
+                            .i32(rows).i32(width).ptr(slotDev));
+        } finally {
+            pool.release(slotDev);
+        }
+    }
+
+    @Override
+    public void attention(Buffer q, KvCache cache, int layer, AttentionBatch batch, Buffer out) {
+        open();
+        CudaKvCache c = cache("cache", cache);
+        KvLayout layout = c.layout();
+        AttentionPlan plan = AttentionPlan.of(batch, layout);
+        long width = (long) plan.heads() * layout.headDim();
+        fits("q", q, plan.rows() * width);
+        fits("out", out, plan.rows() * width);
+        long kp = c.keys(layer), vp = c.values(layer);
+        if (plan.rows() == 0) return;
+        int splits = plan.splits(ctx.info().smCount());
+        int hd = layout.headDim();
+        long pos = stage(plan.positions()), seq = stage(plan.sequence()), tables = stage(plan.tables());
+        long partial = splits == 1 ? 0 : pool.allocate((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
+        try {
+            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads(), splits),
+                    new KernelArgs().ptr(buffer("q", q).address()).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
+                            .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
+                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(plan.chunk(splits)).ptr(partial)
+                            .ptr(buffer("out", out).address()));
+            if (splits > 1) {
+                launch(Kernel.ATTENTION_COMBINE, null, Launch.attention(plan.rows(), plan.heads(), 1), new KernelArgs()
+                        .ptr(partial).i32(plan.rows()).i32(plan.heads()).i32(hd).i32(splits).ptr(buffer("out", out).address()));
+            }
+        } finally {
+            pool.release(pos);
+            pool.release(seq);
+            pool.release(tables);
+            if (partial != 0) pool.release(partial);
+        }
+    }
+
+    @Override
+    public void swiglu(Buffer gate, Buffer up, long n, Buffer out) {
+        elementwise(Kernel.SWIGLU, "gate", gate, "up", up, n, out);
+    }
+
+    @Override
+    public void add(Buffer a, Buffer b, long n, Buffer out) {
+        elementwise(Kernel.ADD, "a", a, "b", b, n, out);
+    }
+
+    private void elementwise(Kernel kernel, String an, Buffer a, String bn, Buffer b, long n, Buffer out) {
+        open();
+        if (n < 0) throw new IllegalArgumentException("n=" + n + " is negative");
+        fits(an, a, n);
+        fits(bn, b, n);
+        fits("out", out, n);
+        if (n == 0) return;
+        launch(kernel, null, Launch.elements(n), new KernelArgs()
+                .ptr(buffer(an, a).address()).ptr(buffer(bn, b).address()).i64(n).ptr(buffer("out", out).address()));
+    }
+
+    @Override
+    public void gatherRows(Buffer src, int cols, int[] rows, Buffer dst) {
+        open();
+        Checks.positive("cols", cols);
+        Checks.indices("rows", rows, src.floats() / cols, "of src rows");
+        fits("dst", dst, (long) rows.length * cols);
+        if (rows.length == 0) return;
+        long r = stage(rows);
+        try {
+            launch(Kernel.GATHER_ROWS, null, Launch.rowsByColumns(rows.length, cols),
+                    new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(buffer("dst", dst).address()));
+        } finally {
+            pool.release(r);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(Buffer src, int cols, int[] rows, float[] scales, Buffer dst) {
+        open();
+        Checks.positive("cols", cols);
+        if (scales.length != rows.length) {
+            throw new IllegalArgumentException(rows.length + " rows but " + scales.length + " scales");
+        }
+        Checks.indices("rows", rows, dst.floats() / cols, "of dst rows");
+        fits("src", src, (long) rows.length * cols);
+        if (rows.length == 0) return;
+        long r = stage(rows), s = stage(scales);
+        try {
+            launch(Kernel.SCATTER_ADD_ROWS, null, Launch.elements(cols),
+                    new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(s).i32(rows.length)
+                            .ptr(buffer("dst", dst).address()));
+        } finally {
+            pool.release(r);
+            pool.release(s);
+        }
+    }
+
+    // ---- decode-path extras (reachable by the runtime once the SPI grows a place for them)
+
+    /**
+     * The fused expert MLP input: {@code h[r][j] = silu(x[r] . w1[j]) * (x[r] . w3[j])}, {@code h} is
+     * {@code [rows, w1.rows()]}. One pass over both weights; best for the decode batch sizes.
+     */
+    void expertSwiglu(Buffer x, int rows, Weight w1, Weight w3, Buffer h) {
+        open();
+        CudaWeight a = weight("w1", w1), b = weight("w3", w3);
+        if (a.dtype() != b.dtype() || a.rows() != b.rows() || a.cols() != b.cols() || a.scaleStride() != b.scaleStride()
+                || (a.scale() == 0) != (b.scale() == 0)) {
+            throw new IllegalArgumentException("w1 " + a + " and w3 " + b + " differ in dtype, shape or scaling");
+        }
+        int width = toInt("w1.rows", a.rows()), cols = toInt("w1.cols", a.cols());
+        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
+        fits("x", x, (long) rows * cols);
+        fits("h", h, (long) rows * width);
+        if (rows == 0) return;
+        launch(Kernel.EXPERT_SWIGLU, a.format(), Launch.matvec(width, rows),
+                new KernelArgs().ptr(buffer("x", x).address()).i32(rows).ptr(a.data()).ptr(a.scale()).ptr(b.data())
+                        .ptr(b.scale()).i32(a.scaleStride()).ptr(buffer("h", h).address()).i32(width).i32(cols));
+    }
+
+    /** The router's choice for each token: {@code k} expert indices and their weights, row-major {@code [rows, k]}. */
+    record TopK(int[] indices, float[] weights) {
+    }
+
+    /** Softmax over {@code experts} logits per token and the top {@code k}, on the device. */
+    TopK routerTopK(Buffer logits, int rows, int experts, int k, boolean renormalize) {
+        open();
+        Checks.positive("experts", experts);
+        if (k < 1 || k > experts || k > Launch.ROUTER_MAX_K) {
+            throw new IllegalArgumentException("k=" + k + " must be in [1, min(experts=" + experts + ", " + Launch.ROUTER_MAX_K + ")]");
+        }
+        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
+        fits("logits", logits, (long) rows * experts);
+        int[] idx = new int[rows * k];
+        float[] wts = new float[rows * k];
+        if (rows == 0) return new TopK(idx, wts);
+        long bytes = (long) rows * k * 4;
+        long di = pool.allocate(bytes), dw = pool.allocate(bytes);
+        try {
+            launch(Kernel.ROUTER_TOPK, null, Launch.router(rows), new KernelArgs()
+                    .ptr(buffer("logits", logits).address()).i32(rows).i32(experts).i32(k).i32(renormalize ? 1 : 0)
+                    .ptr(di).ptr(dw));
+            ctx.download(di, 0, Pointer.to(idx), bytes);
+            ctx.download(dw, 0, Pointer.to(wts), bytes);
+        } finally {
+            pool.release(di);
+            pool.release(dw);
+        }
+        return new TopK(idx, wts);
+    }
+
+    /**
+     * Joins an NCCL group as {@code rank} of {@code size} (one process per GPU), the unique id travelling through
+     * {@code rendezvous}. Throws {@link BackendUnavailableException} when NCCL is not installed.
+     */
+    Communicator communicator(int rank, int size, NcclRendezvous rendezvous) {
+        open();
+        return switch (Nccl.lookup()) {
+            case Nccl.Available a -> NcclCommunicator.join(a.nccl(), this, rank, size, rendezvous);
+            case Nccl.Unavailable u -> throw new BackendUnavailableException(u.reason());
+        };
+    }
+
+    @Override
+    public void synchronize() {
+        open();
+        ctx.synchronize();
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        ctx.makeCurrent();
+        try {
+            ctx.synchronize();
+        } finally {
+            closed = true;
+            if (cublasLt != null) cublasLt.close();
+            pool.close();
+            ctx.close();
+        }
+    }
+
+    // ---- helpers
+
+    /** Launches the variant of {@code kernel} for {@code format} (null: its single entry), checking the arguments. */
+    private void launch(Kernel kernel, WeightFormat format, Launch launch, KernelArgs args) {
+        String entry = format == null ? kernel.entry() : kernel.entry(format);
+        if (!args.signature().equals(kernel.signature())) {
+            throw new IllegalStateException("arguments (" + args.signature() + ") do not match " + entry + "("
+                    + kernel.signature() + ")");
+        }
+        ctx.launch(kernel, entry, launch, args);
+    }
+
+    /**
+     * Copies a small index array to a pool block, asynchronously in stream order. The block may be released as
+     * soon as the kernel reading it is launched: whatever reuses it next is also in stream order.
+     */
+    private long stage(int[] values) {
+        long a = pool.allocate(Math.max(4L, (long) values.length * 4));
+        ctx.stage(values, null, a);
+        return a;
+    }
+
+    private long stage(float[] values) {
+        long a = pool.allocate(Math.max(4L, (long) values.length * 4));
+        ctx.stage(null, values, a);
+        return a;
+    }
+
+    private CudaBuffer buffer(String argument, Buffer b) {
+        if (!(b instanceof CudaBuffer cb) || cb.owner() != this) {
+            throw new IllegalArgumentException(argument + " is not a buffer of this CUDA backend: " + b);
+        }
+        return cb;
+    }
+
+    private CudaWeight weight(String argument, Weight w) {
+        if (!(w instanceof CudaWeight cw) || cw.owner() != this) {
+            throw new IllegalArgumentException(argument + " is not a weight of this CUDA backend: " + w);
+        }
+        if (cw.dtype() == DType.I32 || cw.dtype() == DType.I64) throw new IllegalArgumentException(argument + " is not a float weight");
+        return cw;
+    }
+
+    private CudaKvCache cache(String argument, KvCache c) {
+        if (!(c instanceof CudaKvCache cc) || cc.owner() != this) {
+            throw new IllegalArgumentException(argument + " is not a KV cache of this CUDA backend: " + c);
+        }
+        return cc;
+    }
+}

@@ -1,0 +1,86 @@
+package dev.floe.backend.cuda;
+
+import dev.floe.api.BackendUnavailableException;
+import dev.floe.spi.Backend;
+import dev.floe.spi.BackendOptions;
+import dev.floe.spi.BackendProvider;
+import dev.floe.spi.Capability;
+import dev.floe.spi.Probe;
+
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The {@code cuda} backend provider (rank 100: preferred whenever a suitable NVIDIA GPU is present). Construction
+ * touches nothing native; {@link #probe()} loads the driver binding and answers {@link Probe.Unavailable} with the
+ * reason when the driver library, a device, a new enough driver or compute capability 8.0 is missing. The device
+ * is chosen by the {@code cuda.device} option or system property (default 0); {@code cuda.prefill=cublaslt}
+ * sends prefill GEMMs of BF16 and FP8 E4M3 weights to cuBLASLt (default {@code kernels}: our own, float32
+ * activations throughout).
+ */
+public final class CudaProvider implements BackendProvider {
+    static final String NAME = "cuda";
+    static final String VERSION = "0.1.0";
+
+    private final Supplier<DriverApi> driver;
+
+    /** The provider ServiceLoader creates. */
+    public CudaProvider() {
+        this(JCudaDriverApi::load);
+    }
+
+    /** A provider over another driver binding (tests simulate a failing one). */
+    CudaProvider(Supplier<DriverApi> driver) {
+        this.driver = driver;
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String version() {
+        return VERSION;
+    }
+
+    @Override
+    public int rank() {
+        return 100;
+    }
+
+    @Override
+    public Probe probe() {
+        try {
+            return new CudaProbe(driver, requiredDriver()).probe(System.getProperty(DeviceSelection.PROPERTY));
+        } catch (RuntimeException | LinkageError e) {
+            return new Probe.Unavailable("CUDA probe failed: " + e);
+        }
+    }
+
+    /** The driver the committed PTX needs, read from the PTX's own {@code .version}. */
+    static int requiredDriver() {
+        return PtxModule.requiredDriver(PtxModule.load(PtxModule.Name.ELEMENTWISE, PtxModule.ARCHS[1]).isa());
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return CudaBackend.CAPABILITIES;
+    }
+
+    @Override
+    public Backend open(BackendOptions options) {
+        String device = DeviceSelection.setting(options);
+        boolean cublas = CudaBackend.cublasRequested(options == null ? null : options.properties().get(CudaBackend.PREFILL_PROPERTY));
+        CudaProbe.Result result;
+        try {
+            result = new CudaProbe(driver, requiredDriver()).find(device);
+        } catch (RuntimeException | LinkageError e) {
+            throw new BackendUnavailableException("cuda: " + e);
+        }
+        return switch (result) {
+            case CudaProbe.Missing m -> throw new BackendUnavailableException("cuda: " + m.reason());
+            case CudaProbe.Found f -> new CudaBackend(new CudaContext(f.device()), cublas);
+        };
+    }
+}

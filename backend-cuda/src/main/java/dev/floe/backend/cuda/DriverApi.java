@@ -1,0 +1,20 @@
+package dev.floe.backend.cuda;
+
+/**
+ * The few driver queries the probe needs, behind an interface so that the probe's decisions can be tested without
+ * a driver ({@link JCudaDriverApi} is the real one). Failures throw {@link dev.floe.spi.BackendException} naming
+ * the driver call.
+ */
+interface DriverApi {
+    /** {@code cuInit(0)}. */
+    void init();
+
+    /** {@code cuDriverGetVersion}: 1000 * major + 10 * minor of the newest CUDA the driver supports. */
+    int driverVersion();
+
+    /** {@code cuDeviceGetCount}. */
+    int deviceCount();
+
+    /** Name, capability and memory of device {@code ordinal}. */
+    DeviceInfo device(int ordinal);
+}

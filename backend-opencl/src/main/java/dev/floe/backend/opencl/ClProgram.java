@@ -1,0 +1,110 @@
+package dev.floe.backend.opencl;
+
+import dev.floe.spi.BackendException;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.lwjgl.opencl.CL10.*;
+
+/**
+ * Floe's kernel program on one context: built once when the backend opens, its kernels created on first use and kept
+ * with their work-group sizes. Not thread-safe (kernel arguments are state), like the backend that owns it.
+ */
+final class ClProgram implements AutoCloseable {
+    private static final String SOURCE = "kernels.cl";
+    private static final String OPTIONS = "-cl-std=CL1.2";
+
+    private final long program;
+    private final ClDevice device;
+    private final Map<String, Kernel> kernels = new HashMap<>();
+
+    /** A kernel object and the local size its reductions use (a power of two the device and kernel allow). */
+    record Kernel(String name, long handle, int localSize) {
+    }
+
+    ClProgram(long context, ClDevice device) {
+        this(context, device, source());
+    }
+
+    /** Builds {@code source}; a failure throws with the compiler's build log. */
+    ClProgram(long context, ClDevice device, String source) {
+        this.device = device;
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer err = stack.mallocInt(1);
+            long p = clCreateProgramWithSource(context, source, err);
+            ClErrors.check(err.get(0), "clCreateProgramWithSource(" + SOURCE + ")");
+            int status = clBuildProgram(p, device.id(), OPTIONS, null, 0L);
+            if (status != CL_SUCCESS) {
+                String log = buildLog(p, device.id());
+                clReleaseProgram(p);
+                throw new BackendException("clBuildProgram(" + SOURCE + ", " + OPTIONS + ") failed on " + device.name()
+                        + ": " + ClErrors.describe(status) + "; build log:\n" + log);
+            }
+            this.program = p;
+        }
+    }
+
+    /** The kernel called {@code name}, created on first use. */
+    Kernel kernel(String name) {
+        Kernel k = kernels.get(name);
+        if (k != null) return k;
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer err = stack.mallocInt(1);
+            long handle = clCreateKernel(program, name, err);
+            ClErrors.check(err.get(0), "clCreateKernel(" + name + ")");
+            PointerBuffer size = stack.mallocPointer(1);
+            ClErrors.check(clGetKernelWorkGroupInfo(handle, device.id(), CL_KERNEL_WORK_GROUP_SIZE, size, null),
+                    "clGetKernelWorkGroupInfo(" + name + ")");
+            long limit = Math.min(size.get(0), device.maxWorkGroup());
+            // GPUs want wide groups to hide latency; on a CPU (PoCL) one group runs on one core, so keep them small.
+            long preferred = Long.getLong("opencl.workGroupSize", device.gpu() ? 256 : 64);
+            int local = Integer.highestOneBit((int) Math.max(1, Math.min(preferred, limit)));
+            k = new Kernel(name, handle, local);
+            kernels.put(name, k);
+            return k;
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Kernel k : kernels.values()) clReleaseKernel(k.handle());
+        kernels.clear();
+        clReleaseProgram(program);
+    }
+
+    private static String buildLog(long program, long device) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer size = stack.mallocPointer(1);
+            if (clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, (ByteBuffer) null, size) != CL_SUCCESS) {
+                return "(no build log)";
+            }
+            ByteBuffer log = org.lwjgl.system.MemoryUtil.memAlloc((int) Math.max(1, size.get(0)));
+            try {
+                clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, log, null);
+                byte[] b = new byte[log.limit()];
+                log.get(0, b);
+                return new String(b, StandardCharsets.UTF_8).replace("\0", "").strip();
+            } finally {
+                org.lwjgl.system.MemoryUtil.memFree(log);
+            }
+        }
+    }
+
+    private static String source() {
+        try (InputStream in = ClProgram.class.getResourceAsStream(SOURCE)) {
+            if (in == null) throw new IllegalStateException("kernel source " + SOURCE + " is missing from the module");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read kernel source " + SOURCE, e);
+        }
+    }
+}

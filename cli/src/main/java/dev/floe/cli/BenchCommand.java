@@ -1,0 +1,90 @@
+package dev.floe.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.floe.runtime.bench.BenchPreset;
+import dev.floe.runtime.bench.DecodeBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code floe bench}: batch-1 decode of a synthetic Arctic-structured model against measured memory bandwidth. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Batch-1 decode speed of a synthetic model with Arctic's layer structure (random weights built "
+                + "in memory), with the memory bandwidth measured in the same run and the ratio (MBU).",
+                "Presets: peer-cpu (8 layers, hidden 2048, 16 x 1408 experts; 0.78 GB/token in BF16), arctic-1gpu "
+                        + "(Arctic's real layer geometry with 8 experts), small."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "peer-cpu", description = "geometry (default: ${DEFAULT-VALUE})")
+    String preset;
+
+    @Option(names = "--weights", split = ",", defaultValue = "bf16,fp8", description = "weight formats to run: bf16, fp8 (default: ${DEFAULT-VALUE})")
+    List<String> weights;
+
+    @Option(names = "--tokens", defaultValue = "32", description = "decode steps timed (default: ${DEFAULT-VALUE})")
+    int tokens;
+
+    @Option(names = "--prompt", defaultValue = "16", description = "prompt tokens before decoding (default: ${DEFAULT-VALUE})")
+    int prompt;
+
+    @Option(names = "--rounds", defaultValue = "1", description = "alternate the formats this many times (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--backend", description = "backend (default: best available)")
+    String backend;
+
+    @Option(names = "--threads", defaultValue = "0", description = "kernel threads (default: all cores)")
+    int threads;
+
+    @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    @Option(names = "--report", paramLabel = "FILE", description = "write the results as JSON")
+    Path report;
+
+    @Override
+    public Integer call() throws IOException {
+        BenchPreset p = BenchPreset.named(preset);
+        if (tokens < 1 || prompt < 1) throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
+        for (String w : weights) {
+            if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
+        }
+        System.out.println("# " + p.name() + ": " + p.description());
+        System.out.printf("%-9s %-10s %9s %12s %14s %14s %7s%n", "weights", "backend", "tokens/s", "GB/token", "read GB/s",
+                "bandwidth GB/s", "MBU");
+        List<DecodeBenchmark.Result> results = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (String w : weights) {
+                Progress progress = new Progress("building " + p.name() + " " + w);
+                DecodeBenchmark.Result r;
+                try {
+                    r = DecodeBenchmark.run(p, w.equals("fp8"), new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties),
+                            b -> progress.step((int) (b >> 20)));
+                } finally {
+                    progress.done();
+                }
+                results.add(r);
+                System.out.printf("%-9s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
+                        r.tokensPerSecond(), r.bytesPerToken() / 1e9, r.effectiveBandwidth(), r.bandwidthBefore(),
+                        r.bandwidthAfter(), 100 * r.mbu());
+            }
+        }
+        if (!results.isEmpty()) {
+            System.out.println("device: " + results.getFirst().device() + "; bandwidth = read bandwidth measured just before / after "
+                    + "the timed decode with the kernels' threads; MBU against their mean");
+        }
+        if (report != null) {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), Map.of(
+                    "preset", p, "java", Runtime.version().toString(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                    "processors", Runtime.getRuntime().availableProcessors(), "results", results));
+        }
+        return 0;
+    }
+}

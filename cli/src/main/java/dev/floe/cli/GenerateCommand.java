@@ -1,0 +1,73 @@
+package dev.floe.cli;
+
+import dev.floe.api.ChatMessage;
+import dev.floe.api.GenerationRequest;
+import dev.floe.api.GenerationResult;
+import dev.floe.api.SamplingParams;
+import dev.floe.runtime.model.FloeModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code floe generate PROMPT}: continues a prompt, printing tokens as they come, then the speed. */
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Continue a prompt, streaming the text.")
+final class GenerateCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PROMPT", description = "the text to continue")
+    String prompt;
+
+    @Mixin
+    ModelArgs model;
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "128", description = "most tokens to generate (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = {"-t", "--temperature"}, defaultValue = "0", description = "0 for greedy (default: ${DEFAULT-VALUE})")
+    double temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens (0: all)")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1", description = "nucleus sampling threshold (1: off)")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "0", description = "random seed for sampling")
+    long seed;
+
+    @Option(names = "--stop", paramLabel = "TEXT", description = "stop when this text appears (repeatable)")
+    List<String> stop = List.of();
+
+    @Option(names = "--ignore-eos", description = "keep generating past the end-of-sequence token")
+    boolean ignoreEos;
+
+    @Option(names = "--chat", description = "wrap the prompt as a user message with the model's chat template")
+    boolean chat;
+
+    @Option(names = "--quiet-stats", description = "do not print the speed line")
+    boolean quietStats;
+
+    @Override
+    public Integer call() {
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        try (FloeModel m = model.load()) {
+            String text = chat ? m.tokenizer().applyChatTemplate(List.of(new ChatMessage("user", prompt)), true) : prompt;
+            GenerationRequest request = GenerationRequest.of(text, maxTokens)
+                    .withSampling(new SamplingParams(temperature, topK, topP, seed))
+                    .withStop(stop).withIgnoreEos(ignoreEos);
+            if (!chat) out.print(prompt);
+            GenerationResult r = m.generate(request, token -> out.print(token.text()));
+            out.println();
+            if (!quietStats) {
+                System.err.printf("[%s on %s: %d prompt tokens in %.1f ms, %d tokens at %.1f tokens/s, finish: %s]%n",
+                        m.source().getFileName(), m.backend(), r.promptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
+                        r.decodeTokensPerSecond(), r.finishReason().name().toLowerCase());
+            }
+        }
+        return 0;
+    }
+}

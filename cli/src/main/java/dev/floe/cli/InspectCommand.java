@@ -1,0 +1,70 @@
+package dev.floe.cli;
+
+import dev.floe.api.DType;
+import dev.floe.api.Floe;
+import dev.floe.api.ModelConfig;
+import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.checkpoint.SafetensorsFile;
+import dev.floe.runtime.config.ConfigReader;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code floe inspect DIR}: the config and a summary of the tensors, without loading weights. */
+@Command(name = "inspect", mixinStandardHelpOptions = true, description = "Show a model folder's config and tensors.")
+final class InspectCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "DIR", arity = "0..1", description = "model folder (default: the built-in model)")
+    Path dir;
+
+    @Option(names = "--tensors", description = "list every tensor")
+    boolean tensors;
+
+    @Override
+    public Integer call() {
+        Path d = dir != null ? dir : Floe.engine().builtInModel();
+        ModelConfig c = ConfigReader.read(d);
+        try (Checkpoint ck = Checkpoint.open(d)) {
+            System.out.println(d);
+            System.out.printf("  %s: %d layers, hidden %d, %d heads / %d KV heads of %d, vocab %d, context %d%n",
+                    c.family().modelType(), c.numLayers(), c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                    c.vocabSize(), c.maxPositions());
+            int moe = 0;
+            for (int l = 0; l < c.numLayers(); l++) if (c.isMoeLayer(l)) moe++;
+            System.out.printf("  MoE: %d experts of width %d, top-%d, %d MoE layers%s%n", c.numExperts(), c.intermediateSize(),
+                    c.topK(), moe, c.family().modelType().equals("arctic") && c.parallelResidual() ? ", residual dense MLP beside each" : "");
+            System.out.printf("  parameters: %s total, %s active per token%n", human(c.parameterCount()), human(c.activeParameterCount()));
+            if (c.quantization() != null) System.out.println("  quantization: " + c.quantization());
+            Map<DType, long[]> byType = new EnumMap<>(DType.class);
+            for (SafetensorsFile f : ck.files()) {
+                for (String name : f.names()) {
+                    long[] acc = byType.computeIfAbsent(f.dtype(name), t -> new long[2]);
+                    acc[0]++;
+                    acc[1] += Arrays.stream(f.shape(name)).reduce(1, Math::multiplyExact);
+                    if (tensors) System.out.printf("    %-64s %-8s %s%n", name, f.dtype(name), Arrays.toString(f.shape(name)));
+                }
+            }
+            System.out.printf("  %d files, %s of tensor data%n", ck.files().size(), bytes(ck.bytesMapped()));
+            byType.forEach((t, a) -> System.out.printf("    %-8s %5d tensors  %s elements%n", t, a[0], human(a[1])));
+        }
+        return 0;
+    }
+
+    static String human(long n) {
+        if (n >= 1_000_000_000L) return String.format("%.2fB", n / 1e9);
+        if (n >= 1_000_000L) return String.format("%.2fM", n / 1e6);
+        if (n >= 1_000L) return String.format("%.1fK", n / 1e3);
+        return Long.toString(n);
+    }
+
+    static String bytes(long n) {
+        if (n >= 1L << 30) return String.format("%.2f GiB", n / (double) (1L << 30));
+        if (n >= 1L << 20) return String.format("%.2f MiB", n / (double) (1L << 20));
+        return String.format("%.1f KiB", n / 1024.0);
+    }
+}

@@ -1,0 +1,54 @@
+package dev.floe.cli;
+
+import dev.floe.api.Floe;
+import dev.floe.api.ModelOptions;
+import dev.floe.runtime.FloeEngine;
+import dev.floe.runtime.model.FloeModel;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Options shared by the commands that load a model. */
+final class ModelArgs {
+    @Option(names = "--model", paramLabel = "DIR", description = "model folder (default: the built-in arctic-tiny-code)")
+    Path model;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "cpu-vector, opencl, cuda (default: best available)")
+    String backend;
+
+    @Option(names = "--router", paramLabel = "SPEC", description = "gating strategy NAME[:key=value,...] (default: softmax-topk)")
+    String router;
+
+    @Option(names = "--expert-store", paramLabel = "NAME", description = "mapped (default) or memory")
+    String expertStore;
+
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads for CPU kernels (default: all cores)")
+    int threads;
+
+    @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option, e.g. kv.blocks=64, opencl.device=0")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    Path modelDir() {
+        return model != null ? model : Floe.engine().builtInModel();
+    }
+
+    ModelOptions options() {
+        return new ModelOptions(backend, router, expertStore, threads, properties);
+    }
+
+    /** Loads the model, showing per-layer progress on a terminal. */
+    FloeModel load() {
+        return load(modelDir());
+    }
+
+    FloeModel load(Path dir) {
+        Progress progress = new Progress("loading " + dir.getFileName());
+        try {
+            return FloeEngine.load(dir, options(), progress::step);
+        } finally {
+            progress.done();
+        }
+    }
+}

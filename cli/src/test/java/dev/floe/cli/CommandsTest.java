@@ -1,0 +1,102 @@
+package dev.floe.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The floe commands end to end, in process, on the built-in model and the fixtures. */
+class CommandsTest {
+    static final Path ROOT = Path.of(System.getProperty("floe.root", "."));
+
+    record Run(int status, String out, String err) {
+    }
+
+    static synchronized Run run(String... args) {
+        PrintStream oldOut = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            CommandLine cl = FloeCli.commandLine();
+            cl.setErr(new PrintWriter(err, true));
+            int status = cl.execute(args);
+            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString());
+        } finally {
+            System.setOut(oldOut);
+        }
+    }
+
+    @Test
+    void generateStreamsTheGreedyContinuation() {
+        Run r = run("generate", "def fibonacci(n):\n", "-n", "12", "--quiet-stats");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("def fibonacci(n):\n    \"\"\"\n    These are"), r.out());
+    }
+
+    @Test
+    void checkPassesOnAFixtureAndEndsWithTheSummary() {
+        Run r = run("check", ROOT.resolve("fixtures/tiny-mixtral").toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("\\d+ passed, 0 failed"), lines[lines.length - 1]);
+        assertTrue(r.out().contains("PASS  tiny-mixtral/prompt.0.layer.1.experts"));
+    }
+
+    @Test
+    void checkFailsWithStatusOneOnAWrongGolden(@TempDir Path tmp) throws Exception {
+        // tiny-arctic's goldens against the fp8 weights: logits differ beyond 1e-4
+        Path fixture = ROOT.resolve("fixtures/tiny-arctic-fp8");
+        for (String f : new String[]{"config.json", "model.safetensors"}) Files.copy(fixture.resolve(f), tmp.resolve(f));
+        Files.copy(ROOT.resolve("fixtures/tiny-arctic/golden.safetensors"), tmp.resolve("golden.safetensors"));
+        Run r = run("check", tmp.toString());
+        assertEquals(1, r.status());
+        assertTrue(r.out().contains("FAIL  "), r.out());
+        assertTrue(r.out().strip().matches("(?s).*\\d+ passed, [1-9]\\d* failed"), r.out());
+    }
+
+    @Test
+    void backendsListsTheReferenceBackend() {
+        Run r = run("backends");
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("cpu-vector") && r.out().contains("weights.bf16"), r.out());
+    }
+
+    @Test
+    void inspectSummarisesTheBuiltInModel() {
+        Run r = run("inspect");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("9.85M total"), r.out());
+    }
+
+    @Test
+    void benchReportsMbuOnTheSmallPreset(@TempDir Path tmp) throws Exception {
+        Path report = tmp.resolve("bench.json");
+        Run r = run("bench", "--preset", "small", "--tokens", "4", "--prompt", "4", "--report", report.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("bf16") && r.out().contains("fp8-e4m3") && r.out().contains("%"), r.out());
+        assertTrue(Files.readString(report).contains("\"bytesPerToken\""));
+    }
+
+    @Test
+    void badArgumentsGiveOneClearLine() {
+        Run r = run("generate", "x", "--backend", "quantum");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("no backend named 'quantum'"), r.err());
+        Run bad = run("check", ROOT.resolve("no-such-dir").toString());
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("no-such-dir"), bad.err());
+        Run preset = run("bench", "--preset", "huge");
+        assertTrue(preset.err().contains("unknown preset 'huge'"), preset.err());
+    }
+}
