@@ -41,6 +41,13 @@ class ExpertChoiceTest {
     }
 
     @Test
+    void kEqualToExpertsSendsEveryTokenToEveryExpert() {
+        RoutingDecision d = new ExpertChoice(1.0, 4).route(input(4, gaussian(5, 6, 4))); // c = 6 = the batch
+        for (int[] e : d.experts()) assertEquals(4, e.length);
+        assertEquals(0, d.droppedTokens());
+    }
+
+    @Test
     void aSingleTokenGoesToEveryExpert() {
         RoutingDecision d = new ExpertChoice(1.0, 1).route(input(1, row(0.5, 2, -1)));
         assertArrayEquals(new int[]{1, 0, 2}, d.experts()[0]);

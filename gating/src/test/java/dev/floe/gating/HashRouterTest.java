@@ -20,6 +20,15 @@ class HashRouterTest {
     }
 
     @Test
+    void logitsNaNOrNotAreIgnored() {
+        var router = new HashRouter(2, 4);
+        float[][] nan = {row(Double.NaN, Double.NaN, Double.NaN, Double.NaN)};
+        RoutingInput a = new RoutingInput(0, nan, new int[]{17}, new int[]{0}, 2, true);
+        RoutingInput b = new RoutingInput(0, new float[][]{row(9, 0, 0, 0)}, new int[]{17}, new int[]{0}, 2, true);
+        assertArrayEquals(router.route(a).experts(), router.route(b).experts());
+    }
+
+    @Test
     void distinctExpertsWithEqualWeights() {
         RoutingDecision d = new HashRouter(3, 1).route(withIds(new int[]{0, 1, 2, 3, 4, 5}, 5, 3));
         for (int t = 0; t < 6; t++) {

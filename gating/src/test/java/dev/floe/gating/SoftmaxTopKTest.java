@@ -50,6 +50,13 @@ class SoftmaxTopKTest {
     }
 
     @Test
+    void everyTokenWantingTheSameExpertGetsIt() {
+        RoutingDecision d = new SoftmaxTopK(1).route(input(0, 1, false, repeat(row(0, 4, 0), 5)));
+        for (int[] e : d.experts()) assertArrayEquals(new int[]{1}, e);
+        assertEquals(0, d.droppedTokens());
+    }
+
+    @Test
     void emptyBatch() {
         assertEquals(0, new SoftmaxTopK(2).route(input(2)).tokens());
     }
