@@ -53,6 +53,7 @@ public final class FloeEngine implements Engine {
                     msg -> LOG.log(System.Logger.Level.WARNING, modelDir + ": " + msg));
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
+            if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
             return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress);
         } catch (RuntimeException e) {
             checkpoint.close();

@@ -183,6 +183,17 @@ class LoadingErrorsTest {
     }
 
     @Test
+    void routerFromTheModelConfig() throws IOException {
+        Path dir = editedMixtral(ts -> ts, "\"model_type\": \"mixtral\"", "\"model_type\": \"mixtral\", \"floe_router\": \"hash:seed=3\"");
+        try (FloeModel m = loadCpu(dir)) {
+            assertEquals("hash", m.router());
+        }
+        try (FloeModel m = FloeEngine.load(dir, ModelOptions.DEFAULTS.withBackend("cpu-vector").withRouter("random"), l -> { })) {
+            assertEquals("random", m.router(), "an explicit option wins");
+        }
+    }
+
+    @Test
     void tokenIdsOutsideVocabulary() {
         try (Session s = model.newSession()) {
             assertMessage(InvalidRequestException.class, () -> s.prefill(new int[]{1, 4096}), "token id 4096", "[0, 4096)");

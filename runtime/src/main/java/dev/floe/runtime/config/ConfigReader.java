@@ -92,6 +92,21 @@ public final class ConfigReader {
         }
     }
 
+    /**
+     * The router a model folder asks for in {@code config.json}'s {@code floe_router} field ({@code NAME[:k=v,...]}),
+     * if any; an explicit option wins over it.
+     */
+    public static java.util.Optional<String> routerSpec(Path dir) {
+        try {
+            JsonNode n = JSON.readTree(dir.resolve("config.json").toFile()).get("floe_router");
+            if (n == null || n.isNull()) return java.util.Optional.empty();
+            if (!n.isTextual()) throw new ModelFormatException(dir.resolve("config.json") + ": field floe_router = " + n + " is not a string");
+            return java.util.Optional.of(n.asText());
+        } catch (IOException e) {
+            throw new ModelFormatException(dir.resolve("config.json") + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
     /** The same config with a different KV head count (when the checkpoint's k_proj shape disagrees). */
     public static ModelConfig withKvHeads(ModelConfig c, int kvHeads) {
         return new ModelConfig(c.family(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(),
