@@ -390,15 +390,29 @@ final class Matmul {
     // ---- FP8: byte k of a lane is moved to the top, then an arithmetic shift spreads sign and magnitude into place
 
     // Helpers stay under 35 bytes of bytecode so that C2 always inlines them: a vector crossing a call is boxed.
+    //
+    // An arithmetic shift of the 16-bit halves by 4 (E4M3) or 3 (E5M2) spreads the high byte of each half into
+    // sign | exponent | mantissa position of a float's upper 16 bits; the high half is then masked in place and the
+    // low half shifted up first. Shifting the lane left by 8 beforehand does the same for the two low bytes.
 
-    /** Byte {@code 3 - lsh / 8} of each lane: shifted to the top, then spread by the arithmetic shift. */
-    private static FloatVector fp8(IntVector v, int lsh, int shift, int mask) {
-        return v.lanewise(VectorOperators.LSHL, lsh).lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    /** Halves shifted right arithmetically: the odd bytes in place. */
+    private static IntVector fp8Odd(IntVector v, int shift) {
+        return v.reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
     }
 
-    /** The top byte of each lane. */
-    private static FloatVector fp8Top(IntVector v, int shift, int mask) {
-        return v.lanewise(VectorOperators.ASHR, shift).and(mask).reinterpretAsFloats();
+    /** The even bytes in place. */
+    private static IntVector fp8Even(IntVector v, int shift) {
+        return v.lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
+    }
+
+    /** The float of the high half's byte. */
+    private static FloatVector fp8High(IntVector t, int mask) {
+        return t.and(mask).reinterpretAsFloats();
+    }
+
+    /** The float of the low half's byte. */
+    private static FloatVector fp8Low(IntVector t, int mask) {
+        return t.lanewise(VectorOperators.LSHL, 16).and(mask).reinterpretAsFloats();
     }
 
     static float fp8Dot(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
@@ -410,10 +424,11 @@ final class Matmul {
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
-            a0 = fp8(v, 24, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            a1 = fp8(v, 16, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
-            a2 = fp8(v, 8, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
-            a3 = fp8Top(v, shift, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
+            IntVector odd = fp8Odd(v, shift), even = fp8Even(v, shift);
+            a0 = fp8Low(even, mask).fma(FloatVector.fromArray(FS, x, xo + i), a0);
+            a1 = fp8Low(odd, mask).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
+            a2 = fp8High(even, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
+            a3 = fp8High(odd, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
         }
         float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
         for (; i < cols; i++) s += FloatFormats.read(cw.tensor(), off + i) * x[xo + i];
@@ -433,8 +448,9 @@ final class Matmul {
         int i = 0;
         for (; i < full; i += block) {
             IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
-            FloatVector w0 = fp8(v, 24, shift, mask), w1 = fp8(v, 16, shift, mask);
-            FloatVector w2 = fp8(v, 8, shift, mask), w3 = fp8Top(v, shift, mask);
+            IntVector odd = fp8Odd(v, shift), even = fp8Even(v, shift);
+            FloatVector w0 = fp8Low(even, mask), w1 = fp8Low(odd, mask);
+            FloatVector w2 = fp8High(even, mask), w3 = fp8High(odd, mask);
             a0 = w0.fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = w1.fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
             a2 = w2.fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
