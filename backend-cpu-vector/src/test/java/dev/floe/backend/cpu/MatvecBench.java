@@ -129,7 +129,7 @@ public final class MatvecBench {
     }
 
     /** A random weight: a 64 KiB pattern of valid codes repeated (speed does not depend on the values). */
-    private static TensorData tensor(Arena arena, DType dtype, int rows, int cols, Random rnd) {
+    static TensorData tensor(Arena arena, DType dtype, int rows, int cols, Random rnd) {
         long bytes = (long) rows * cols * dtype.bytes();
         MemorySegment seg = arena.allocate(bytes, 64);
         MemorySegment pattern = arena.allocate(1 << 16, 64);
