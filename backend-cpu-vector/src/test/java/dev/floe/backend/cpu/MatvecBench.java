@@ -29,6 +29,8 @@ import java.util.Random;
  * step: pairs of [5632 x 2048] and [2048 x 2048] matrices. Each "pass" multiplies one activation row through every
  * matrix once, as batch-1 decode does. Reports GB/s of weights read, passes/s, and the memory bandwidth measured by
  * {@link MemoryBandwidth} with the same thread count right before and after, since this machine's bandwidth drifts.
+ * {@code -Dab=true} instead alternates passes with and without cache staging, {@code -Dblocks=16384,32768,...}
+ * alternates staging block sizes; both print medians, which drift affects alike.
  */
 public final class MatvecBench {
     private static final int[][] SHAPES = {{5632, 2048}, {2048, 2048}};
@@ -65,6 +67,11 @@ public final class MatvecBench {
             for (int warm = 0; warm < 3; warm++) {
                 pass(backend, bf16, x, y);
                 pass(backend, fp8, x, y);
+            }
+            if (System.getProperty("blocks") != null) {
+                long[] sizes = Arrays.stream(System.getProperty("blocks").split(",")).mapToLong(Long::parseLong).toArray();
+                blockCompare(backend, bf16, fp8, x, y, bf16Bytes, fp8Bytes, rounds * 10, sizes);
+                return;
             }
             if (Boolean.getBoolean("ab")) {
                 abCompare(backend, bf16, fp8, x, y, bf16Bytes, fp8Bytes, rounds * 10);
@@ -109,6 +116,26 @@ public final class MatvecBench {
                     (v < 2 ? bf16Bytes : fp8Bytes) / med / 1e9, 1 / med, (v < 2 ? bf16Bytes : fp8Bytes) / t[v][0] / 1e9);
         }
         Matmul.staged = true;
+    }
+
+    /** Alternates block sizes of the staged matvec; prints medians. */
+    private static void blockCompare(Backend backend, List<Weight> bf16, List<Weight> fp8, Buffer x, Buffer y,
+                                     long bf16Bytes, long fp8Bytes, int reps, long[] sizes) {
+        double[][] t = new double[2 * sizes.length][reps];
+        for (int r = 0; r < reps; r++) {
+            for (int v = 0; v < t.length; v++) {
+                Matmul.blockBytes = sizes[v / 2];
+                long t0 = System.nanoTime();
+                pass(backend, v % 2 == 0 ? bf16 : fp8, x, y);
+                t[v][r] = (System.nanoTime() - t0) * 1e-9;
+            }
+        }
+        for (int v = 0; v < t.length; v++) {
+            Arrays.sort(t[v]);
+            long bytes = v % 2 == 0 ? bf16Bytes : fp8Bytes;
+            System.out.printf(Locale.ROOT, "%s block %7d: median %.1f GB/s, best %.1f GB/s%n", v % 2 == 0 ? "BF16" : "FP8 ",
+                    sizes[v / 2], bytes / t[v][reps / 2] / 1e9, bytes / t[v][0] / 1e9);
+        }
     }
 
     /** Best and median seconds per pass over {@code reps} passes. */
