@@ -26,6 +26,8 @@ import java.util.Random;
  * java --add-modules jdk.incubator.vector -cp api/target/classes:spi/target/classes:backend-cpu-vector/target/classes:backend-cpu-vector/target/test-classes \
  *      dev.floe.backend.cpu.DecodeBench [threads=0] [tokens=64] [BF16|F8_E4M3 ...]
  * </pre>
+ * {@code -DwarmSeconds=6} sets the decode warm-up before timing, {@code -DbackendWarmup=0} the backend's own
+ * ({@link CpuVectorProvider#WARMUP}).
  * It issues the kernel sequence of an Arctic layer (the runtime's graph may differ in detail, not in bytes read) and
  * reports tokens/s, the GB of weights read per token, and the memory bandwidth measured right before and after.
  * Speeds are comparable to the peers in {@code shared/PEERS.md} (llama.cpp BF16: 55 tokens/s, 77-81 at full
@@ -47,7 +49,8 @@ public final class DecodeBench {
         if (types.isEmpty()) types = List.of(DType.BF16, DType.F8_E4M3);
         int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         for (DType dtype : types) {
-            try (Arena arena = Arena.ofShared(); Backend b = new CpuVectorProvider().open(new BackendOptions(n, Map.of()))) {
+            try (Arena arena = Arena.ofShared(); Backend b = new CpuVectorProvider().open(new BackendOptions(n,
+                    Map.of(CpuVectorProvider.WARMUP, System.getProperty("backendWarmup", "0"))))) {
                 run(b, arena, dtype, n, tokens);
             }
         }
@@ -89,7 +92,7 @@ public final class DecodeBench {
         int token = 1;
         // The Vector API runs boxed until C2 has compiled the kernels, and the compiler threads compete with the
         // kernels for the two cores: warm up for a few seconds, then measure right after a bandwidth figure.
-        long warmUntil = System.nanoTime() + 6_000_000_000L;
+        long warmUntil = System.nanoTime() + (long) (Double.parseDouble(System.getProperty("warmSeconds", "6")) * 1e9);
         int warm = -1;
         double bwBefore = 0;
         long t0 = 0;
@@ -98,39 +101,43 @@ public final class DecodeBench {
                 warm = pos;
                 bwBefore = MemoryBandwidth.measure(threads, 1L << 30, 2);
                 t0 = System.nanoTime();
+                matmulNanos = 0;
+                attentionNanos = 0;
             }
             b.embed(embed, new int[]{token}, x);
             for (int l = 0; l < LAYERS; l++) {
                 Layer L = layers.get(l);
                 b.rmsNorm(x, L.norm1(), 1e-5f, 1, HIDDEN, h);
-                b.matmul(h, 1, L.q(), q);
-                b.matmul(h, 1, L.k(), k);
-                b.matmul(h, 1, L.v(), v);
+                matmul(b, h, L.q(), q);
+                matmul(b, h, L.k(), k);
+                matmul(b, h, L.v(), v);
                 b.rope(q, 1, HEADS, HEAD_DIM, new int[]{pos}, 1e6f);
                 b.rope(k, 1, KV_HEADS, HEAD_DIM, new int[]{pos}, 1e6f);
                 b.storeKv(cache, l, k, v, 1, new int[]{pos});
+                long a0 = System.nanoTime();
                 b.attention(q, cache, l, AttentionBatch.single(HEADS, new int[]{pos}, table), att);
-                b.matmul(att, 1, L.o(), y);
+                attentionNanos += System.nanoTime() - a0;
+                matmul(b, att, L.o(), y);
                 b.add(x, y, HIDDEN, x);
                 b.rmsNorm(x, L.norm2(), 1e-5f, 1, HIDDEN, h);
-                b.matmul(h, 1, L.r1(), g);
-                b.matmul(h, 1, L.r3(), u);
+                matmul(b, h, L.r1(), g);
+                matmul(b, h, L.r3(), u);
                 b.swiglu(g, u, RESIDUAL_WIDTH, g);
-                b.matmul(g, 1, L.r2(), y);
+                matmul(b, g, L.r2(), y);
                 b.add(x, y, HIDDEN, x);
-                b.matmul(h, 1, L.router(), routerBuf);
+                matmul(b, h, L.router(), routerBuf);
                 b.download(routerBuf, 0, router, 0, EXPERTS);
                 int first = argmax(router, -1), second = argmax(router, first);
                 for (int e : new int[]{first, second}) {
-                    b.matmul(h, 1, L.e1()[e], g);
-                    b.matmul(h, 1, L.e3()[e], u);
+                    matmul(b, h, L.e1()[e], g);
+                    matmul(b, h, L.e3()[e], u);
                     b.swiglu(g, u, EXPERT_WIDTH, g);
-                    b.matmul(g, 1, L.e2()[e], y);
+                    matmul(b, g, L.e2()[e], y);
                     b.scatterAddRows(y, HIDDEN, new int[]{0}, new float[]{0.5f}, x);
                 }
             }
             b.rmsNorm(x, finalNorm, 1e-5f, 1, HIDDEN, h);
-            b.matmul(h, 1, lmHead, logitsBuf);
+            matmul(b, h, lmHead, logitsBuf);
             b.download(logitsBuf, 0, logits, 0, VOCAB);
             token = argmax(logits, -1);
         }
@@ -140,6 +147,17 @@ public final class DecodeBench {
         System.out.printf(Locale.ROOT, "%s: %d threads, %.3f GB/token, %.1f tokens/s (%.1f GB/s of weights) | bandwidth %.1f before,"
                         + " %.1f after | MBU %.0f%% of the larger%n", dtype, threads, perToken / 1e9, tps, perToken * tps / 1e9,
                 bwBefore, bwAfter, 100 * perToken * tps / 1e9 / Math.max(bwBefore, bwAfter));
+        System.out.printf(Locale.ROOT, "    time in matmul %.0f%% (%.1f GB/s while in it), attention %.0f%%%n",
+                100 * matmulNanos * 1e-9 / sec, perToken * tokens / (matmulNanos * 1e-9) / 1e9, 100 * attentionNanos * 1e-9 / sec);
+    }
+
+    /** Time spent in matmul and attention since the measurement started. */
+    private static long matmulNanos, attentionNanos;
+
+    private static void matmul(Backend b, Buffer x, Weight w, Buffer y) {
+        long t = System.nanoTime();
+        b.matmul(x, 1, w, y);
+        matmulNanos += System.nanoTime() - t;
     }
 
     private static int argmax(float[] a, int skip) {
