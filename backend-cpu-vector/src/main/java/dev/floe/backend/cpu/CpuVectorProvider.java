@@ -10,10 +10,16 @@ import java.util.Set;
 
 /**
  * The SIMD CPU reference backend, {@code cpu-vector}: Vector API kernels on a worker pool of
- * {@link BackendOptions#threads()} threads (0: one per available processor), reading weights in place.
+ * {@link BackendOptions#threads()} threads (0: one per available processor), reading weights in place. The property
+ * {@value #WARMUP} asks {@link #open} to warm the JIT up for that many seconds.
  */
 public final class CpuVectorProvider implements BackendProvider {
     static final String NAME = "cpu-vector";
+    /**
+     * Option: seconds to spend at {@link #open} running every kernel on small inputs, so that the JIT has compiled
+     * them before timing starts (benchmarks). Default 0.
+     */
+    public static final String WARMUP = "cpu-vector.warmup";
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
             Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED);
@@ -38,7 +44,17 @@ public final class CpuVectorProvider implements BackendProvider {
     public Backend open(BackendOptions options) {
         int threads = options.threads();
         if (threads < 0) throw new IllegalArgumentException("threads: " + threads + " is negative");
-        return new CpuVectorBackend(threads == 0 ? defaultThreads() : threads);
+        CpuVectorBackend backend = new CpuVectorBackend(threads == 0 ? defaultThreads() : threads);
+        String warmup = options.property(WARMUP, "0");
+        double seconds;
+        try {
+            seconds = Double.parseDouble(warmup);
+        } catch (NumberFormatException e) {
+            backend.close();
+            throw new IllegalArgumentException("property " + WARMUP + ": '" + warmup + "' is not a number of seconds");
+        }
+        if (seconds > 0) JitWarmup.run(backend, seconds);
+        return backend;
     }
 
     static int defaultThreads() {

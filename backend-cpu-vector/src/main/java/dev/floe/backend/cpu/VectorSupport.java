@@ -15,6 +15,7 @@ final class VectorSupport {
     /** E.g. "x86_64, 2 threads, FloatVector 512-bit (AVX-512)". */
     static String describe(int threads) {
         String arch = System.getProperty("os.arch", "unknown");
+        if (arch.equals("amd64")) arch = "x86_64";
         int bits = vectorBits();
         return arch + ", " + threads + (threads == 1 ? " thread" : " threads") + ", FloatVector " + bits + "-bit ("
                 + isa(arch, bits) + ")";

@@ -42,6 +42,18 @@ class BackendContractTest {
     }
 
     @Test
+    void warmupOptionRunsTheKernelsAndLeavesNothingBehind() {
+        long t0 = System.nanoTime();
+        try (Backend b = new CpuVectorProvider().open(new BackendOptions(2, Map.of(CpuVectorProvider.WARMUP, "0.2")))) {
+            assertTrue(System.nanoTime() - t0 >= 200_000_000L, "warm-up took its time");
+            assertEquals(0, b.memoryInUse());
+        }
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> new CpuVectorProvider().open(new BackendOptions(1, Map.of(CpuVectorProvider.WARMUP, "soon"))));
+        assertTrue(e.getMessage().contains("soon"), e.getMessage());
+    }
+
+    @Test
     void memoryInUseCountsBuffersAndCachesNotWeights() {
         try (Backend b = new CpuVectorProvider().open(new BackendOptions(1, Map.of()))) {
             assertEquals(0, b.memoryInUse());
