@@ -37,8 +37,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "1", description = "alternate the formats this many times (default: ${DEFAULT-VALUE})")
     int rounds;
 
-    @Option(names = "--backend", description = "backend (default: best available)")
-    String backend;
+    @Option(names = "--backend", split = ",", description = "backends to run, one after the other (default: best available)")
+    List<String> backends = new ArrayList<>();
 
     @Option(names = "--threads", defaultValue = "0", description = "kernel threads (default: all cores)")
     int threads;
@@ -60,8 +60,9 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("%-9s %-10s %9s %12s %14s %14s %7s%n", "weights", "backend", "tokens/s", "GB/token", "read GB/s",
                 "bandwidth GB/s", "MBU");
         List<DecodeBenchmark.Result> results = new ArrayList<>();
+        List<String> runOn = backends.isEmpty() ? java.util.Collections.singletonList(null) : backends;
         for (int round = 0; round < rounds; round++) {
-            for (String w : weights) {
+            for (String backend : runOn) for (String w : weights) {
                 Progress progress = new Progress("building " + p.name() + " " + w);
                 DecodeBenchmark.Result r;
                 try {
@@ -76,10 +77,9 @@ final class BenchCommand implements Callable<Integer> {
                         r.bandwidthAfter(), 100 * r.mbu());
             }
         }
-        if (!results.isEmpty()) {
-            System.out.println("device: " + results.getFirst().device() + "; bandwidth = read bandwidth measured just before / after "
-                    + "the timed decode with the kernels' threads; MBU against their mean");
-        }
+        results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));
+        System.out.println("bandwidth = read bandwidth measured just before / after the timed decode with the kernels' threads "
+                + "(NaN: the backend cannot measure it); MBU against their mean");
         if (report != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), Map.of(
                     "preset", p, "java", Runtime.version().toString(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),

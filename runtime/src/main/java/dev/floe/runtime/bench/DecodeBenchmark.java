@@ -18,6 +18,9 @@ import java.util.function.LongConsumer;
  * (model bandwidth utilisation = bytes per token x tokens/s / bandwidth).
  */
 public final class DecodeBenchmark {
+    /** Decode steps before timing: at least 4, up to this many while the warm-up time lasts. */
+    static final int WARM_UP_TOKENS = 64;
+    static final long WARM_UP_NANOS = 3_000_000_000L;
     private DecodeBenchmark() {
     }
 
@@ -49,19 +52,23 @@ public final class DecodeBenchmark {
     public static Result run(BenchPreset preset, boolean fp8, Options o, LongConsumer progress) {
         ModelConfig c = preset.config();
         SyntheticWeights weights = new SyntheticWeights(c, fp8, progress);
-        int blocks = (o.promptTokens() + o.decodeTokens() + 32) / 16 + 1;
+        int blocks = (o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 32) / 16 + 1;
         Map<String, String> props = new java.util.HashMap<>(o.properties());
         props.putIfAbsent("kv.blocks", Integer.toString(blocks));
         ModelOptions options = new ModelOptions(o.backend(), null, null, o.threads(), props);
         try (FloeModel model = FloeEngine.assemble(c, weights, null, Path.of("synthetic:" + preset.name()), options,
                 List.of(weights), l -> { })) {
-            try (Session s = model.newSession(o.promptTokens() + o.decodeTokens() + 8)) {
+            try (Session s = model.newSession(o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 1)) {
                 int[] prompt = new int[o.promptTokens()];
+                s.prefill(new int[]{1}); // a throw-away first pass compiles the prefill path
+                s.reset();
                 for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (i * 7919) % (c.vocabSize() - 3);
                 float[] logits = s.prefillLast(prompt);
-                // warm up the JIT and page in the weights before timing
-                int warm = Math.min(4, o.decodeTokens());
-                for (int i = 0; i < warm; i++) logits = s.next(Sampler.argmax(logits));
+                // warm up the JIT (the Vector API is slow until compiled) and page in the weights before timing
+                long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+                for (int i = 0; i < WARM_UP_TOKENS && (i < 4 || System.nanoTime() < warmUntil); i++) {
+                    logits = s.next(Sampler.argmax(logits));
+                }
                 double before = model.measureBandwidth();
                 int startContext = s.position();
                 long t0 = System.nanoTime();
