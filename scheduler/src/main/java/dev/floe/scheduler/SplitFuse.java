@@ -11,7 +11,8 @@ import dev.floe.api.StepPlan;
  * several passes and never stalls the decoders.
  *
  * @param minChunk a waiting request starts only if at least this many of its prompt tokens fit the pass (or its
- *                 whole prompt does), so that passes are not filled with slivers
+ *                 whole prompt does, or the whole budget when it is smaller), so that passes are not filled with
+ *                 slivers
  */
 public record SplitFuse(int minChunk) implements Scheduler {
     @Override
@@ -34,7 +35,7 @@ public record SplitFuse(int minChunk) implements Scheduler {
         for (SequenceView s : state.waiting()) {
             if (plan.full()) break;
             int tokens = plan.fitTokens(s, Math.min(s.pendingTokens(), plan.budgetLeft()));
-            if (tokens < Math.min(minChunk, s.pendingTokens()) || !plan.add(s, tokens)) break;
+            if (tokens < Math.min(Math.min(minChunk, state.tokenBudget()), s.pendingTokens()) || !plan.add(s, tokens)) break;
         }
         return plan.build();
     }

@@ -32,7 +32,7 @@ class SchedulerPropertiesTest {
         SplittableRandom random = new SplittableRandom(name.hashCode());
         for (int trial = 0; trial < 40; trial++) {
             int blockSize = 1 + random.nextInt(16);
-            int budget = 16 + random.nextInt(200);
+            int budget = 1 + random.nextInt(200);
             int maxSeq = 1 + random.nextInt(12);
             int maxPrompt = 1 + random.nextInt(300);
             int maxTokens = 1 + random.nextInt(40);
