@@ -32,8 +32,11 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "64", description = "requests per scheduler (default: ${DEFAULT-VALUE})")
     int requests;
 
-    @Option(names = "--max-tokens", defaultValue = "64", description = "largest max_tokens; requests draw from [max/4, max] (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-tokens", defaultValue = "128", description = "largest max_tokens (default: ${DEFAULT-VALUE})")
     int maxTokens;
+
+    @Option(names = "--min-tokens", defaultValue = "8", description = "smallest max_tokens; requests draw uniformly from [min, max] (default: ${DEFAULT-VALUE})")
+    int minTokens;
 
     @Option(names = "--schedulers", split = ",", defaultValue = "static,continuous,splitfuse", description = "schedulers to compare (default: ${DEFAULT-VALUE})")
     List<String> schedulers;
@@ -53,7 +56,7 @@ final class BenchServeCommand implements Callable<Integer> {
         try (FloeModel m = model.load()) {
             String name = model.modelDir().getFileName().toString();
             System.out.printf("bench-serve: %s on %s (%s), %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d%n",
-                    name, m.backend(), m.device(), clients, requests, Math.max(1, maxTokens / 4), maxTokens, maxBatch, tokenBudget);
+                    name, m.backend(), m.device(), clients, requests, min(), maxTokens, maxBatch, tokenBudget);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
                     "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
             // a short warm-up so that the first scheduler does not pay for JIT compilation
@@ -77,12 +80,16 @@ final class BenchServeCommand implements Callable<Integer> {
         }
     }
 
+    private int min() {
+        return Math.clamp(minTokens, 1, maxTokens);
+    }
+
     /** Prompts of varied length and varied max_tokens, the same for every scheduler. */
     private List<LoadGenerator.Job> workload() {
         String[] words = {"def", "return", "the", "value", "for", "index", "in", "range", "print", "list", "import", "class"};
         SplittableRandom random = new SplittableRandom(seed);
         List<LoadGenerator.Job> jobs = new ArrayList<>();
-        int min = Math.max(1, maxTokens / 4);
+        int min = min();
         for (int i = 0; i < requests; i++) {
             StringBuilder prompt = new StringBuilder();
             int n = 4 + random.nextInt(60);
