@@ -211,11 +211,19 @@ public final class OpenAiServer implements AutoCloseable {
             event(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
-        } catch (IOException | RuntimeException e) {
-            // the client disconnected (or the stream broke): stop generating and free the request's KV blocks
+        } catch (IOException e) {
+            // the client disconnected: stop generating and free the request's KV blocks
             sink.cancelled = true;
             handle.cancel();
-            throw e instanceof IOException io ? io : new IOException(e);
+            throw e;
+        } catch (RuntimeException e) {
+            // the request failed in the engine after the headers went out: say so in the stream
+            sink.cancelled = true;
+            handle.cancel();
+            ObjectNode error = JSON.createObjectNode();
+            error.putObject("error").put("message", String.valueOf(e.getMessage())).put("type", "server_error").putNull("param").putNull("code");
+            event(ex.getResponseBody(), error);
+            ex.getResponseBody().write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
             handle.cancel();
             Thread.currentThread().interrupt();

@@ -165,8 +165,10 @@ public final class ServingEngine implements AutoCloseable {
             } catch (InterruptedException e) {
                 break;
             } catch (RuntimeException | Error e) {
-                // a failed pass fails the requests it carried, never the engine
+                // a failed step (a broken scheduler plan, a backend error) fails the requests in flight, never the
+                // engine; waiting ones fail too, or a plan that always throws would leave them hanging
                 for (ActiveRequest r : List.copyOf(running)) fail(r, e);
+                for (ActiveRequest r : List.copyOf(waiting)) fail(r, e);
             }
         }
         drainInbox();

@@ -206,6 +206,32 @@ class ServingEngineTest {
         }
     }
 
+    @Test
+    void aBrokenSchedulerFailsItsRequestsButNotTheEngine() throws Exception {
+        dev.floe.api.Scheduler broken = new dev.floe.api.Scheduler() {
+            @Override
+            public String name() {
+                return "broken";
+            }
+
+            @Override
+            public dev.floe.api.StepPlan plan(dev.floe.api.SchedulerState state) {
+                // plans more tokens than the sequence has pending
+                return new dev.floe.api.StepPlan(state.waiting().stream()
+                        .map(v -> new dev.floe.api.StepPlan.Chunk(v.id(), v.pendingTokens() + 5)).toList(), List.of());
+            }
+        };
+        try (ServingEngine engine = new ServingEngine(model, broken, ServingConfig.DEFAULTS)) {
+            RequestHandle h = engine.submit(GenerationRequest.of(prompts.getFirst(), 4), t -> { });
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> h.result().get(30, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getMessage().contains("broken"), e.getCause().getMessage());
+            assertEquals(1, engine.metrics().failed());
+            waitFor(() -> engine.kvBlocksUsed() == 0);
+            assertEquals(0, engine.kvBlocksUsed());
+        }
+    }
+
     static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!condition.getAsBoolean() && System.nanoTime() < end) Thread.sleep(5);
