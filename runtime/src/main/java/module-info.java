@@ -13,6 +13,7 @@ module dev.floe.runtime {
     exports dev.floe.runtime.kv;
     exports dev.floe.runtime.model;
     exports dev.floe.runtime.quantize;
+    exports dev.floe.runtime.serving;
     exports dev.floe.runtime.tokenizer;
     provides dev.floe.api.Engine with dev.floe.runtime.FloeEngine;
     provides dev.floe.spi.ExpertStoreProvider with dev.floe.runtime.experts.ExpertStores.Mapped,

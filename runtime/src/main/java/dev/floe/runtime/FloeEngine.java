@@ -15,6 +15,7 @@ import dev.floe.runtime.checkpoint.Checkpoint;
 import dev.floe.runtime.config.ConfigReader;
 import dev.floe.runtime.experts.ExpertStores;
 import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.model.SinkWindow;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
@@ -31,7 +32,8 @@ import java.util.function.IntConsumer;
 /**
  * The runtime's {@link Engine}: reads a model folder, picks a backend, router and expert store, and assembles a
  * {@link FloeModel}. Options in {@link ModelOptions#properties()} that the runtime itself reads: {@code kv.blocks}
- * (KV pool size in blocks) and {@code kv.block-size} (tokens per block, default 16).
+ * (KV pool size in blocks), {@code kv.block-size} (tokens per block, default 16), and {@code attention.window} with
+ * {@code attention.sink} (attention-sink generation past the context, see {@link SinkWindow}).
  */
 public final class FloeEngine implements Engine {
     private static final System.Logger LOG = System.getLogger("dev.floe.runtime");
@@ -84,12 +86,24 @@ public final class FloeEngine implements Engine {
             List<AutoCloseable> all = new ArrayList<>(owned);
             if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
             return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, backend, tensors, store, router, blocks,
-                    blockSize, all), progress);
+                    blockSize, all, sinkWindow(options)), progress);
         } catch (RuntimeException e) {
             if (store != null) store.close();
             backend.close();
             throw e;
         }
+    }
+
+    /** {@code attention.window=N} (and {@code attention.sink}, default 4) turn on attention-sink generation. */
+    private static SinkWindow sinkWindow(ModelOptions o) {
+        if (!o.properties().containsKey("attention.window")) {
+            if (o.properties().containsKey("attention.sink")) {
+                throw new InvalidRequestException("option attention.sink needs attention.window as well");
+            }
+            return null;
+        }
+        return new SinkWindow(intProperty(o, "attention.sink", 4, 0, Integer.MAX_VALUE),
+                intProperty(o, "attention.window", 1, 1, Integer.MAX_VALUE));
     }
 
     private static int intProperty(ModelOptions o, String key, int fallback, int min, int max) {

@@ -13,15 +13,31 @@ import java.util.Arrays;
  * @param positions   absolute position of each query row
  * @param sequence    sequence index of each query row, into {@code blockTables}
  * @param blockTables for each sequence, its physical KV blocks in logical order
+ * @param keyRopeTheta 0 when cached keys are already rotated (the usual case); otherwise keys are cached before RoPE
+ *                     and the key at logical cache index {@code i} is rotated by angle {@code i} with this theta at
+ *                     attention time (positions are then cache indices; needs {@link Capability#ATTENTION_SINKS})
  */
-public record AttentionBatch(int heads, int[] positions, int[] sequence, int[][] blockTables) {
+public record AttentionBatch(int heads, int[] positions, int[] sequence, int[][] blockTables, float keyRopeTheta) {
     public AttentionBatch {
+        if (!(keyRopeTheta >= 0) || Float.isInfinite(keyRopeTheta)) {
+            throw new IllegalArgumentException("keyRopeTheta: " + keyRopeTheta + " is not a finite number >= 0");
+        }
         if (positions.length != sequence.length) {
             throw new IllegalArgumentException(positions.length + " positions but " + sequence.length + " sequence indices");
         }
         positions = positions.clone();
         sequence = sequence.clone();
         blockTables = Arrays.stream(blockTables).map(int[]::clone).toArray(int[][]::new);
+    }
+
+    /** Keys cached already rotated. */
+    public AttentionBatch(int heads, int[] positions, int[] sequence, int[][] blockTables) {
+        this(heads, positions, sequence, blockTables, 0f);
+    }
+
+    /** Whether keys are cached before RoPE and rotated by their cache index here. */
+    public boolean rotatesKeys() {
+        return keyRopeTheta > 0;
     }
 
     /** A single sequence whose rows sit at {@code positions}. */

@@ -25,7 +25,12 @@ public enum Capability {
     /** Memory separate from the host: activations are copied across. */
     DEVICE_MEMORY("memory.device"),
     /** Collectives through a {@link Communicator}. */
-    COLLECTIVES("comm.collectives");
+    COLLECTIVES("comm.collectives"),
+    /**
+     * Attention over keys cached before RoPE, rotated by their index in the cache at attention time
+     * ({@link AttentionBatch#keyRopeTheta()} &gt; 0), as attention-sink (StreamingLLM) windows need.
+     */
+    ATTENTION_SINKS("attention.sinks");
 
     private final String id;
 

@@ -24,6 +24,36 @@ final class Attention {
             scores[p] = s;
             if (s > max) max = s;
         }
+        weightedValues(values, slotBase, n, headOff, d, max, scores, out, oo);
+    }
+
+    /**
+     * As {@link #head}, for keys cached before RoPE (attention sinks): the key at cache index {@code p} is rotated by
+     * {@code cos/sin[p * d/2 ..]} into {@code key} before its dot product, exactly as the rope kernel would have.
+     */
+    static void headRotatingKeys(float[] q, int qo, float[] keys, float[] values, int[] slotBase, int n, int headOff, int d,
+                                 float scale, float[] scores, float[] out, int oo, float[] cos, float[] sin, float[] key) {
+        int half = d / 2;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int p = 0; p < n; p++) {
+            int ko = slotBase[p] + headOff;
+            int ro = p * half;
+            for (int j = 0; j < half; j++) {
+                float x1 = keys[ko + j];
+                float x2 = keys[ko + j + half];
+                key[j] = x1 * cos[ro + j] - x2 * sin[ro + j];
+                key[j + half] = x2 * cos[ro + j] + x1 * sin[ro + j];
+            }
+            float s = dot(q, qo, key, 0, d) * scale;
+            scores[p] = s;
+            if (s > max) max = s;
+        }
+        weightedValues(values, slotBase, n, headOff, d, max, scores, out, oo);
+    }
+
+    /** out = softmax(scores) v, the scores already scaled, {@code max} their maximum. */
+    private static void weightedValues(float[] values, int[] slotBase, int n, int headOff, int d, float max,
+                                       float[] scores, float[] out, int oo) {
         int full = FS.loopBound(n);
         FloatVector sumV = FloatVector.zero(FS);
         int p = 0;

@@ -229,6 +229,23 @@ final class CpuVectorBackend implements Backend {
         }
     }
 
+    /** cos and sin, {@code [position * d/2 + j]}, of the RoPE angles of positions {@code 0..n-1}, as {@link #rope} computes them. */
+    private float[][] keyRotations(int n, int headDim, float theta) {
+        float[] invFreq = invFreq(headDim, theta);
+        int half = headDim / 2;
+        float[] cos = new float[n * half];
+        float[] sin = new float[n * half];
+        for (int p = 0; p < n; p++) {
+            float pos = p;
+            for (int j = 0; j < half; j++) {
+                float a = pos * invFreq[j];
+                cos[p * half + j] = (float) Math.cos(a);
+                sin[p * half + j] = (float) Math.sin(a);
+            }
+        }
+        return new float[][]{cos, sin};
+    }
+
     /** {@code inv_freq_j = theta^(-2j/d)}, computed in double and rounded to float as HF stores it. */
     private float[] invFreq(int headDim, float theta) {
         long key = ((long) headDim << 32) | Float.floatToRawIntBits(theta);
@@ -312,9 +329,12 @@ final class CpuVectorBackend implements Backend {
         int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.min(pairs, pool.threads() * 4);
         int per = (pairs + tasks - 1) / tasks;
         int ctx = maxPos + 1;
+        // keys cached before RoPE: the rotation of every cache index, as rope() computes it
+        float[][] keyRope = batch.rotatesKeys() ? keyRotations(ctx, d, batch.keyRopeTheta()) : null;
         pool.run(tasks, t -> {
             float[] scores = new float[ctx];
             int[] slotBase = new int[ctx];
+            float[] key = keyRope == null ? null : new float[d];
             int lastRow = -1;
             for (int pair = t * per; pair < Math.min(pairs, (t + 1) * per); pair++) {
                 int r = pair / heads;
@@ -326,8 +346,13 @@ final class CpuVectorBackend implements Backend {
                     for (int p = 0; p < n; p++) slotBase[p] = (table[p / bs] * bs + p % bs) * l.rowWidth();
                     lastRow = r;
                 }
-                Attention.head(qs, (r * heads + h) * d, kc, vc, slotBase, n, (h / group) * d, d, scale, scores,
-                        o, (r * heads + h) * d);
+                if (keyRope == null) {
+                    Attention.head(qs, (r * heads + h) * d, kc, vc, slotBase, n, (h / group) * d, d, scale, scores,
+                            o, (r * heads + h) * d);
+                } else {
+                    Attention.headRotatingKeys(qs, (r * heads + h) * d, kc, vc, slotBase, n, (h / group) * d, d, scale,
+                            scores, o, (r * heads + h) * d, keyRope[0], keyRope[1], key);
+                }
             }
         });
     }

@@ -46,6 +46,14 @@ public final class SequenceKv implements AutoCloseable {
         return table[position / bs] * bs + position % bs;
     }
 
+    /** Frees the block at logical index {@code index}; later blocks move down one place (rolling a sink window). */
+    public void evict(int index) {
+        if (index < 0 || index >= blocks) throw new IllegalArgumentException("block index " + index + " outside [0, " + blocks + ")");
+        pool.free(new int[]{table[index]}, 1);
+        System.arraycopy(table, index + 1, table, index, blocks - index - 1);
+        blocks--;
+    }
+
     /** Frees every block (the sequence can grow again afterwards). */
     public void release() {
         pool.free(table, blocks);

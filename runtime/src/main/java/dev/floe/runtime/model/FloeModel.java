@@ -43,12 +43,19 @@ public final class FloeModel implements Model {
     private final KvBlockManager kvBlocks;
     private final LayerGraph graph;
     private final List<AutoCloseable> owned;
+    private final SinkWindow sinkWindow;
     private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /** Parts of a model; {@link dev.floe.runtime.FloeEngine} assembles them. */
     public record Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
-                        ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned) {
+                        ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned,
+                        SinkWindow sinkWindow) {
+        /** Without an attention-sink window. */
+        public Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
+                     ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned) {
+            this(config, tokenizer, source, backend, tensors, store, router, kvBlocks, kvBlockSize, owned, null);
+        }
     }
 
     /** Places the weights and allocates the KV pool; on failure frees what it took. */
@@ -77,6 +84,7 @@ public final class FloeModel implements Model {
         this.kvCache = cache;
         this.kvBlocks = new KvBlockManager(p.kvBlocks(), p.kvBlockSize());
         this.owned = List.copyOf(p.owned());
+        this.sinkWindow = p.sinkWindow();
         this.graph = new LayerGraph(config, backend, weights, new ExpertCache(config, store, weights.placer), router, cache);
     }
 
@@ -142,6 +150,26 @@ public final class FloeModel implements Model {
         return new SequenceKv(kvBlocks);
     }
 
+    /**
+     * A session with an attention-sink window (keys cached before RoPE, old blocks evicted), which can run past the
+     * model's context.
+     *
+     * @throws InvalidRequestException when the backend lacks {@link dev.floe.spi.Capability#ATTENTION_SINKS}
+     */
+    public Session newSinkSession(SinkWindow window) {
+        if (closed) throw new IllegalStateException("model is closed");
+        if (!backend.capabilities().contains(dev.floe.spi.Capability.ATTENTION_SINKS)) {
+            throw new InvalidRequestException("backend " + backend.name() + " lacks the " + dev.floe.spi.Capability.ATTENTION_SINKS.id()
+                    + " capability that attention.sink/attention.window need (cpu-vector has it)");
+        }
+        return new SinkWindowSession(this, new SequenceKv(kvBlocks), window, kvBlocks.blockSize());
+    }
+
+    /** The attention-sink window {@link #generate} uses, or null for ordinary attention. */
+    public SinkWindow sinkWindow() {
+        return sinkWindow;
+    }
+
     void checkIds(int[] ids) {
         for (int id : ids) {
             if (id < 0 || id >= config.vocabSize()) {
@@ -170,7 +198,7 @@ public final class FloeModel implements Model {
         int[] prompt = request.promptIds() != null ? request.promptIds() : encodePrompt(request.prompt());
         if (prompt.length == 0) throw new InvalidRequestException("prompt is empty after tokenization");
         checkIds(prompt);
-        if (prompt.length >= config.maxPositions()) {
+        if (sinkWindow == null && prompt.length >= config.maxPositions()) {
             throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of "
                     + config.maxPositions() + " tokens");
         }
@@ -181,7 +209,7 @@ public final class FloeModel implements Model {
         List<Integer> out = new ArrayList<>();
         FinishReason reason;
         long t0 = System.nanoTime(), t1;
-        try (Session session = newSession(config.maxPositions())) {
+        try (Session session = sinkWindow != null ? newSinkSession(sinkWindow) : newSession(config.maxPositions())) {
             float[] logits = session.prefillLast(prompt);
             t1 = System.nanoTime();
             while (true) {

@@ -6,9 +6,11 @@ import java.util.Arrays;
  * The tokens of one forward pass, possibly from several sequences (continuous batching): row r feeds token
  * {@code tokens[r]} of sequence {@code sequence[r]} at {@code positions[r]}; its KV goes to that sequence's block
  * table. Logits are computed for {@code logitRows} only (all rows for a golden check, the last row of each sequence
- * when generating).
+ * when generating). With {@code keysBeforeRope} (attention-sink windows) keys are cached before RoPE and positions
+ * are indices in each sequence's cache, not in its text.
  */
-public record ForwardBatch(int[] tokens, int[] positions, int[] sequence, int[][] blockTables, int[] logitRows) {
+public record ForwardBatch(int[] tokens, int[] positions, int[] sequence, int[][] blockTables, int[] logitRows,
+                           boolean keysBeforeRope) {
     public ForwardBatch {
         int n = tokens.length;
         if (n == 0) throw new IllegalArgumentException("a forward pass needs at least one token");
@@ -21,6 +23,11 @@ public record ForwardBatch(int[] tokens, int[] positions, int[] sequence, int[][
         for (int s : sequence) {
             if (s < 0 || s >= blockTables.length) throw new IllegalArgumentException("sequence index " + s + " without a block table");
         }
+    }
+
+    /** Keys cached after RoPE, positions in the text (the usual case). */
+    public ForwardBatch(int[] tokens, int[] positions, int[] sequence, int[][] blockTables, int[] logitRows) {
+        this(tokens, positions, sequence, blockTables, logitRows, false);
     }
 
     /** One sequence's tokens at consecutive positions from {@code start}. */

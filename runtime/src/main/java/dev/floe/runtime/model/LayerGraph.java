@@ -59,7 +59,13 @@ final class LayerGraph implements AutoCloseable {
             int p = batch.positions()[r];
             slots[r] = table[p / blockSize] * blockSize + p % blockSize;
         }
-        AttentionBatch attention = new AttentionBatch(c.numHeads(), batch.positions(), batch.sequence(), batch.blockTables());
+        if (batch.keysBeforeRope() && !backend.capabilities().contains(dev.floe.spi.Capability.ATTENTION_SINKS)) {
+            throw new dev.floe.api.InvalidRequestException("backend " + backend.name() + " lacks the "
+                    + dev.floe.spi.Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
+                    + " (cpu-vector has it)");
+        }
+        AttentionBatch attention = new AttentionBatch(c.numHeads(), batch.positions(), batch.sequence(), batch.blockTables(),
+                batch.keysBeforeRope() ? theta : 0f);
         backend.embed(weights.embed, batch.tokens(), s.x);
         for (int l = 0; l < c.numLayers(); l++) {
             layer(l, weights.layers.get(l), batch, t, slots, attention, s, observer);
@@ -82,7 +88,8 @@ final class LayerGraph implements AutoCloseable {
         backend.matmul(s.xn, t, w.k(), s.k);
         backend.matmul(s.xn, t, w.v(), s.v);
         backend.rope(s.q, t, c.numHeads(), d, batch.positions(), theta);
-        backend.rope(s.k, t, c.numKvHeads(), d, batch.positions(), theta);
+        // attention-sink windows cache keys before RoPE; the attention kernel rotates them by their cache index
+        if (!batch.keysBeforeRope()) backend.rope(s.k, t, c.numKvHeads(), d, batch.positions(), theta);
         backend.storeKv(cache, l, s.k, s.v, t, slots);
         backend.attention(s.q, cache, l, attention, s.att);
         backend.matmul(s.att, t, w.o(), s.h);

@@ -1,0 +1,101 @@
+package dev.floe.cli;
+
+import dev.floe.cli.serve.LoadGenerator;
+import dev.floe.cli.serve.LoadGenerator.Report;
+import dev.floe.cli.serve.OpenAiServer;
+import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.serving.Schedulers;
+import dev.floe.runtime.serving.ServingConfig;
+import dev.floe.runtime.serving.ServingEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code floe bench-serve}: starts {@code floe serve} in-process on a loopback port for each scheduler and drives it
+ * with concurrent streaming clients, reporting throughput, time to first token and inter-token latency.
+ */
+@Command(name = "bench-serve", mixinStandardHelpOptions = true,
+        description = "Load-test the HTTP server with concurrent streaming clients, for each scheduler.")
+final class BenchServeCommand implements Callable<Integer> {
+    @Mixin
+    ModelArgs model;
+
+    @Option(names = "--clients", defaultValue = "16", description = "concurrent streaming clients (default: ${DEFAULT-VALUE})")
+    int clients;
+
+    @Option(names = "--requests", defaultValue = "64", description = "requests per scheduler (default: ${DEFAULT-VALUE})")
+    int requests;
+
+    @Option(names = "--max-tokens", defaultValue = "128", description = "largest max_tokens (default: ${DEFAULT-VALUE})")
+    int maxTokens;
+
+    @Option(names = "--min-tokens", defaultValue = "8", description = "smallest max_tokens; requests draw uniformly from [min, max] (default: ${DEFAULT-VALUE})")
+    int minTokens;
+
+    @Option(names = "--schedulers", split = ",", defaultValue = "static,continuous,splitfuse", description = "schedulers to compare (default: ${DEFAULT-VALUE})")
+    List<String> schedulers;
+
+    @Option(names = "--max-batch", defaultValue = "16", description = "most sequences per pass (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per pass (default: ${DEFAULT-VALUE})")
+    int tokenBudget;
+
+    @Option(names = "--seed", defaultValue = "7", description = "seed of the workload (prompt lengths, max_tokens)")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        List<LoadGenerator.Job> jobs = workload();
+        try (FloeModel m = model.load()) {
+            String name = model.modelDir().getFileName().toString();
+            System.out.printf("bench-serve: %s on %s (%s), %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d%n",
+                    name, m.backend(), m.device(), clients, requests, min(), maxTokens, maxBatch, tokenBudget);
+            System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
+                    "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
+            // a short warm-up so that the first scheduler does not pay for JIT compilation
+            runOne(m, name, schedulers.getFirst(), jobs.subList(0, Math.min(jobs.size(), clients)));
+            for (String s : schedulers) {
+                Report r = runOne(m, name, s, jobs);
+                System.out.printf("%-12s %8d %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %7d%n", s, r.tokens(), r.tokensPerSecond(),
+                        Report.quantile(r.ttftMs(), 0.5), Report.quantile(r.ttftMs(), 0.9), Report.quantile(r.ttftMs(), 0.99),
+                        Report.quantile(r.itlMs(), 0.5), Report.quantile(r.itlMs(), 0.9), Report.quantile(r.itlMs(), 0.99), r.failed());
+            }
+            System.out.println("(latencies in ms; ttft = time to first token, itl = inter-token latency, measured by the clients)");
+        }
+        return 0;
+    }
+
+    private Report runOne(FloeModel m, String name, String scheduler, List<LoadGenerator.Job> jobs) throws Exception {
+        ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget);
+        try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
+             OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
+            return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
+        }
+    }
+
+    private int min() {
+        return Math.clamp(minTokens, 1, maxTokens);
+    }
+
+    /** Prompts of varied length and varied max_tokens, the same for every scheduler. */
+    private List<LoadGenerator.Job> workload() {
+        String[] words = {"def", "return", "the", "value", "for", "index", "in", "range", "print", "list", "import", "class"};
+        SplittableRandom random = new SplittableRandom(seed);
+        List<LoadGenerator.Job> jobs = new ArrayList<>();
+        int min = min();
+        for (int i = 0; i < requests; i++) {
+            StringBuilder prompt = new StringBuilder();
+            int n = 4 + random.nextInt(60);
+            for (int w = 0; w < n; w++) prompt.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
+            jobs.add(new LoadGenerator.Job(prompt.toString(), min + random.nextInt(maxTokens - min + 1)));
+        }
+        return jobs;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.floe.cli;
+
+import dev.floe.cli.serve.OpenAiServer;
+import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.serving.Schedulers;
+import dev.floe.runtime.serving.ServingConfig;
+import dev.floe.runtime.serving.ServingEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code floe serve}: an OpenAI-compatible HTTP server with continuous batching. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve the model over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions).")
+final class ServeCommand implements Callable<Integer> {
+    @Mixin
+    ModelArgs model;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "port to bind, 0 for any free one (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY' (default: env FLOE_API_KEY, else none)")
+    String apiKey;
+
+    @Option(names = "--max-queue", defaultValue = "64", description = "most requests waiting; more get HTTP 429 (default: ${DEFAULT-VALUE})")
+    int maxQueue;
+
+    @Option(names = "--scheduler", paramLabel = "SPEC", defaultValue = Schedulers.DEFAULT,
+            description = "static, continuous or splitfuse, with NAME:key=value parameters (default: ${DEFAULT-VALUE})")
+    String scheduler;
+
+    @Option(names = "--max-batch", defaultValue = "16", description = "most sequences per forward pass (default: ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per forward pass, at most 256 (default: ${DEFAULT-VALUE})")
+    int tokenBudget;
+
+    @Override
+    public Integer call() throws Exception {
+        String key = apiKey != null ? apiKey : System.getenv("FLOE_API_KEY");
+        ServingConfig config = new ServingConfig(maxQueue, maxBatch, tokenBudget);
+        try (FloeModel m = model.load();
+             ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
+             OpenAiServer server = new OpenAiServer(engine, model.modelDir().getFileName().toString(), host, port, key)) {
+            System.out.printf("floe serve: %s on %s, scheduler %s, listening on http://%s:%d%s%n", server.modelName(), m.backend(),
+                    engine.scheduler().name(), host, server.port(), key == null ? "" : " (API key required)");
+            System.out.flush();
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            stop.await();
+        }
+        return 0;
+    }
+}

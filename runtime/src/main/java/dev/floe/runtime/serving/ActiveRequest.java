@@ -1,0 +1,90 @@
+package dev.floe.runtime.serving;
+
+import dev.floe.api.FinishReason;
+import dev.floe.api.GeneratedToken;
+import dev.floe.api.GenerationRequest;
+import dev.floe.api.GenerationResult;
+import dev.floe.api.SchedulerState.SequenceView;
+import dev.floe.api.TokenSink;
+import dev.floe.api.Tokenizer;
+import dev.floe.runtime.generate.Sampler;
+import dev.floe.runtime.generate.StopMatcher;
+import dev.floe.runtime.kv.SequenceKv;
+
+import java.util.Arrays;
+
+/** One request inside the engine: its tokens, KV table and generation state. Engine thread only. */
+final class ActiveRequest {
+    final long id;
+    final GenerationRequest request;
+    final TokenSink sink;
+    final RequestHandle handle;
+    final SequenceKv kv;
+    final Sampler sampler;
+    final StopMatcher stops;
+    final Tokenizer.StreamingDecoder decoder;
+    final int promptTokens;
+    final long submittedAt;
+    private final StringBuilder text = new StringBuilder();
+    /** Prompt followed by every generated token; the last generated one is fed in the next pass. */
+    private int[] tokens;
+    private int total;
+    int computed;
+    int generated;
+    long firstTokenAt;
+    long lastTokenAt;
+
+    ActiveRequest(long id, GenerationRequest request, int[] prompt, TokenSink sink, RequestHandle handle, SequenceKv kv,
+                  Tokenizer tokenizer) {
+        this.id = id;
+        this.request = request;
+        this.sink = sink;
+        this.handle = handle;
+        this.kv = kv;
+        this.sampler = new Sampler(request.sampling());
+        this.stops = new StopMatcher(request.stop());
+        this.decoder = tokenizer.streamingDecoder(true, prompt);
+        this.promptTokens = prompt.length;
+        this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(request.maxTokens(), 256));
+        this.total = prompt.length;
+        this.submittedAt = System.nanoTime();
+    }
+
+    SequenceView view() {
+        return new SequenceView(id, promptTokens, computed, total, kv.blocks());
+    }
+
+    int total() {
+        return total;
+    }
+
+    int token(int index) {
+        return tokens[index];
+    }
+
+    void append(int id) {
+        if (total == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
+        tokens[total++] = id;
+    }
+
+    boolean cancelled() {
+        return handle.cancelRequested() || sink.cancelled();
+    }
+
+    /** Streams a piece of text for the newest token. */
+    void emit(int id, String piece) {
+        text.append(piece);
+        sink.onToken(new GeneratedToken(id, piece, generated - 1));
+    }
+
+    /** Flushes held-back text and builds the result. */
+    GenerationResult finish(FinishReason reason, long now) {
+        if (!stops.stopped()) {
+            String tail = stops.accept(decoder.flush()) + stops.flush();
+            if (!tail.isEmpty() && generated > 0) emit(tokens[total - 1], tail);
+        }
+        long first = firstTokenAt == 0 ? now : firstTokenAt;
+        return new GenerationResult(text.toString(), Arrays.copyOfRange(tokens, promptTokens, promptTokens + generated), reason,
+                promptTokens, first - submittedAt, now - first);
+    }
+}

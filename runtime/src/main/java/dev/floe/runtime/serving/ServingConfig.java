@@ -1,0 +1,25 @@
+package dev.floe.runtime.serving;
+
+import dev.floe.api.InvalidRequestException;
+
+/**
+ * Limits of a {@link ServingEngine}.
+ *
+ * @param maxQueue    most requests waiting to start; more are rejected with {@link QueueFullException}
+ * @param maxBatch    most sequences in one forward pass
+ * @param tokenBudget most tokens (rows) in one forward pass
+ */
+public record ServingConfig(int maxQueue, int maxBatch, int tokenBudget) {
+    /** Rows the layer graph accepts in one pass. */
+    public static final int MAX_ROWS = 256;
+
+    public static final ServingConfig DEFAULTS = new ServingConfig(64, 16, 256);
+
+    public ServingConfig {
+        if (maxQueue < 1) throw new InvalidRequestException("max queue must be at least 1, got " + maxQueue);
+        if (maxBatch < 1) throw new InvalidRequestException("max batch must be at least 1, got " + maxBatch);
+        if (tokenBudget < 1 || tokenBudget > MAX_ROWS) {
+            throw new InvalidRequestException("token budget must be in [1, " + MAX_ROWS + "], got " + tokenBudget);
+        }
+    }
+}

@@ -1,0 +1,330 @@
+package dev.floe.runtime.serving;
+
+import dev.floe.api.FinishReason;
+import dev.floe.api.GenerationRequest;
+import dev.floe.api.InvalidRequestException;
+import dev.floe.api.ModelConfig;
+import dev.floe.api.Scheduler;
+import dev.floe.api.SchedulerState;
+import dev.floe.api.StepPlan;
+import dev.floe.api.TokenSink;
+import dev.floe.api.Tokenizer;
+import dev.floe.runtime.kv.KvBlockManager;
+import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.model.ForwardBatch;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Serves many requests on one {@link FloeModel}: callers {@link #submit} from any thread; one engine thread runs
+ * steps. Each step builds the {@link SchedulerState}, asks the scheduler for a plan, preempts (by recomputation)
+ * what it names, allocates KV blocks, runs ONE forward pass with the rows of every planned chunk, samples each
+ * sequence whose pending tokens are all fed, streams the tokens and retires finished or cancelled requests,
+ * returning their blocks to the shared pool.
+ */
+public final class ServingEngine implements AutoCloseable {
+    private final FloeModel model;
+    private final Scheduler scheduler;
+    private final ServingConfig config;
+    private final ServingMetrics metrics = new ServingMetrics();
+    private final ConcurrentLinkedQueue<ActiveRequest> inbox = new ConcurrentLinkedQueue<>();
+    /** Requests submitted and not yet running (inbox plus waiting). */
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicInteger runningCount = new AtomicInteger();
+    private final AtomicLong ids = new AtomicLong();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final List<ActiveRequest> waiting = new ArrayList<>();
+    private final List<ActiveRequest> running = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    public ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config) {
+        this.model = model;
+        this.scheduler = scheduler;
+        this.config = config;
+        this.thread = Thread.ofPlatform().name("floe-engine").daemon().start(this::loop);
+    }
+
+    public FloeModel model() {
+        return model;
+    }
+
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    public ServingConfig config() {
+        return config;
+    }
+
+    public ServingMetrics metrics() {
+        return metrics;
+    }
+
+    /** Requests waiting to start. */
+    public int queueLength() {
+        return queued.get();
+    }
+
+    /** Requests holding KV blocks. */
+    public int runningRequests() {
+        return runningCount.get();
+    }
+
+    /** KV blocks in use in the shared pool. */
+    public int kvBlocksUsed() {
+        return model.kvBlocks().usedBlocks();
+    }
+
+    /**
+     * Queues a request. Tokens go to {@code sink} on the engine thread as they are generated.
+     *
+     * @throws QueueFullException      when {@code maxQueue} requests are already waiting
+     * @throws InvalidRequestException when the prompt cannot be served (empty, ids outside the vocabulary, longer
+     *                                 than the context or than the KV pool)
+     */
+    public RequestHandle submit(GenerationRequest request, TokenSink sink) {
+        if (closed) throw new IllegalStateException("serving engine is closed");
+        Tokenizer tokenizer = model.tokenizer();
+        int[] prompt = request.promptIds() != null ? request.promptIds() : encode(tokenizer, request.prompt());
+        if (prompt.length == 0) throw new InvalidRequestException("prompt is empty after tokenization");
+        ModelConfig c = model.config();
+        for (int id : prompt) {
+            if (id < 0 || id >= c.vocabSize()) throw new InvalidRequestException("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+        }
+        if (prompt.length >= c.maxPositions()) {
+            throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of " + c.maxPositions() + " tokens");
+        }
+        KvBlockManager pool = model.kvBlocks();
+        int longest = Math.min(c.maxPositions(), prompt.length + request.maxTokens());
+        if (pool.blocksFor(longest) > pool.totalBlocks()) {
+            throw new InvalidRequestException("a request of " + prompt.length + " prompt tokens and max_tokens " + request.maxTokens()
+                    + " needs " + pool.blocksFor(longest) + " KV blocks; the pool has " + pool.totalBlocks() + " (raise kv.blocks)");
+        }
+        while (true) {
+            int q = queued.get();
+            if (q >= config.maxQueue()) {
+                metrics.countRejected();
+                throw new QueueFullException(config.maxQueue());
+            }
+            if (queued.compareAndSet(q, q + 1)) break;
+        }
+        long id = ids.incrementAndGet();
+        RequestHandle handle = new RequestHandle(id);
+        inbox.add(new ActiveRequest(id, request, prompt, sink, handle, model.newSequenceKv(), tokenizer));
+        signal();
+        return handle;
+    }
+
+    private static int[] encode(Tokenizer tokenizer, String text) {
+        boolean hasBos = tokenizer.bosId().isPresent() && text.startsWith(tokenizer.tokenString(tokenizer.bosId().getAsInt()));
+        return tokenizer.encode(text, !hasBos);
+    }
+
+    private void signal() {
+        lock.lock();
+        try {
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                drainInbox();
+                if (waiting.isEmpty() && running.isEmpty()) {
+                    lock.lock();
+                    try {
+                        if (inbox.isEmpty() && !closed) work.awaitNanos(50_000_000L);
+                    } finally {
+                        lock.unlock();
+                    }
+                    continue;
+                }
+                if (!step()) {
+                    // nothing could be planned (blocks are coming back): wait briefly instead of spinning
+                    lock.lock();
+                    try {
+                        work.awaitNanos(1_000_000L);
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            } catch (InterruptedException e) {
+                break;
+            } catch (RuntimeException | Error e) {
+                // a failed step (a broken scheduler plan, a backend error) fails the requests in flight, never the
+                // engine; waiting ones fail too, or a plan that always throws would leave them hanging
+                for (ActiveRequest r : List.copyOf(running)) fail(r, e);
+                for (ActiveRequest r : List.copyOf(waiting)) fail(r, e);
+            }
+        }
+        drainInbox();
+        for (ActiveRequest r : List.copyOf(waiting)) fail(r, new IllegalStateException("serving engine closed"));
+        for (ActiveRequest r : List.copyOf(running)) fail(r, new IllegalStateException("serving engine closed"));
+    }
+
+    private void drainInbox() {
+        for (ActiveRequest r; (r = inbox.poll()) != null; ) waiting.add(r);
+    }
+
+    /** One engine step; false when no pass could be planned. */
+    boolean step() {
+        long now = System.nanoTime();
+        for (ActiveRequest r : List.copyOf(waiting)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
+        for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
+        if (waiting.isEmpty() && running.isEmpty()) return true;
+        KvBlockManager pool = model.kvBlocks();
+        SchedulerState state = new SchedulerState(waiting.stream().map(ActiveRequest::view).toList(),
+                running.stream().map(ActiveRequest::view).toList(), pool.freeBlocks(), pool.blockSize(),
+                config.tokenBudget(), config.maxBatch());
+        StepPlan plan = scheduler.plan(state);
+        Map<Long, ActiveRequest> byId = new HashMap<>();
+        for (ActiveRequest r : waiting) byId.put(r.id, r);
+        for (ActiveRequest r : running) byId.put(r.id, r);
+        for (long id : plan.preempt()) {
+            ActiveRequest r = byId.get(id);
+            if (r == null || !running.remove(r)) throw new IllegalStateException(scheduler.name() + " preempted sequence " + id + ", which is not running");
+            r.kv.release();
+            r.computed = 0;
+            waiting.add(r);
+            queued.incrementAndGet();
+            metrics.countPreempted();
+        }
+        waiting.sort(Comparator.comparingLong(r -> r.id));
+        if (plan.chunks().isEmpty()) {
+            runningCount.set(running.size());
+            return !plan.preempt().isEmpty();
+        }
+        checkPlan(plan, byId);
+        int rows = plan.totalTokens();
+        int[] tokens = new int[rows], positions = new int[rows], sequence = new int[rows];
+        int[][] tables = new int[plan.chunks().size()][];
+        List<Integer> logitRows = new ArrayList<>();
+        List<ActiveRequest> sampling = new ArrayList<>();
+        int row = 0;
+        for (int i = 0; i < plan.chunks().size(); i++) {
+            StepPlan.Chunk chunk = plan.chunks().get(i);
+            ActiveRequest r = byId.get(chunk.sequenceId());
+            r.kv.ensureCapacity(r.computed + chunk.tokens());
+            if (waiting.remove(r)) {
+                running.add(r);
+                queued.decrementAndGet();
+            }
+            tables[i] = r.kv.table();
+            for (int k = 0; k < chunk.tokens(); k++, row++) {
+                tokens[row] = r.token(r.computed + k);
+                positions[row] = r.computed + k;
+                sequence[row] = i;
+            }
+            r.computed += chunk.tokens();
+            if (r.computed == r.total()) {
+                logitRows.add(row - 1);
+                sampling.add(r);
+            }
+        }
+        runningCount.set(running.size());
+        float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables,
+                logitRows.stream().mapToInt(Integer::intValue).toArray()), null);
+        long t = System.nanoTime();
+        for (int i = 0; i < sampling.size(); i++) accept(sampling.get(i), logits[i], t);
+        runningCount.set(running.size());
+        return true;
+    }
+
+    private void checkPlan(StepPlan plan, Map<Long, ActiveRequest> byId) {
+        if (plan.totalTokens() > config.tokenBudget() || plan.chunks().size() > config.maxBatch()) {
+            throw new IllegalStateException(scheduler.name() + " planned " + plan.totalTokens() + " tokens in " + plan.chunks().size()
+                    + " sequences; the limits are " + config.tokenBudget() + " and " + config.maxBatch());
+        }
+        java.util.Set<Long> seen = new java.util.HashSet<>();
+        for (StepPlan.Chunk c : plan.chunks()) {
+            ActiveRequest r = byId.get(c.sequenceId());
+            if (r == null || !seen.add(c.sequenceId()) || !(waiting.contains(r) || running.contains(r))) {
+                throw new IllegalStateException(scheduler.name() + " planned unknown, duplicate or preempted sequence " + c.sequenceId());
+            }
+            if (c.tokens() > r.total() - r.computed) {
+                throw new IllegalStateException(scheduler.name() + " planned " + c.tokens() + " tokens of sequence " + c.sequenceId()
+                        + ", which has " + (r.total() - r.computed) + " pending");
+            }
+        }
+    }
+
+    /** Samples the next token of {@code r} from its logits and applies the stop conditions of {@code Model.generate}. */
+    private void accept(ActiveRequest r, float[] logits, long now) {
+        ModelConfig c = model.config();
+        int id = r.sampler.sample(logits);
+        boolean eos = c.isEos(id) || model.tokenizer().eosId().orElse(-1) == id;
+        if (eos && !r.request.ignoreEos()) {
+            finish(r, FinishReason.EOS, now);
+            return;
+        }
+        r.append(id);
+        r.generated++;
+        if (r.generated == 1) {
+            r.firstTokenAt = now;
+            metrics.timeToFirstToken().record(now - r.submittedAt);
+        } else {
+            metrics.interTokenLatency().record(now - r.lastTokenAt);
+        }
+        r.lastTokenAt = now;
+        metrics.countToken();
+        try {
+            r.emit(id, r.stops.accept(r.decoder.next(id)));
+        } catch (RuntimeException e) {
+            // a sink that throws (a client gone away) cancels its own request only
+            finish(r, FinishReason.CANCELLED, now);
+            return;
+        }
+        if (r.stops.stopped()) finish(r, FinishReason.STOP, now);
+        else if (r.generated >= r.request.maxTokens()) finish(r, FinishReason.LENGTH, now);
+        else if (r.total() >= c.maxPositions()) finish(r, FinishReason.CONTEXT, now);
+    }
+
+    private void finish(ActiveRequest r, FinishReason reason, long now) {
+        retire(r);
+        try {
+            r.handle.result().complete(r.finish(reason, now));
+        } catch (RuntimeException e) {
+            r.handle.result().complete(new dev.floe.api.GenerationResult("", new int[0], reason, r.promptTokens, 0, 0));
+        }
+        metrics.countFinished(reason);
+    }
+
+    private void fail(ActiveRequest r, Throwable e) {
+        retire(r);
+        metrics.countFailed();
+        r.handle.result().completeExceptionally(e);
+    }
+
+    private void retire(ActiveRequest r) {
+        if (waiting.remove(r)) queued.decrementAndGet();
+        running.remove(r);
+        r.kv.close();
+        runningCount.set(running.size());
+    }
+
+    /** Stops the engine thread; unfinished requests fail. The model stays open. */
+    @Override
+    public void close() {
+        closed = true;
+        signal();
+        try {
+            thread.join(30_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

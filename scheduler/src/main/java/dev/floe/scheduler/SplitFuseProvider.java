@@ -1,0 +1,35 @@
+package dev.floe.scheduler;
+
+import dev.floe.api.Scheduler;
+import dev.floe.spi.ParameterSpec;
+import dev.floe.spi.SchedulerProvider;
+
+import java.util.List;
+import java.util.Map;
+
+/** Provides {@link SplitFuse} as {@code splitfuse}. */
+public final class SplitFuseProvider implements SchedulerProvider {
+    private static final List<ParameterSpec> PARAMETERS = List.of(
+            new ParameterSpec("min-chunk", "int", "16", "fewest prompt tokens a waiting request starts with unless its whole prompt fits"));
+
+    @Override
+    public String name() {
+        return "splitfuse";
+    }
+
+    @Override
+    public String description() {
+        return "Dynamic SplitFuse: fixed token budget per pass, decodes first, prompt chunks fill the rest";
+    }
+
+    @Override
+    public List<ParameterSpec> parameters() {
+        return PARAMETERS;
+    }
+
+    @Override
+    public Scheduler create(Map<String, String> params) {
+        Parameters.checkKnown(name(), PARAMETERS, params);
+        return new SplitFuse(Parameters.integer(name(), PARAMETERS, params, "min-chunk", 1));
+    }
+}

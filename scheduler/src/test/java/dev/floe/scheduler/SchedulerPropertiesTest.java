@@ -1,0 +1,126 @@
+package dev.floe.scheduler;
+
+import dev.floe.api.InvalidRequestException;
+import dev.floe.api.Scheduler;
+import dev.floe.api.SchedulerState;
+import dev.floe.api.SchedulerState.SequenceView;
+import dev.floe.api.StepPlan;
+import dev.floe.spi.SchedulerProvider;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Rules every policy keeps, checked over random workloads in a simulated engine loop. */
+class SchedulerPropertiesTest {
+    static Scheduler create(String name) {
+        // the module's own providers (the runtime finds them through ServiceLoader, as its tests check)
+        return List.<SchedulerProvider>of(new StaticBatchingProvider(), new ContinuousBatchingProvider(), new SplitFuseProvider())
+                .stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow().create(Map.of());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    void randomWorkloadsFinishWithinBudgetAndBlocks(String name) {
+        SplittableRandom random = new SplittableRandom(name.hashCode());
+        for (int trial = 0; trial < 40; trial++) {
+            int blockSize = 1 + random.nextInt(16);
+            int budget = 1 + random.nextInt(200);
+            int maxSeq = 1 + random.nextInt(12);
+            int maxPrompt = 1 + random.nextInt(300);
+            int maxTokens = 1 + random.nextInt(40);
+            // the pool holds at least one request of the largest size, as the engine guarantees at admission
+            int largest = (maxPrompt + maxTokens + blockSize - 1) / blockSize;
+            int blocks = largest + random.nextInt(4 * largest + 1);
+            Simulation sim = new Simulation(create(name), blocks, blockSize, budget, maxSeq);
+            int requests = 1 + random.nextInt(30);
+            for (int i = 0; i < requests; i++) sim.submit(i, 1 + random.nextInt(maxPrompt), 1 + random.nextInt(maxTokens));
+            sim.runToEnd(100_000);
+            assertEquals(requests, sim.finished.size(), name + " trial " + trial);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    void firstComeFirstServed(String name) {
+        Simulation sim = new Simulation(create(name), 1000, 16, 64, 4);
+        for (int i = 0; i < 12; i++) sim.submit(i, 20, 5);
+        sim.runToEnd(10_000);
+        List<Simulation.Seq> byId = sim.finished.stream().sorted((x, y) -> Long.compare(x.id, y.id)).toList();
+        for (int i = 1; i < byId.size(); i++) {
+            assertTrue(byId.get(i - 1).admittedAt <= byId.get(i).admittedAt, name + ": request " + i + " admitted before " + (i - 1));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    void preemptsTheMostRecentlyAdmittedWhenBlocksRunOut(String name) {
+        // two sequences each with one full block and 2 blocks free: the next decode needs one each, then none left
+        SchedulerState state = new SchedulerState(List.of(), List.of(
+                new SequenceView(1, 4, 4, 5, 1), new SequenceView(2, 4, 4, 5, 1)), 2, 4, 64, 8);
+        StepPlan plan = create(name).plan(state);
+        assertEquals(List.of(new StepPlan.Chunk(1, 1), new StepPlan.Chunk(2, 1)), plan.chunks());
+        SchedulerState tight = new SchedulerState(List.of(), List.of(
+                new SequenceView(1, 4, 4, 5, 1), new SequenceView(2, 4, 4, 5, 1)), 0, 4, 64, 8);
+        StepPlan evict = create(name).plan(tight);
+        assertEquals(List.of(2L), evict.preempt());
+        assertEquals(List.of(new StepPlan.Chunk(1, 1)), evict.chunks());
+    }
+
+    @Test
+    void staticAdmitsOnlyWhenNothingRuns() {
+        Scheduler s = create("static");
+        SchedulerState state = new SchedulerState(List.of(new SequenceView(3, 5, 0, 5, 0)),
+                List.of(new SequenceView(1, 4, 4, 5, 1)), 100, 16, 64, 8);
+        assertEquals(List.of(new StepPlan.Chunk(1, 1)), s.plan(state).chunks());
+        Simulation sim = new Simulation(s, 1000, 16, 256, 4);
+        for (int i = 0; i < 8; i++) sim.submit(i, 10, 3 + i);
+        sim.runToEnd(1000);
+        // batch one is requests 0..3; batch two starts only after request 3 (the longest of them) finishes
+        int lastOfFirst = sim.finished.stream().filter(q -> q.id < 4).mapToInt(q -> q.finishedAt).max().orElseThrow();
+        assertTrue(sim.finished.stream().filter(q -> q.id >= 4).allMatch(q -> q.admittedAt > lastOfFirst));
+    }
+
+    @Test
+    void continuousAdmitsWholePromptsEveryStep() {
+        Simulation sim = new Simulation(create("continuous"), 1000, 16, 256, 8);
+        for (int i = 0; i < 3; i++) sim.submit(i, 30, 20);
+        sim.step();
+        assertEquals(90, sim.plans.getFirst().totalTokens());
+        sim.submit(3, 40, 5);
+        sim.step();
+        assertEquals(List.of(new StepPlan.Chunk(0, 1), new StepPlan.Chunk(1, 1), new StepPlan.Chunk(2, 1), new StepPlan.Chunk(3, 40)),
+                sim.plans.get(1).chunks());
+    }
+
+    @Test
+    void splitFuseDecodesFirstAndSplitsLongPrompts() {
+        Simulation sim = new Simulation(create("splitfuse"), 1000, 16, 64, 8);
+        sim.submit(0, 10, 50);
+        sim.step();
+        sim.submit(1, 200, 5);
+        for (int i = 0; i < 4; i++) sim.step();
+        for (StepPlan p : sim.plans.subList(1, 5)) {
+            assertEquals(new StepPlan.Chunk(0, 1), p.chunks().getFirst(), "the decoder goes first");
+        }
+        for (StepPlan p : sim.plans.subList(1, 4)) {
+            assertEquals(List.of(new StepPlan.Chunk(0, 1), new StepPlan.Chunk(1, 63)), p.chunks(), "the prompt fills the budget");
+        }
+        assertEquals(new StepPlan.Chunk(1, 200 - 3 * 63), sim.plans.get(4).chunks().get(1), "the rest of the prompt");
+    }
+
+    @Test
+    void unknownAndMistypedParametersAreRejected() {
+        SchedulerProvider p = new SplitFuseProvider();
+        assertThrows(InvalidRequestException.class, () -> p.create(Map.of("chunk", "4")));
+        assertThrows(InvalidRequestException.class, () -> p.create(Map.of("min-chunk", "x")));
+        assertEquals(new SplitFuse(4), p.create(Map.of("min-chunk", "4")));
+    }
+}
