@@ -44,6 +44,7 @@ public final class BehaviourChecks {
         c.add(check("behaviour.concurrency.two-backends", BehaviourChecks::twoBackends));
         c.add(check("behaviour.concurrency.two-sessions-of-one-model", ctx -> concurrentModels(ctx, true)));
         c.add(check("behaviour.concurrency.two-models", ctx -> concurrentModels(ctx, false)));
+        c.add(check("behaviour.concurrency.sessions-and-models", BehaviourChecks::sessionsAndModels));
         c.add(check("behaviour.memory.close-frees", BehaviourChecks::closeFrees));
         c.add(check("behaviour.memory.allocate-close-cycles", BehaviourChecks::allocationCycles));
         c.add(check("behaviour.memory.model-open-close-cycles", BehaviourChecks::modelCycles));
@@ -128,6 +129,26 @@ public final class BehaviourChecks {
             for (Future<Integer> f : futures) d += f.get(120, TimeUnit.SECONDS);
             return Measurement.ofMismatches(d, "2 threads x 5 prefills of " + dir.getFileName()
                     + (oneModel ? ", two sessions of one model" : ", two models") + "; differing logits");
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Two sessions of one model and a session of a second model, in three threads at once. */
+    static Measurement sessionsAndModels(TckContext ctx) throws Exception {
+        Path dir = smallestModel(ctx);
+        int[] other = {3, 3, 8, 1};
+        ExecutorService pool = Executors.newFixedThreadPool(3);
+        try (FloeModel one = ModelChecks.load(ctx, dir); FloeModel two = ModelChecks.load(ctx, dir)) {
+            float[][] p = prefill(one, PROMPT), q = prefill(one, other);
+            List<Future<Integer>> futures = new ArrayList<>();
+            futures.add(pool.submit(() -> repeat(one, PROMPT, p)));
+            futures.add(pool.submit(() -> repeat(one, other, q)));
+            futures.add(pool.submit(() -> repeat(two, PROMPT, p)));
+            int d = 0;
+            for (Future<Integer> f : futures) d += f.get(120, TimeUnit.SECONDS);
+            return Measurement.ofMismatches(d, "3 threads x 5 prefills of " + dir.getFileName()
+                    + " (two sessions of one model, one of another); differing logits");
         } finally {
             pool.shutdownNow();
         }
