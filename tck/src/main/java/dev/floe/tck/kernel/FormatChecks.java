@@ -46,19 +46,17 @@ final class FormatChecks {
     /** Every code's value in the fixture, FloatFormats and the oracle. */
     static Measurement decodeTable(TckContext ctx, boolean e4m3) {
         float[] table = Fp8Tables.read(tables(ctx)).floats(e4m3 ? "e4m3fn.decode" : "e5m2.decode");
-        {
-            int mismatches = 0;
-            String first = "";
-            for (int c = 0; c < 256; c++) {
-                double fixture = table[c];
-                double ours = e4m3 ? FloatFormats.e4m3ToFloat(c) : FloatFormats.e5m2ToFloat(c);
-                double oracle = e4m3 ? Formats.e4m3(c) : Formats.e5m2(c);
-                if (!same(fixture, ours) || !same(fixture, oracle)) {
-                    if (mismatches++ == 0) first = String.format("code 0x%02X: fixture %s, FloatFormats %s, oracle %s", c, fixture, ours, oracle);
-                }
+        int mismatches = 0;
+        String first = "";
+        for (int c = 0; c < 256; c++) {
+            double fixture = table[c];
+            double ours = e4m3 ? FloatFormats.e4m3ToFloat(c) : FloatFormats.e5m2ToFloat(c);
+            double oracle = e4m3 ? Formats.e4m3(c) : Formats.e5m2(c);
+            if (!same(fixture, ours) || !same(fixture, oracle)) {
+                if (mismatches++ == 0) first = String.format("code 0x%02X: fixture %s, FloatFormats %s, oracle %s", c, fixture, ours, oracle);
             }
-            return Measurement.ofMismatches(mismatches, mismatches == 0 ? "256 codes" : first);
         }
+        return Measurement.ofMismatches(mismatches, mismatches == 0 ? "256 codes" : first);
     }
 
     /** Round-to-nearest-even encoding of the fixture's inputs, by FloatFormats and by exhaustive search. */
@@ -67,20 +65,18 @@ final class FormatChecks {
         Fp8Tables tables = Fp8Tables.read(tables(ctx));
         float[] inputs = tables.floats(prefix + ".encode.input");
         int[] codes = tables.codes(prefix + ".encode.code");
-        {
-            int mismatches = 0;
-            String first = "";
-            for (int i = 0; i < inputs.length; i++) {
-                float x = inputs[i];
-                int expected = codes[i];
-                int ours = e4m3 ? FloatFormats.floatToE4m3(x, true) : FloatFormats.floatToE5m2(x, true);
-                int oracle = Formats.nearestFp8(x, e4m3);
-                if (ours != expected || oracle != expected) {
-                    if (mismatches++ == 0) first = String.format("input %s: fixture 0x%02X, FloatFormats 0x%02X, oracle 0x%02X", x, expected, ours, oracle);
-                }
+        int mismatches = 0;
+        String first = "";
+        for (int i = 0; i < inputs.length; i++) {
+            float x = inputs[i];
+            int expected = codes[i];
+            int ours = e4m3 ? FloatFormats.floatToE4m3(x, true) : FloatFormats.floatToE5m2(x, true);
+            int oracle = Formats.nearestFp8(x, e4m3);
+            if (ours != expected || oracle != expected) {
+                if (mismatches++ == 0) first = String.format("input %s: fixture 0x%02X, FloatFormats 0x%02X, oracle 0x%02X", x, expected, ours, oracle);
             }
-            return Measurement.ofMismatches(mismatches, mismatches == 0 ? inputs.length + " inputs" : first);
         }
+        return Measurement.ofMismatches(mismatches, mismatches == 0 ? inputs.length + " inputs" : first);
     }
 
     /** Beyond the largest finite value: saturating gives +-max, otherwise NaN (E4M3) or infinity (E5M2). */
