@@ -39,6 +39,16 @@ public final class Compare {
         return at < 0 ? new Error(worst, -1, 0, 0) : new Error(worst, at, ours[at], ref[at]);
     }
 
+    /** Where a copied value is a zero of the wrong sign (a decoder that loses the sign of -0), or null. */
+    public static String zeroSignMismatch(float[] ours, double[] ref) {
+        for (int i = 0; i < ref.length; i++) {
+            if (ref[i] == 0 && ours[i] == 0 && (1 / ref[i] < 0) != (1 / ours[i] < 0)) {
+                return "[" + i + "]: " + ours[i] + " but the oracle decodes " + ref[i];
+            }
+        }
+        return null;
+    }
+
     /** Relative to each element's own magnitude (plus {@code floor}, for values near zero). */
     public static Error relative(float[] ours, double[] ref, double floor) {
         double[] mag = new double[ref.length];

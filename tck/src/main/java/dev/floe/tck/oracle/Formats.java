@@ -45,12 +45,16 @@ public final class Formats {
 
     /**
      * The E4M3 or E5M2 code nearest to {@code x} by exhaustive search over the 256 codes, ties to the even code
-     * (mantissa LSB 0), sign kept; values beyond the largest finite magnitude give {@code -1} (out of range).
+     * (mantissa LSB 0), sign kept; values that round beyond the largest finite magnitude give {@code -1} (out of range).
      */
     public static int nearestFp8(double x, boolean e4m3) {
         double max = e4m3 ? 448 : 57344;
+        int maxCode = e4m3 ? 0x7E : 0x7B;
+        double halfUlp = e4m3 ? 16 : 4096; // half the step above the largest finite value
         double a = Math.abs(x);
-        if (Double.isNaN(x) || a > max) return -1;
+        if (Double.isNaN(x) || a > max + halfUlp || (a == max + halfUlp && (maxCode & 1) == 1)) return -1;
+        boolean negative = x < 0 || (x == 0 && 1 / x < 0);
+        if (a > max) return negative ? maxCode | 0x80 : maxCode; // rounds down to the largest finite value
         int best = -1;
         double bestDiff = Double.POSITIVE_INFINITY;
         for (int c = 0; c < 128; c++) { // magnitudes only; the sign bit is copied from x
@@ -62,7 +66,6 @@ public final class Formats {
                 bestDiff = d;
             }
         }
-        boolean negative = x < 0 || (x == 0 && 1 / x < 0);
         return negative ? best | 0x80 : best;
     }
 

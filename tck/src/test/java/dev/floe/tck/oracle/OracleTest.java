@@ -27,7 +27,9 @@ class OracleTest {
     void nearestCodesRoundToEven() {
         assertEquals(0x7E, Formats.nearestFp8(448, true));
         assertEquals(0x7E, Formats.nearestFp8(460, true));
-        assertEquals(-1, Formats.nearestFp8(449, true)); // out of range
+        assertEquals(0x7E, Formats.nearestFp8(464, true)); // the tie above 448 goes to 448, whose mantissa is even
+        assertEquals(-1, Formats.nearestFp8(470, true)); // rounds past the largest finite value
+        assertEquals(-1, Formats.nearestFp8(61440, false)); // E5M2's tie above 57344 goes to the (even) infinity
         // 1.0625 lies halfway between 1.0 (0x38, even) and 1.125 (0x39)
         assertEquals(0x38, Formats.nearestFp8(1.0625, true));
         assertEquals(0xB8, Formats.nearestFp8(-1.0625, true));
