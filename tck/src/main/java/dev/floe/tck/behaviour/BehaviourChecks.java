@@ -136,7 +136,7 @@ public final class BehaviourChecks {
             int d = 0;
             for (Future<Integer> f : futures) d += f.get(120, TimeUnit.SECONDS);
             return Measurement.ofMismatches(d, "2 threads x 5 prefills of " + dir.getFileName()
-                    + (oneModel ? ", two sessions of one model" : ", two models") + "; differing logits");
+                    + (oneModel ? ", two sessions of one model" : ", two models") + "; measured: logits that differ");
         } finally {
             pool.shutdownNow();
         }
@@ -156,7 +156,7 @@ public final class BehaviourChecks {
             int d = 0;
             for (Future<Integer> f : futures) d += f.get(120, TimeUnit.SECONDS);
             return Measurement.ofMismatches(d, "3 threads x 5 prefills of " + dir.getFileName()
-                    + " (two sessions of one model, one of another); differing logits");
+                    + " (two sessions of one model, one of another); measured: logits that differ");
         } finally {
             pool.shutdownNow();
         }
