@@ -7,7 +7,6 @@
 module dev.floe.tck {
     requires transitive dev.floe.runtime;
     requires com.fasterxml.jackson.databind;
-    requires static org.junit.jupiter.api;
     exports dev.floe.tck;
     exports dev.floe.tck.behaviour;
     exports dev.floe.tck.kernel;
