@@ -138,7 +138,7 @@ public final class KernelChecks {
             b.matmul(bx, rows, dw, bo);
             float[] ours = download(b, bo, rows * w.rows());
             Compare.Error e = Compare.conditioned(ours, Oracle.matmul(x, rows, w), Oracle.matmulMagnitude(x, rows, w));
-            return Measurement.ofError(e.value(), Tolerances.MATMUL, e.where());
+            return Measurement.ofError(e.value(), Tolerances.matmul(w.dtype()), e.where());
         }
     }
 
@@ -192,8 +192,8 @@ public final class KernelChecks {
             double[] ref = Oracle.embed(table, ids);
             Compare.Error e = Compare.relative(ours, ref, 0);
             String zero = Compare.zeroSignMismatch(ours, ref);
-            if (zero != null) return Measurement.ofError(Double.POSITIVE_INFINITY, Tolerances.COPY, zero);
-            return Measurement.ofError(e.value(), Tolerances.COPY, e.where());
+            if (zero != null) return Measurement.ofError(Double.POSITIVE_INFINITY, Tolerances.embed(dtype), zero);
+            return Measurement.ofError(e.value(), Tolerances.embed(dtype), e.where());
         }
     }
 

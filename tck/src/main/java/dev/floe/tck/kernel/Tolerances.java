@@ -1,11 +1,13 @@
 package dev.floe.tck.kernel;
 
+import dev.floe.api.DType;
+
 /**
  * Every numerical tolerance of the kit, with its reason. Errors are measured against the float64 oracle and divided by
  * the <em>magnitude</em> of the computation (the sum of the absolute values of the terms of each output, see
  * {@link Compare}), so a tolerance is a multiple of float32's unit roundoff {@code u = 2^-24 ~ 6e-8} and does not
- * depend on cancellation in the inputs. Weight dtypes need no tolerances of their own: F16, BF16 and FP8 values
- * (times a float32 scale) are exact in float32, so every dtype meets the float32 arithmetic bound.
+ * depend on cancellation in the inputs. The per-dtype tolerances ({@link #matmul(DType)}, {@link #embed(DType)}) differ
+ * little: F16, BF16 and FP8 values are exact in float32, so only a scale adds a rounding.
  */
 public final class Tolerances {
     private Tolerances() {
@@ -22,6 +24,36 @@ public final class Tolerances {
 
     /** Gathering, embedding and decoding copy values, at most multiplying by a scale once: one rounding. */
     public static final double COPY = 2 * U;
+
+    /**
+     * {@code matmul} over weights of {@code dtype}, relative to the sum of the magnitudes of the products:
+     * <ul>
+     * <li>F32: the accumulation bound {@link #MATMUL};</li>
+     * <li>F16 and BF16: every value is exact in float32 (BF16 is the top half of a float32; F16's 11-bit significand
+     *     and exponent range fit), so decoding adds nothing: {@link #MATMUL};</li>
+     * <li>FP8 E4M3/E5M2 with a scale: the codes are exact in float32 and the scale is applied once per product or
+     *     once per row, one more rounding: {@link #MATMUL} plus {@code 2u}.</li>
+     * </ul>
+     */
+    public static double matmul(DType dtype) {
+        return switch (dtype) {
+            case F32, F16, BF16 -> MATMUL;
+            case F8_E4M3, F8_E5M2 -> MATMUL + 2 * U;
+            case I64, I32 -> throw new IllegalArgumentException(dtype + " is not a weight dtype");
+        };
+    }
+
+    /**
+     * {@code embed} of a table of {@code dtype}: unscaled dtypes decode exactly (0 would do; {@link #COPY} leaves
+     * room for nothing but a last-bit difference), scaled FP8 rows take one rounding of {@code code * scale}.
+     */
+    public static double embed(DType dtype) {
+        return switch (dtype) {
+            case F32, F16, BF16 -> COPY;
+            case F8_E4M3, F8_E5M2 -> COPY;
+            case I64, I32 -> throw new IllegalArgumentException(dtype + " is not a weight dtype");
+        };
+    }
 
     /** {@code a + b}: one rounding of the sum, relative to {@code |a| + |b|}. */
     public static final double ADD = 2 * U;
