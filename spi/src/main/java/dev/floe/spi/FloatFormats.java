@@ -71,7 +71,7 @@ public final class FloatFormats {
         int exp = (code >>> 3) & 0xF;
         int man = code & 7;
         if (exp == 15 && man == 7) return Float.NaN;
-        if (exp == 0) return sign * man * 0x1p-9f;
+        if (exp == 0) return sign * (man * 0x1p-9f); // a float product keeps the sign of zero (0x80 is -0)
         return sign * (1 + man / 8f) * (float) Math.scalb(1.0, exp - 7);
     }
 

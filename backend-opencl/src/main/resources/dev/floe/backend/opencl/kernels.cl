@@ -30,7 +30,7 @@ float e4m3_bits(uint c) {
     if (e == 15u && m == 7u) return as_float(0x7FC00000u);           // the only NaN; no infinities
     if (e == 0u) {
         float v = (float) m * 0.001953125f;                          // subnormal: m * 2^-9, exact
-        return s != 0u && m != 0u ? -v : v;                          // 0x80 is +0, as FloatFormats decodes it
+        return s != 0u ? -v : v;                                     // 0x80 is -0, as the OCP tables (and FloatFormats) say
     }
     return as_float(s | ((e + 120u) << 23) | (m << 20));
 }

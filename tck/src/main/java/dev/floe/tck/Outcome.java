@@ -1,0 +1,6 @@
+package dev.floe.tck;
+
+/** How a check ended. */
+public enum Outcome {
+    PASSED, FAILED, SKIPPED
+}

@@ -1,0 +1,163 @@
+package dev.floe.tck;
+
+import dev.floe.runtime.FloeEngine;
+import dev.floe.spi.Backend;
+import dev.floe.spi.BackendProvider;
+import dev.floe.spi.Capability;
+import dev.floe.spi.Probe;
+import dev.floe.tck.behaviour.BehaviourChecks;
+import dev.floe.tck.kernel.KernelChecks;
+import dev.floe.tck.model.ModelChecks;
+import dev.floe.tck.routing.RoutingChecks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+
+/**
+ * The technology compatibility kit: runs every check (kernel, model, behaviour, routing) against the backend of a
+ * name and reports one line per check and a {@link TckReport}. A backend that is not installed or whose probe says
+ * it is unavailable gets every check SKIPPED with the reason.
+ */
+public final class Tck {
+    /** The version of the kit, written in every report. */
+    public static final String VERSION = "1.0.0";
+
+    /** Runs the kit against the backend {@code backendName}. */
+    public TckReport run(String backendName, TckOptions options) {
+        long start = System.nanoTime();
+        Path root = findRoot(options);
+        List<Path> fixtures = new ArrayList<>();
+        if (options.bundledFixtures() && root != null) {
+            for (String dir : List.of("fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8", FloeEngine.BUILT_IN)) {
+                if (Files.isDirectory(root.resolve(dir))) fixtures.add(root.resolve(dir));
+            }
+        }
+        fixtures.addAll(options.fixtures());
+        List<Check> checks = checks(fixtures).stream()
+                .filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
+
+        BackendProvider provider = find(backendName);
+        String version = provider == null ? "-" : provider.version();
+        List<String> capabilities = provider == null ? List.of()
+                : provider.capabilities().stream().map(Capability::id).sorted().toList();
+        Probe probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
+                + installed() + ")") : safeProbe(provider);
+        String device = probe.available() ? probe.detail() : "-";
+        List<CheckReport> results = new ArrayList<>();
+        if (options.out() != null) {
+            options.out().println("# Floe TCK " + VERSION + ": backend " + backendName + " " + version + " on " + device
+                    + (probe.available() ? "" : " (unavailable: " + probe.detail() + ")"));
+        }
+        if (!probe.available()) {
+            for (Check c : checks) record(results, options, new CheckReport(c.category(), c.name(), Double.NaN, Double.NaN,
+                    Outcome.SKIPPED, "backend unavailable: " + probe.detail(), 0));
+        } else {
+            try (TckContext ctx = new TckContext(backendName, provider, options, root, fixtures)) {
+                try {
+                    Backend b = ctx.backend();
+                    device = b.device();
+                } catch (RuntimeException e) {
+                    device = "failed to open: " + e;
+                }
+                for (Check c : checks) record(results, options, runOne(c, ctx));
+            }
+        }
+        int passed = count(results, Outcome.PASSED), failed = count(results, Outcome.FAILED), skipped = count(results, Outcome.SKIPPED);
+        TckReport report = new TckReport(VERSION, backendName, version, device, probe.detail(), capabilities,
+                Runtime.version() + " (" + System.getProperty("java.vm.name") + ", " + System.getProperty("java.vendor") + ")",
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), options.seed(),
+                Math.round((System.nanoTime() - start) / 1e7) / 100.0, passed, failed, skipped, results);
+        if (options.out() != null) options.out().println(report.summary());
+        return report;
+    }
+
+    /** Every check of the kit, for these fixture folders, in the order they run. */
+    public static List<Check> checks(List<Path> fixtures) {
+        List<Check> all = new ArrayList<>(KernelChecks.all());
+        all.addAll(ModelChecks.all(fixtures));
+        all.addAll(BehaviourChecks.all());
+        all.addAll(RoutingChecks.all());
+        return all;
+    }
+
+    private static void record(List<CheckReport> results, TckOptions options, CheckReport r) {
+        results.add(r);
+        if (options.out() != null) options.out().println(r.line());
+    }
+
+    private static int count(List<CheckReport> results, Outcome o) {
+        return (int) results.stream().filter(r -> r.outcome() == o).count();
+    }
+
+    /** Runs one check; whatever it throws becomes a failure with the exception as the message. */
+    static CheckReport runOne(Check c, TckContext ctx) {
+        long t0 = System.nanoTime();
+        Measurement m;
+        Outcome outcome;
+        try {
+            m = c.body().run(ctx);
+            outcome = m.passed() ? Outcome.PASSED : Outcome.FAILED;
+        } catch (Check.Skip s) {
+            m = new Measurement(Double.NaN, Double.NaN, false, s.getMessage());
+            outcome = Outcome.SKIPPED;
+        } catch (Exception | AssertionError | LinkageError | StackOverflowError e) {
+            m = new Measurement(Double.NaN, Double.NaN, false, "threw " + e);
+            outcome = Outcome.FAILED;
+        }
+        double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
+        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds);
+    }
+
+    /** The provider of that name on the module path, or null. */
+    static BackendProvider find(String name) {
+        for (BackendProvider p : providers()) if (p.name().equals(name)) return p;
+        return null;
+    }
+
+    private static List<BackendProvider> providers() {
+        List<BackendProvider> out = new ArrayList<>();
+        var it = ServiceLoader.load(BackendProvider.class, Tck.class.getClassLoader()).iterator();
+        while (true) {
+            try {
+                if (!it.hasNext()) break;
+                out.add(it.next());
+            } catch (ServiceConfigurationError | LinkageError e) {
+                // a provider that fails to load is simply not installed
+            }
+        }
+        return out;
+    }
+
+    private static List<String> installed() {
+        return providers().stream().map(BackendProvider::name).toList();
+    }
+
+    private static Probe safeProbe(BackendProvider p) {
+        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
+            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
+        }
+        try {
+            Probe probe = p.probe();
+            return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
+        } catch (RuntimeException | LinkageError e) {
+            return new Probe.Unavailable("probe failed: " + e);
+        }
+    }
+
+    /** The Floe checkout: the option, else the folder above the built-in model, else null. */
+    static Path findRoot(TckOptions options) {
+        if (options.root() != null) return options.root();
+        try {
+            return FloeEngine.findBuiltIn().getParent().getParent();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+}

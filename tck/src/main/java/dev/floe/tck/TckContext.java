@@ -1,0 +1,88 @@
+package dev.floe.tck;
+
+import dev.floe.spi.Backend;
+import dev.floe.spi.BackendProvider;
+import dev.floe.spi.Capability;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import dev.floe.spi.BackendOptions;
+
+/**
+ * What a check sees: the backend under test (one shared instance for kernel checks, fresh ones on demand), seeded
+ * randomness and the fixture folders.
+ */
+public final class TckContext implements AutoCloseable {
+    private final String backendName;
+    private final BackendProvider provider;
+    private final TckOptions options;
+    private final Function<BackendOptions, Backend> opener;
+    private final List<Path> fixtures;
+    private final Path root;
+    private Backend shared;
+
+    TckContext(String backendName, BackendProvider provider, TckOptions options, Path root, List<Path> fixtures) {
+        this.root = root;
+        this.backendName = backendName;
+        this.provider = provider;
+        this.options = options;
+        this.opener = options.backendFactory() != null ? options.backendFactory() : provider::open;
+        this.fixtures = List.copyOf(fixtures);
+    }
+
+    /** The name the backend was selected by (model checks load models with it). */
+    public String backendName() {
+        return backendName;
+    }
+
+    public TckOptions options() {
+        return options;
+    }
+
+    /** The backend shared by the kernel checks, opened on first use. */
+    public Backend backend() {
+        if (shared == null) shared = openBackend();
+        return shared;
+    }
+
+    /** A fresh backend instance; the caller closes it. */
+    public Backend openBackend() {
+        return opener.apply(options.backendOptions());
+    }
+
+    /** The capabilities the provider declares. */
+    public Set<Capability> capabilities() {
+        return provider.capabilities();
+    }
+
+    /** Randomness for one check: the same seed and check name give the same stream. */
+    public SplittableRandom random(String checkName) {
+        return new SplittableRandom(options.seed() * 31 + checkName.hashCode());
+    }
+
+    /** Golden fixture folders to check, bundled ones first. */
+    public List<Path> fixtures() {
+        return fixtures;
+    }
+
+    /** The Floe checkout holding {@code fixtures/}, or null when none was found. */
+    public Path root() {
+        return root;
+    }
+
+    /** Whether checks run on the provider's own backend (model checks only mean something then). */
+    public boolean providerBackend() {
+        return options.backendFactory() == null;
+    }
+
+    @Override
+    public void close() {
+        if (shared != null) {
+            shared.close();
+            shared = null;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.floe.tck;
+
+import dev.floe.spi.Backend;
+import dev.floe.spi.BackendOptions;
+import dev.floe.spi.RouterProvider;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * How to run the kit.
+ *
+ * @param fixtures        extra golden fixture folders, checked after the bundled ones
+ * @param bundledFixtures whether to check the fixtures bundled with Floe ({@code fixtures/tiny-*}, the built-in model)
+ * @param root            the Floe checkout holding the bundled fixtures, or null to find it like
+ *                        {@code FloeEngine.findBuiltIn()} does
+ * @param filter          only checks whose name this finds a match in run (null: all)
+ * @param backendOptions  options for opening the backend
+ * @param seed            seed of every randomised input (the same seed gives the same inputs)
+ * @param backendFactory  opens the backend under test instead of its provider (test doubles), or null
+ * @param routers         router providers for the routing checks, or null for those on the module path
+ * @param out             where one line per check is printed, or null for silence
+ */
+public record TckOptions(List<Path> fixtures, boolean bundledFixtures, Path root, Pattern filter,
+                         BackendOptions backendOptions, long seed, Function<BackendOptions, Backend> backendFactory,
+                         List<RouterProvider> routers, PrintStream out) {
+    /** The seed of published reports. */
+    public static final long DEFAULT_SEED = 0x5EED_F10EL;
+
+    public TckOptions {
+        fixtures = List.copyOf(fixtures);
+        routers = routers == null ? null : List.copyOf(routers);
+    }
+
+    /** Every check, bundled fixtures, default seed, printing to standard output. */
+    public static TckOptions defaults() {
+        return new TckOptions(List.of(), true, null, null, BackendOptions.DEFAULTS, DEFAULT_SEED, null, null, System.out);
+    }
+
+    public TckOptions withFixtures(List<Path> extra) {
+        List<Path> all = new ArrayList<>(fixtures);
+        all.addAll(extra);
+        return new TckOptions(all, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, out);
+    }
+
+    public TckOptions withBundledFixtures(boolean bundled) {
+        return new TckOptions(fixtures, bundled, root, filter, backendOptions, seed, backendFactory, routers, out);
+    }
+
+    public TckOptions withRoot(Path floeRoot) {
+        return new TckOptions(fixtures, bundledFixtures, floeRoot, filter, backendOptions, seed, backendFactory, routers, out);
+    }
+
+    public TckOptions withFilter(String regex) {
+        return new TckOptions(fixtures, bundledFixtures, root, regex == null ? null : Pattern.compile(regex),
+                backendOptions, seed, backendFactory, routers, out);
+    }
+
+    public TckOptions withBackendOptions(BackendOptions options) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, options, seed, backendFactory, routers, out);
+    }
+
+    public TckOptions withSeed(long newSeed) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, newSeed, backendFactory, routers, out);
+    }
+
+    public TckOptions withBackendFactory(Function<BackendOptions, Backend> factory) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, factory, routers, out);
+    }
+
+    public TckOptions withRouters(List<RouterProvider> providers) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, providers, out);
+    }
+
+    public TckOptions withOut(PrintStream stream) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, stream);
+    }
+}
