@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.DecodeBenchmark;
+import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,6 +47,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option")
     Map<String, String> properties = new LinkedHashMap<>();
 
+    @Option(names = "--batch", split = ",", paramLabel = "B", description = "also time decoding B sequences together, for each B given (e.g. 8,32,64): tokens/s and time per pass")
+    List<Integer> batches = new ArrayList<>();
+
     @Option(names = "--report", paramLabel = "FILE", description = "write the results as JSON")
     Path report;
 
@@ -53,6 +57,12 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         BenchPreset p = BenchPreset.named(preset);
         if (tokens < 1 || prompt < 1) throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
+        for (int b : batches) {
+            if (b < 2 || b > 4096) throw new IllegalArgumentException("--batch: " + b + " is not in [2, 4096] (batch 1 is always measured)");
+        }
+        if (!batches.isEmpty() && prompt > FloeModel.MAX_ROWS) {
+            throw new IllegalArgumentException("--prompt: " + prompt + " tokens; with --batch at most " + FloeModel.MAX_ROWS);
+        }
         for (String w : weights) {
             if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
         }
@@ -66,7 +76,7 @@ final class BenchCommand implements Callable<Integer> {
                 Progress progress = new Progress("building " + p.name() + " " + w);
                 DecodeBenchmark.Result r;
                 try {
-                    r = DecodeBenchmark.run(p, w.equals("fp8"), new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties),
+                    r = DecodeBenchmark.run(p, w.equals("fp8"), new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches),
                             b -> progress.step((int) (b >> 20)));
                 } finally {
                     progress.done();
@@ -75,6 +85,10 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-9s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
                         r.tokensPerSecond(), r.bytesPerToken() / 1e9, r.effectiveBandwidth(), r.bandwidthBefore(),
                         r.bandwidthAfter(), 100 * r.mbu());
+                for (DecodeBenchmark.BatchResult b : r.batches()) {
+                    System.out.printf("%-9s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence)%n", r.weights(),
+                            r.backend(), b.tokensPerSecond(), b.batch(), b.stepMillis(), b.tokensPerSecond() / b.batch());
+                }
             }
         }
         results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));

@@ -47,6 +47,9 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per pass (default: ${DEFAULT-VALUE})")
     int tokenBudget;
 
+    @Option(names = "--in-process", description = "submit to the engine directly instead of over HTTP (measures the engine alone)")
+    boolean inProcess;
+
     @Option(names = "--seed", defaultValue = "7", description = "seed of the workload (prompt lengths, max_tokens)")
     long seed;
 
@@ -55,8 +58,8 @@ final class BenchServeCommand implements Callable<Integer> {
         List<LoadGenerator.Job> jobs = workload();
         try (FloeModel m = model.load()) {
             String name = model.modelDir().getFileName().toString();
-            System.out.printf("bench-serve: %s on %s (%s), %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d%n",
-                    name, m.backend(), m.device(), clients, requests, min(), maxTokens, maxBatch, tokenBudget);
+            System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d%n",
+                    name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
                     "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
             // a short warm-up so that the first scheduler does not pay for JIT compilation
@@ -74,6 +77,11 @@ final class BenchServeCommand implements Callable<Integer> {
 
     private Report runOne(FloeModel m, String name, String scheduler, List<LoadGenerator.Job> jobs) throws Exception {
         ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget);
+        if (inProcess) {
+            try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config)) {
+                return LoadGenerator.runInProcess(engine, jobs, clients);
+            }
+        }
         try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
              OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
             return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);

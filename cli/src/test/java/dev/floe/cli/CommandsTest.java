@@ -82,10 +82,15 @@ class CommandsTest {
     @Test
     void benchReportsMbuOnTheSmallPreset(@TempDir Path tmp) throws Exception {
         Path report = tmp.resolve("bench.json");
-        Run r = run("bench", "--preset", "small", "--tokens", "4", "--prompt", "4", "--report", report.toString());
+        Run r = run("bench", "--preset", "small", "--tokens", "4", "--prompt", "4", "--batch", "3,8", "--report", report.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("bf16") && r.out().contains("fp8-e4m3") && r.out().contains("%"), r.out());
-        assertTrue(Files.readString(report).contains("\"bytesPerToken\""));
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("bf16") && l.contains("batch 8 ")).count()
+                + r.out().lines().filter(l -> l.startsWith("fp8-e4m3") && l.contains("batch 3 ")).count(), r.out());
+        String json = Files.readString(report);
+        assertTrue(json.contains("\"bytesPerToken\"") && json.contains("\"stepMillis\""), json);
+        Run bad = run("bench", "--preset", "small", "--batch", "1");
+        assertTrue(bad.err().contains("--batch: 1"), bad.err());
     }
 
     @Test

@@ -58,11 +58,11 @@ final class Attention {
         FloatVector sumV = FloatVector.zero(FS);
         int p = 0;
         for (; p < full; p += VL) {
-            FloatVector e = FloatVector.fromArray(FS, scores, p).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = Lanes.exp(FloatVector.fromArray(FS, scores, p).sub(max));
             e.intoArray(scores, p);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(sumV);
         for (; p < n; p++) {
             float e = (float) Math.exp(scores[p] - max);
             scores[p] = e;
@@ -87,7 +87,7 @@ final class Attention {
         FloatVector acc = FloatVector.zero(FS);
         int i = 0;
         for (; i < full; i += VL) acc = FloatVector.fromArray(FS, a, ao + i).fma(FloatVector.fromArray(FS, b, bo + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }

@@ -147,7 +147,7 @@ final class CpuVectorBackend implements Backend {
                 FloatVector v = FloatVector.fromArray(FS, xs, base + i);
                 acc = v.fma(v, acc);
             }
-            float ss = acc.reduceLanes(VectorOperators.ADD);
+            float ss = Lanes.sum(acc);
             for (; i < dim; i++) ss += xs[base + i] * xs[base + i];
             float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
             i = 0;
@@ -371,7 +371,7 @@ final class CpuVectorBackend implements Backend {
         int i = 0;
         for (; i < full; i += VL) {
             FloatVector gv = FloatVector.fromArray(FS, g, i);
-            FloatVector sig = gv.neg().lanewise(VectorOperators.EXP).add(1f);
+            FloatVector sig = Lanes.exp(gv.neg()).add(1f);
             gv.div(sig).mul(FloatVector.fromArray(FS, u, i)).intoArray(o, i);
         }
         for (; i < len; i++) o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];

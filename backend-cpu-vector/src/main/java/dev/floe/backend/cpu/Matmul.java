@@ -38,9 +38,9 @@ final class Matmul {
      * keeps far more misses in flight than the dequantising loop (five to twenty instructions per line) would, which
      * is what a batch-1 matvec is limited by. Several activation rows then reuse the block from L2.
      */
-    static long blockBytes = 32 << 10;
+    static long blockBytes = Long.getLong("floe.cpu.block-bytes", 32 << 10);
     /** Stage blocks through the cache with {@link #touch} (a switch for benchmarks). */
-    static boolean staged = true;
+    static boolean staged = !Boolean.getBoolean("floe.cpu.unstaged");
     /** Keeps the touch loop's loads alive. */
     static volatile int touched;
 
@@ -188,7 +188,7 @@ final class Matmul {
         for (; i < full; i += VL) {
             a0 = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE).fma(FloatVector.fromArray(FS, x, xo + i), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < cols; i++) s += w.get(F32, off + 4L * i) * x[xo + i];
         return s;
     }
@@ -205,8 +205,8 @@ final class Matmul {
             a2 = v.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
             a3 = v.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+        float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
         for (; i < cols; i++) {
             float v = w.get(F32, off + 4L * i);
             s0 += v * x[xo + i];
@@ -249,7 +249,7 @@ final class Matmul {
             a0 = bf16Lo(v0).fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = bf16Hi(v0).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < cols; i++) s += FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i)) * x[xo + i];
         return s;
     }
@@ -272,8 +272,8 @@ final class Matmul {
             a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
             b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.sum(a0.add(b0)), s1 = Lanes.sum(a1.add(b1));
+        float s2 = Lanes.sum(a2.add(b2)), s3 = Lanes.sum(a3.add(b3));
         for (; i < cols; i++) {
             float v = FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i));
             s0 += v * x[xo + i];
@@ -310,8 +310,8 @@ final class Matmul {
             a3 = bf16Lo(v3).fma(xl, a3);
             b3 = bf16Hi(v3).fma(xh, b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD), s1 = a1.add(b1).reduceLanes(VectorOperators.ADD);
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD), s3 = a3.add(b3).reduceLanes(VectorOperators.ADD);
+        float s0 = Lanes.sum(a0.add(b0)), s1 = Lanes.sum(a1.add(b1));
+        float s2 = Lanes.sum(a2.add(b2)), s3 = Lanes.sum(a3.add(b3));
         for (; i < cols; i++) {
             float xv = x[xo + i];
             s0 += FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i)) * xv;
@@ -346,7 +346,7 @@ final class Matmul {
             a0 = f16Lo(v).fma(FloatVector.fromArray(FS, x, xo + i), a0);
             a1 = f16Hi(v).fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
         }
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        float s = Lanes.sum(a0.add(a1)) * F16_BIAS;
         for (; i < cols; i++) s += FloatFormats.f16ToFloat(w.get(I16, off + 2L * i)) * x[xo + i];
         return s;
     }
@@ -370,10 +370,10 @@ final class Matmul {
             a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
             b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
         }
-        float s0 = a0.add(b0).reduceLanes(VectorOperators.ADD) * F16_BIAS;
-        float s1 = a1.add(b1).reduceLanes(VectorOperators.ADD) * F16_BIAS;
-        float s2 = a2.add(b2).reduceLanes(VectorOperators.ADD) * F16_BIAS;
-        float s3 = a3.add(b3).reduceLanes(VectorOperators.ADD) * F16_BIAS;
+        float s0 = Lanes.sum(a0.add(b0)) * F16_BIAS;
+        float s1 = Lanes.sum(a1.add(b1)) * F16_BIAS;
+        float s2 = Lanes.sum(a2.add(b2)) * F16_BIAS;
+        float s3 = Lanes.sum(a3.add(b3)) * F16_BIAS;
         for (; i < cols; i++) {
             float v = FloatFormats.f16ToFloat(w.get(I16, off + 2L * i));
             s0 += v * x[xo + i];
@@ -430,7 +430,7 @@ final class Matmul {
             a2 = fp8High(even, mask).fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
             a3 = fp8High(odd, mask).fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3))) * bias;
         for (; i < cols; i++) s += FloatFormats.read(cw.tensor(), off + i) * x[xo + i];
         return s;
     }
@@ -468,10 +468,10 @@ final class Matmul {
             d2 = w2.fma(FloatVector.fromArray(FS, x, x3 + i + 2 * VL), d2);
             d3 = w3.fma(FloatVector.fromArray(FS, x, x3 + i + 3 * VL), d3);
         }
-        float s0 = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD) * bias;
-        float s1 = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD) * bias;
-        float s2 = c0.add(c1).add(c2.add(c3)).reduceLanes(VectorOperators.ADD) * bias;
-        float s3 = d0.add(d1).add(d2.add(d3)).reduceLanes(VectorOperators.ADD) * bias;
+        float s0 = Lanes.sum(a0.add(a1).add(a2.add(a3))) * bias;
+        float s1 = Lanes.sum(b0.add(b1).add(b2.add(b3))) * bias;
+        float s2 = Lanes.sum(c0.add(c1).add(c2.add(c3))) * bias;
+        float s3 = Lanes.sum(d0.add(d1).add(d2.add(d3))) * bias;
         for (; i < cols; i++) {
             float v = FloatFormats.read(cw.tensor(), off + i);
             s0 += v * x[xo + i];

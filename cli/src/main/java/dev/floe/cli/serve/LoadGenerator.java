@@ -2,6 +2,10 @@ package dev.floe.cli.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.floe.api.GenerationRequest;
+import dev.floe.api.SamplingParams;
+import dev.floe.api.TokenSink;
+import dev.floe.runtime.serving.ServingEngine;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -64,6 +68,48 @@ public final class LoadGenerator {
                     for (int i; (i = next.getAndIncrement()) < jobs.size(); ) {
                         try {
                             tokens.addAndGet(one(http, baseUrl, model, jobs.get(i), ttft, itl));
+                        } catch (Exception e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) f.get();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        return new Report(jobs.size(), failed.get(), tokens.get(), seconds, sorted(ttft), sorted(itl));
+    }
+
+    /**
+     * Runs the jobs against {@code engine} directly, without HTTP: the same clients, timing each token as the engine
+     * hands it over. The difference from {@link #run} is what the HTTP layer costs.
+     */
+    public static Report runInProcess(ServingEngine engine, List<Job> jobs, int clients) throws Exception {
+        AtomicInteger next = new AtomicInteger();
+        List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
+        List<Double> itl = Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger failed = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+        long t0 = System.nanoTime();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                futures.add(pool.submit(() -> {
+                    for (int i; (i = next.getAndIncrement()) < jobs.size(); ) {
+                        Job job = jobs.get(i);
+                        long start = System.nanoTime();
+                        long[] last = {-1};
+                        TokenSink sink = token -> {
+                            long now = System.nanoTime();
+                            if (last[0] < 0) ttft.add((now - start) / 1e6);
+                            else itl.add((now - last[0]) / 1e6);
+                            last[0] = now;
+                        };
+                        try {
+                            GenerationRequest request = GenerationRequest.of(job.prompt(), job.maxTokens())
+                                    .withSampling(SamplingParams.GREEDY).withIgnoreEos(true);
+                            tokens.addAndGet(engine.submit(request, sink).result().get().tokens().length);
                         } catch (Exception e) {
                             failed.incrementAndGet();
                         }

@@ -5,6 +5,8 @@ import dev.floe.api.ModelOptions;
 import dev.floe.api.Session;
 import dev.floe.runtime.FloeEngine;
 import dev.floe.runtime.generate.Sampler;
+import dev.floe.runtime.kv.SequenceKv;
+import dev.floe.runtime.model.ForwardBatch;
 import dev.floe.runtime.model.FloeModel;
 
 import java.nio.file.Path;
@@ -15,7 +17,9 @@ import java.util.function.LongConsumer;
 /**
  * Batch-1 decode speed of a synthetic model against the memory bandwidth measured in the same run: builds the
  * weights in memory, prefills a prompt, decodes greedily, and reports tokens/s, bytes read per token and MBU
- * (model bandwidth utilisation = bytes per token x tokens/s / bandwidth).
+ * (model bandwidth utilisation = bytes per token x tokens/s / bandwidth). Then, with the same weights, the decode
+ * throughput of larger batches: B sequences stepped together, one token each per forward pass, as a continuous
+ * batching server runs them.
  */
 public final class DecodeBenchmark {
     /** Decode steps before timing: at least 4, up to this many while the warm-up time lasts. */
@@ -32,7 +36,7 @@ public final class DecodeBenchmark {
      */
     public record Result(String preset, String weights, String backend, String device, int threads, int promptTokens,
                          int decodeTokens, double tokensPerSecond, long bytesPerToken, long weightBytes,
-                         double bandwidthBefore, double bandwidthAfter) {
+                         double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches) {
         /** GB/s of weights and KV read while decoding. */
         public double effectiveBandwidth() {
             return tokensPerSecond * bytesPerToken / 1e9;
@@ -44,15 +48,35 @@ public final class DecodeBenchmark {
         }
     }
 
-    /** Options of a run. */
-    public record Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties) {
+    /**
+     * Decode throughput of {@code batch} sequences stepped together.
+     *
+     * @param stepMillis mean time of one forward pass (one token for each sequence)
+     */
+    public record BatchResult(int batch, int steps, double tokensPerSecond, double stepMillis) {
+    }
+
+    /** Options of a run; {@code batches} lists the batch sizes above 1 to time after the batch-1 measurement. */
+    public record Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties,
+                          List<Integer> batches) {
+        public Options {
+            batches = List.copyOf(batches);
+            for (int b : batches) {
+                if (b < 2) throw new IllegalArgumentException("batch sizes beyond batch 1 must be at least 2, got " + b);
+            }
+        }
+
+        public Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties) {
+            this(backend, threads, promptTokens, decodeTokens, properties, List.of());
+        }
     }
 
     /** Builds the model, decodes and measures; {@code progress} sees bytes of weights made. */
     public static Result run(BenchPreset preset, boolean fp8, Options o, LongConsumer progress) {
         ModelConfig c = preset.config();
         SyntheticWeights weights = new SyntheticWeights(c, fp8, progress);
-        int blocks = (o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 32) / 16 + 1;
+        int perSequence = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 32;
+        int blocks = (perSequence / 16 + 1) * Math.max(1, o.batches().stream().mapToInt(Integer::intValue).max().orElse(1));
         Map<String, String> props = new java.util.HashMap<>(o.properties());
         props.putIfAbsent("kv.blocks", Integer.toString(blocks));
         ModelOptions options = new ModelOptions(o.backend(), null, null, o.threads(), props);
@@ -76,10 +100,64 @@ public final class DecodeBenchmark {
                 long elapsed = System.nanoTime() - t0;
                 double after = model.measureBandwidth();
                 double meanContext = startContext + o.decodeTokens() / 2.0;
+                double tokensPerSecond = o.decodeTokens() * 1e9 / elapsed;
+                s.reset();
+                List<BatchResult> batched = new java.util.ArrayList<>();
+                for (int b : o.batches()) batched.add(batched(model, b, o));
                 return new Result(preset.name(), fp8 ? "fp8-e4m3" : "bf16", model.backend(), model.device(), o.threads(),
-                        o.promptTokens(), o.decodeTokens(), o.decodeTokens() * 1e9 / elapsed,
-                        bytesPerToken(c, fp8, meanContext), weights.bytesMapped(), before, after);
+                        o.promptTokens(), o.decodeTokens(), tokensPerSecond,
+                        bytesPerToken(c, fp8, meanContext), weights.bytesMapped(), before, after, batched);
             }
+        }
+    }
+
+    /** Prefills {@code batch} prompts, then times {@code decodeTokens} passes of one greedy token per sequence. */
+    static BatchResult batched(FloeModel model, int batch, Options o) {
+        int vocab = model.config().vocabSize();
+        int warmUp = 4;
+        SequenceKv[] kv = new SequenceKv[batch];
+        try {
+            int[][] tables = new int[batch][];
+            for (int q = 0; q < batch; q++) {
+                kv[q] = model.newSequenceKv();
+                kv[q].ensureCapacity(o.promptTokens() + warmUp + o.decodeTokens());
+                tables[q] = kv[q].table();
+            }
+            // prefill: whole prompts, as many sequences per pass as the pass's row limit allows
+            int[] next = new int[batch];
+            if (o.promptTokens() > FloeModel.MAX_ROWS) {
+                throw new IllegalArgumentException("prompt of " + o.promptTokens() + " tokens: batched decoding prefills whole prompts, at most " + FloeModel.MAX_ROWS);
+            }
+            int per = FloeModel.MAX_ROWS / o.promptTokens();
+            for (int first = 0; first < batch; first += per) {
+                int n = Math.min(per, batch - first);
+                int rows = n * o.promptTokens();
+                int[] tokens = new int[rows], positions = new int[rows], sequence = new int[rows], last = new int[n];
+                for (int r = 0; r < rows; r++) {
+                    int q = first + r / o.promptTokens(), i = r % o.promptTokens();
+                    tokens[r] = 3 + (int) ((q * 7919L + i * 104729L) % (vocab - 3));
+                    positions[r] = i;
+                    sequence[r] = q;
+                }
+                for (int k = 0; k < n; k++) last[k] = (k + 1) * o.promptTokens() - 1;
+                float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables, last), null);
+                for (int k = 0; k < n; k++) next[first + k] = Sampler.argmax(logits[k]);
+            }
+            int[] sequence = new int[batch], rowsOut = new int[batch];
+            for (int q = 0; q < batch; q++) sequence[q] = rowsOut[q] = q;
+            long t0 = 0;
+            for (int step = 0; step < warmUp + o.decodeTokens(); step++) {
+                if (step == warmUp) t0 = System.nanoTime();
+                int[] positions = new int[batch];
+                java.util.Arrays.fill(positions, o.promptTokens() + step);
+                float[][] logits = model.forward(new ForwardBatch(next.clone(), positions, sequence, tables, rowsOut), null);
+                for (int q = 0; q < batch; q++) next[q] = Sampler.argmax(logits[q]);
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new BatchResult(batch, o.decodeTokens(), (double) batch * o.decodeTokens() / seconds,
+                    seconds * 1e3 / o.decodeTokens());
+        } finally {
+            for (SequenceKv k : kv) if (k != null) k.close();
         }
     }
 

@@ -32,6 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * loop. Thread-safe; forward passes are serialised on the graph.
  */
 public final class FloeModel implements Model {
+    /** Most rows (tokens) one {@link #forward} pass takes. */
+    public static final int MAX_ROWS = LayerGraph.MAX_ROWS;
+
     private final ModelConfig config;
     private final Tokenizer tokenizer;
     private final Path source;

@@ -1,6 +1,7 @@
 package dev.floe.runtime.serving;
 
 import dev.floe.api.InvalidRequestException;
+import dev.floe.runtime.model.FloeModel;
 
 /**
  * Limits of a {@link ServingEngine}.
@@ -11,7 +12,7 @@ import dev.floe.api.InvalidRequestException;
  */
 public record ServingConfig(int maxQueue, int maxBatch, int tokenBudget) {
     /** Rows the layer graph accepts in one pass. */
-    public static final int MAX_ROWS = 256;
+    public static final int MAX_ROWS = FloeModel.MAX_ROWS;
 
     public static final ServingConfig DEFAULTS = new ServingConfig(64, 16, 256);
 
