@@ -12,7 +12,9 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -50,11 +52,16 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--in-process", description = "submit to the engine directly instead of over HTTP (measures the engine alone)")
     boolean inProcess;
 
+    @Option(names = "--rounds", defaultValue = "1", description = "run every scheduler this many times, rotating which goes first (default: ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--seed", defaultValue = "7", description = "seed of the workload (prompt lengths, max_tokens)")
     long seed;
 
     @Override
     public Integer call() throws Exception {
+        if (rounds < 1) throw new IllegalArgumentException("--rounds: " + rounds + " is not positive");
+        if (clients < 1 || requests < 1) throw new IllegalArgumentException("--clients and --requests must be positive: " + clients + ", " + requests);
         List<LoadGenerator.Job> jobs = workload();
         try (FloeModel m = model.load()) {
             String name = model.modelDir().getFileName().toString();
@@ -62,13 +69,26 @@ final class BenchServeCommand implements Callable<Integer> {
                     name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
                     "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
-            // a short warm-up so that the first scheduler does not pay for JIT compilation
-            runOne(m, name, schedulers.getFirst(), jobs.subList(0, Math.min(jobs.size(), clients)));
-            for (String s : schedulers) {
-                Report r = runOne(m, name, s, jobs);
-                System.out.printf("%-12s %8d %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %7d%n", s, r.tokens(), r.tokensPerSecond(),
-                        Report.quantile(r.ttftMs(), 0.5), Report.quantile(r.ttftMs(), 0.9), Report.quantile(r.ttftMs(), 0.99),
-                        Report.quantile(r.itlMs(), 0.5), Report.quantile(r.itlMs(), 0.9), Report.quantile(r.itlMs(), 0.99), r.failed());
+            // warm-up: every scheduler once on a short workload, so that none pays for JIT compilation in its timed run
+            for (String s : schedulers) runOne(m, name, s, jobs.subList(0, Math.min(jobs.size(), clients)));
+            Map<String, List<Double>> throughput = new LinkedHashMap<>();
+            for (int round = 0; round < rounds; round++) {
+                for (int i = 0; i < schedulers.size(); i++) {
+                    String s = schedulers.get((i + round) % schedulers.size());
+                    Report r = runOne(m, name, s, jobs);
+                    throughput.computeIfAbsent(s, k -> new ArrayList<>()).add(r.tokensPerSecond());
+                    System.out.printf("%-12s %8d %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %7d%n", s, r.tokens(), r.tokensPerSecond(),
+                            Report.quantile(r.ttftMs(), 0.5), Report.quantile(r.ttftMs(), 0.9), Report.quantile(r.ttftMs(), 0.99),
+                            Report.quantile(r.itlMs(), 0.5), Report.quantile(r.itlMs(), 0.9), Report.quantile(r.itlMs(), 0.99), r.failed());
+                }
+            }
+            List<Double> base = throughput.get(schedulers.getFirst());
+            if (schedulers.size() > 1) {
+                StringBuilder line = new StringBuilder("throughput against " + schedulers.getFirst() + " (median of " + rounds + "):");
+                for (String s : schedulers.subList(1, schedulers.size())) {
+                    line.append(String.format(" %s %.2fx", s, median(throughput.get(s)) / median(base)));
+                }
+                System.out.println(line);
             }
             System.out.println("(latencies in ms; ttft = time to first token, itl = inter-token latency, measured by the clients)");
         }
@@ -86,6 +106,12 @@ final class BenchServeCommand implements Callable<Integer> {
              OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
             return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
         }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private int min() {

@@ -6,9 +6,10 @@ import dev.floe.api.SchedulerState.SequenceView;
 import dev.floe.api.StepPlan;
 
 /**
- * Static batching: a batch is admitted only when nothing runs, and runs until every member finishes. Prompts that
- * do not fit the token budget of the admitting pass wait for the next batch (a single over-long prompt is fed in
- * budget-sized chunks).
+ * Static batching: a batch of up to {@code maxBatch} waiting requests is admitted only when nothing runs, and runs
+ * until every member finishes. Its prompts are fed in budget-sized chunks: the admitting pass gives every member at
+ * least one prompt token (the earliest get the rest of the budget), later passes continue them in order. The batch is
+ * fixed by the batch size, not by how many prompts fit one pass, so a small token budget does not shrink it.
  *
  * @param maxBatch most requests per batch (0: the engine's sequence limit)
  */
@@ -31,12 +32,11 @@ public record StaticBatching(int maxBatch) implements Scheduler {
             return plan.build();
         }
         int limit = maxBatch > 0 ? Math.min(maxBatch, state.maxSequences()) : state.maxSequences();
-        for (SequenceView s : state.waiting()) {
-            if (plan.empty() && s.pendingTokens() > plan.budgetLeft()) {
-                plan.add(s, plan.fitTokens(s, plan.budgetLeft()));
-                break;
-            }
-            if (plan.size() >= limit || !plan.add(s, s.pendingTokens())) break;
+        int members = Math.min(Math.min(limit, state.waiting().size()), plan.budgetLeft());
+        for (int i = 0; i < members; i++) {
+            SequenceView s = state.waiting().get(i);
+            int reserved = members - i - 1; // one token for each later member
+            if (!plan.add(s, plan.fitTokens(s, Math.min(s.pendingTokens(), plan.budgetLeft() - reserved)))) break;
         }
         return plan.build();
     }

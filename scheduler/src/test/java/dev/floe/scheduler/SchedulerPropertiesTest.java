@@ -89,6 +89,21 @@ class SchedulerPropertiesTest {
     }
 
     @Test
+    void staticBatchIsFixedByTheBatchSizeNotByTheBudget() {
+        Simulation sim = new Simulation(create("static"), 1000, 16, 8, 4);
+        for (int i = 0; i < 6; i++) sim.submit(i, 20, 3);
+        sim.step();
+        assertEquals(List.of(new StepPlan.Chunk(0, 5), new StepPlan.Chunk(1, 1), new StepPlan.Chunk(2, 1), new StepPlan.Chunk(3, 1)),
+                sim.plans.getFirst().chunks(), "every member joins in the admitting pass; the earliest gets the rest of the budget");
+        sim.runToEnd(1000);
+        int firstBatch = sim.finished.stream().filter(q -> q.id < 4).mapToInt(q -> q.admittedAt).max().orElseThrow();
+        assertEquals(0, firstBatch, "requests 0..3 were admitted together");
+        int lastOfFirst = sim.finished.stream().filter(q -> q.id < 4).mapToInt(q -> q.finishedAt).max().orElseThrow();
+        assertTrue(sim.finished.stream().filter(q -> q.id >= 4).allMatch(q -> q.admittedAt > lastOfFirst));
+        for (StepPlan p : sim.plans) assertTrue(p.totalTokens() <= 8, "the budget holds in every pass");
+    }
+
+    @Test
     void continuousAdmitsWholePromptsEveryStep() {
         Simulation sim = new Simulation(create("continuous"), 1000, 16, 256, 8);
         for (int i = 0; i < 3; i++) sim.submit(i, 30, 20);

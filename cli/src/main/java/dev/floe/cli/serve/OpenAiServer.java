@@ -43,6 +43,13 @@ public final class OpenAiServer implements AutoCloseable {
     public static final int MAX_BODY = 1 << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    static {
+        // Token events are small writes: with Nagle's algorithm on, each waits for the client's delayed ACK (40 ms
+        // on Linux) whenever the previous one is unacknowledged. The JDK server reads this once, at first use.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final ServingEngine engine;
     private final String modelName;
     private final byte[] apiKey;
