@@ -14,8 +14,11 @@ import jdk.incubator.vector.VectorShuffle;
  */
 final class Lanes {
     private static final int VL = Matmul.VL;
-    /** Permutations {@code i -> i ^ k} for k = VL/2, ..., 1: the steps of a fixed pairwise sum. */
-    private static final VectorShuffle<Float>[] PAIRS = pairs();
+    // Permutations i -> i ^ k: the steps of a fixed pairwise sum. Constants (not an array) so that C2 folds them.
+    private static final VectorShuffle<Float> SWAP8 = swap(8);
+    private static final VectorShuffle<Float> SWAP4 = swap(4);
+    private static final VectorShuffle<Float> SWAP2 = swap(2);
+    private static final VectorShuffle<Float> SWAP1 = swap(1);
 
     private static final float LOG2E = 1.44269504088896341f;
     /** ln 2 split in two (Cody and Waite): {@code n * LN2_HI} is exact for the n that occur. */
@@ -31,21 +34,27 @@ final class Lanes {
     private Lanes() {
     }
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] pairs() {
-        int steps = Integer.numberOfTrailingZeros(VL);
-        VectorShuffle<Float>[] s = new VectorShuffle[steps];
-        for (int i = 0, k = VL / 2; k > 0; i++, k /= 2) {
-            int bit = k;
-            s[i] = VectorShuffle.fromOp(Matmul.FS, lane -> lane ^ bit);
-        }
-        return s;
+    private static VectorShuffle<Float> swap(int bit) {
+        return VectorShuffle.fromOp(Matmul.FS, lane -> (lane ^ bit) % VL);
     }
 
-    /** The sum of the lanes, added pairwise in a fixed order. */
+    /** The sum of the lanes, added pairwise in a fixed order (lane i with lane i ^ k, for k = VL/2 down to 1). */
     static float sum(FloatVector v) {
-        for (VectorShuffle<Float> p : PAIRS) v = v.add(v.rearrange(p));
+        if (VL > 16) return wideSum(v);
+        if (VL == 16) v = v.add(v.rearrange(SWAP8));
+        if (VL >= 8) v = v.add(v.rearrange(SWAP4));
+        if (VL >= 4) v = v.add(v.rearrange(SWAP2));
+        if (VL >= 2) v = v.add(v.rearrange(SWAP1));
         return v.lane(0);
+    }
+
+    /** The same order for vectors longer than 16 lanes (SVE), in scalar code. */
+    private static float wideSum(FloatVector v) {
+        float[] a = v.toArray();
+        for (int k = VL / 2; k > 0; k /= 2) {
+            for (int i = 0; i < k; i++) a[i] += a[i ^ k];
+        }
+        return a[0];
     }
 
     /**
