@@ -2,8 +2,11 @@ package dev.floe.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.floe.api.DType;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.DecodeBenchmark;
+import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.checkpoint.SafetensorsFile;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,12 +22,15 @@ import java.util.concurrent.Callable;
 /** {@code floe bench}: batch-1 decode of a synthetic Arctic-structured model against measured memory bandwidth. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Batch-1 decode speed of a synthetic model with Arctic's layer structure (random weights built "
-                + "in memory), with the memory bandwidth measured in the same run and the ratio (MBU).",
+                + "in memory), or of a checkpoint (--model), with the memory bandwidth measured in the same run and the ratio (MBU).",
                 "Presets: peer-cpu (8 layers, hidden 2048, 16 x 1408 experts; 0.78 GB/token in BF16), arctic-1gpu "
                         + "(Arctic's real layer geometry with 8 experts), small."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "peer-cpu", description = "geometry (default: ${DEFAULT-VALUE})")
     String preset;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "measure a real checkpoint instead of a synthetic preset (--preset and --weights do not apply)")
+    Path model;
 
     @Option(names = "--weights", split = ",", defaultValue = "bf16,fp8", description = "weight formats to run: bf16, fp8 (default: ${DEFAULT-VALUE})")
     List<String> weights;
@@ -66,20 +72,25 @@ final class BenchCommand implements Callable<Integer> {
         for (String w : weights) {
             if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
         }
-        System.out.println("# " + p.name() + ": " + p.description());
+        CheckpointFormat format = model == null ? null : CheckpointFormat.of(model);
+        System.out.println(format == null ? "# " + p.name() + ": " + p.description() : "# " + model + ": " + format.label() + " weights");
         System.out.printf("%-9s %-10s %9s %12s %14s %14s %7s%n", "weights", "backend", "tokens/s", "GB/token", "read GB/s",
                 "bandwidth GB/s", "MBU");
         List<DecodeBenchmark.Result> results = new ArrayList<>();
         List<String> runOn = backends.isEmpty() ? java.util.Collections.singletonList(null) : backends;
         for (int round = 0; round < rounds; round++) {
-            for (String backend : runOn) for (String w : weights) {
-                Progress progress = new Progress("building " + p.name() + " " + w);
+            for (String backend : runOn) for (String w : format == null ? weights : List.of(format.label())) {
+                DecodeBenchmark.Options options = new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches);
                 DecodeBenchmark.Result r;
-                try {
-                    r = DecodeBenchmark.run(p, w.equals("fp8"), new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches),
-                            b -> progress.step((int) (b >> 20)));
-                } finally {
-                    progress.done();
+                if (format != null) {
+                    r = DecodeBenchmark.run(model, format.label(), format.fp8(), format.bytes(), options);
+                } else {
+                    Progress progress = new Progress("building " + p.name() + " " + w);
+                    try {
+                        r = DecodeBenchmark.run(p, w.equals("fp8"), options, b -> progress.step((int) (b >> 20)));
+                    } finally {
+                        progress.done();
+                    }
                 }
                 results.add(r);
                 System.out.printf("%-9s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
@@ -96,9 +107,28 @@ final class BenchCommand implements Callable<Integer> {
                 + "(NaN: the backend cannot measure it); MBU against their mean");
         if (report != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), Map.of(
-                    "preset", p, "java", Runtime.version().toString(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+                    "preset", format == null ? p : model.toString(), "java", Runtime.version().toString(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
                     "processors", Runtime.getRuntime().availableProcessors(), "results", results));
         }
         return 0;
+    }
+
+    /** What a checkpoint's projection weights are stored as, and how many bytes of tensors it maps. */
+    record CheckpointFormat(String label, boolean fp8, long bytes) {
+        static CheckpointFormat of(Path dir) {
+            try (Checkpoint ck = Checkpoint.open(dir)) {
+                for (SafetensorsFile f : ck.files()) {
+                    for (String name : f.names()) {
+                        if (name.endsWith("self_attn.q_proj.weight")) {
+                            DType t = f.dtype(name);
+                            boolean fp8 = t == DType.F8_E4M3 || t == DType.F8_E5M2;
+                            String label = t.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+                            return new CheckpointFormat(fp8 ? "fp" + label.substring(1) : label, fp8, ck.bytesMapped());
+                        }
+                    }
+                }
+                throw new IllegalArgumentException("--model: " + dir + " has no self_attn.q_proj.weight tensor");
+            }
+        }
     }
 }

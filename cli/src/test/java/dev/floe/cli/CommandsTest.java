@@ -94,6 +94,17 @@ class CommandsTest {
     }
 
     @Test
+    void benchMeasuresACheckpoint() {
+        Run r = run("bench", "--model", ROOT.resolve("models/arctic-tiny-code").toString(), "--tokens", "4", "--prompt", "4", "--batch", "2");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("arctic-tiny-code: bf16 weights"), r.out());
+        assertEquals(1, r.out().lines().filter(l -> l.startsWith("bf16") && l.contains("batch 2 ")).count(), r.out());
+        Run fixture = run("bench", "--model", ROOT.resolve("fixtures/tiny-arctic-fp8").toString(), "--tokens", "4", "--prompt", "4");
+        assertEquals(0, fixture.status(), fixture.err());
+        assertTrue(fixture.out().contains("fp8-e4m3 weights"), fixture.out());
+    }
+
+    @Test
     void badArgumentsGiveOneClearLine() {
         Run r = run("generate", "x", "--backend", "quantum");
         assertEquals(2, r.status());

@@ -75,39 +75,62 @@ public final class DecodeBenchmark {
     public static Result run(BenchPreset preset, boolean fp8, Options o, LongConsumer progress) {
         ModelConfig c = preset.config();
         SyntheticWeights weights = new SyntheticWeights(c, fp8, progress);
+        try (FloeModel model = FloeEngine.assemble(c, weights, null, Path.of("synthetic:" + preset.name()), modelOptions(o),
+                List.of(weights), l -> { })) {
+            return measure(model, preset.name(), fp8 ? "fp8-e4m3" : "bf16", fp8, weights.bytesMapped(), o);
+        }
+    }
+
+    /**
+     * The same measurements on a real checkpoint: {@code weights} names its format (e.g. from the projections' dtype),
+     * {@code fp8} says whether bytes per token count one byte and a row scale per weight element and row.
+     */
+    public static Result run(Path modelDir, String weights, boolean fp8, long weightBytes, Options o) {
+        try (FloeModel model = FloeEngine.load(modelDir, modelOptions(o), l -> { })) {
+            return measure(model, modelDir.getFileName().toString(), weights, fp8, weightBytes, o);
+        }
+    }
+
+    /** KV blocks for the prompt, the warm-up and the timed steps of the largest batch. */
+    private static ModelOptions modelOptions(Options o) {
         int perSequence = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 32;
         int blocks = (perSequence / 16 + 1) * Math.max(1, o.batches().stream().mapToInt(Integer::intValue).max().orElse(1));
         Map<String, String> props = new java.util.HashMap<>(o.properties());
         props.putIfAbsent("kv.blocks", Integer.toString(blocks));
-        ModelOptions options = new ModelOptions(o.backend(), null, null, o.threads(), props);
-        try (FloeModel model = FloeEngine.assemble(c, weights, null, Path.of("synthetic:" + preset.name()), options,
-                List.of(weights), l -> { })) {
-            try (Session s = model.newSession(o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 1)) {
-                int[] prompt = new int[o.promptTokens()];
-                s.prefill(new int[]{1}); // a throw-away first pass compiles the prefill path
-                s.reset();
-                for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (i * 7919) % (c.vocabSize() - 3);
-                float[] logits = s.prefillLast(prompt);
-                // warm up the JIT (the Vector API is slow until compiled) and page in the weights before timing
-                long warmUntil = System.nanoTime() + WARM_UP_NANOS;
-                for (int i = 0; i < WARM_UP_TOKENS && (i < 4 || System.nanoTime() < warmUntil); i++) {
-                    logits = s.next(Sampler.argmax(logits));
-                }
-                double before = model.measureBandwidth();
-                int startContext = s.position();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < o.decodeTokens(); i++) logits = s.next(Sampler.argmax(logits));
-                long elapsed = System.nanoTime() - t0;
-                double after = model.measureBandwidth();
-                double meanContext = startContext + o.decodeTokens() / 2.0;
-                double tokensPerSecond = o.decodeTokens() * 1e9 / elapsed;
-                s.reset();
-                List<BatchResult> batched = new java.util.ArrayList<>();
-                for (int b : o.batches()) batched.add(batched(model, b, o));
-                return new Result(preset.name(), fp8 ? "fp8-e4m3" : "bf16", model.backend(), model.device(), o.threads(),
-                        o.promptTokens(), o.decodeTokens(), tokensPerSecond,
-                        bytesPerToken(c, fp8, meanContext), weights.bytesMapped(), before, after, batched);
+        return new ModelOptions(o.backend(), null, null, o.threads(), props);
+    }
+
+    private static Result measure(FloeModel model, String name, String weightsLabel, boolean fp8, long weightBytes, Options o) {
+        ModelConfig c = model.config();
+        int capacity = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 1;
+        if (capacity > c.maxPositions()) {
+            throw new IllegalArgumentException(o.promptTokens() + " prompt tokens, " + o.decodeTokens() + " timed and up to "
+                    + WARM_UP_TOKENS + " warm-up steps exceed the context of " + c.maxPositions() + " tokens");
+        }
+        try (Session s = model.newSession(capacity)) {
+            int[] prompt = new int[o.promptTokens()];
+            s.prefill(new int[]{1}); // a throw-away first pass compiles the prefill path
+            s.reset();
+            for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (i * 7919) % (c.vocabSize() - 3);
+            float[] logits = s.prefillLast(prompt);
+            // warm up the JIT (the Vector API is slow until compiled) and page in the weights before timing
+            long warmUntil = System.nanoTime() + WARM_UP_NANOS;
+            for (int i = 0; i < WARM_UP_TOKENS && (i < 4 || System.nanoTime() < warmUntil); i++) {
+                logits = s.next(Sampler.argmax(logits));
             }
+            double before = model.measureBandwidth();
+            int startContext = s.position();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < o.decodeTokens(); i++) logits = s.next(Sampler.argmax(logits));
+            long elapsed = System.nanoTime() - t0;
+            double after = model.measureBandwidth();
+            double meanContext = startContext + o.decodeTokens() / 2.0;
+            double tokensPerSecond = o.decodeTokens() * 1e9 / elapsed;
+            s.reset();
+            List<BatchResult> batched = new java.util.ArrayList<>();
+            for (int b : o.batches()) batched.add(batched(model, b, o));
+            return new Result(name, weightsLabel, model.backend(), model.device(), o.threads(), o.promptTokens(),
+                    o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched);
         }
     }
 
@@ -168,16 +191,22 @@ public final class DecodeBenchmark {
         }
     }
 
-    /** Bytes read to decode one token: every active weight once, one embedding row, and the KV cache so far. */
+    /**
+     * Bytes read to decode one token: every active weight once (attention, the residual MLP where the layer has one,
+     * the router and k experts on MoE layers, the MLP on dense layers), norms, one embedding row, the head, and the KV
+     * cache so far.
+     */
     public static long bytesPerToken(ModelConfig c, boolean fp8, double context) {
         long h = c.hiddenSize(), d = c.headDim(), i = c.intermediateSize();
-        long perLayer = linear(fp8, c.numHeads() * d, h) * 2 + linear(fp8, c.numKvHeads() * d, h) * 2
-                + 3 * h * 2                                  // three norms, bf16
-                + (long) c.numExperts() * h * 2               // router gate, bf16
-                + 3 * linear(fp8, h, h)                       // residual MLP
-                + (long) c.topK() * (2 * linear(fp8, i, h) + linear(fp8, h, i));
-        long kv = (long) Math.round(context * c.numKvHeads() * d * 2 * Float.BYTES);
-        return c.numLayers() * (perLayer + kv) + (long) c.vocabSize() * h * 2 + h * 2 + h * 2;
+        long kv = Math.round(context * c.numKvHeads() * d * 2 * Float.BYTES);
+        long total = 0;
+        for (int l = 0; l < c.numLayers(); l++) {
+            total += linear(fp8, c.numHeads() * d, h) * 2 + linear(fp8, c.numKvHeads() * d, h) * 2 + 2 * h * 2 + kv;
+            if (c.hasResidualMlp(l)) total += 3 * linear(fp8, h, h) + h * 2;
+            if (c.isMoeLayer(l)) total += (long) c.numExperts() * h * 2 + (long) c.topK() * (2 * linear(fp8, i, h) + linear(fp8, h, i));
+            else total += 2 * linear(fp8, i, h) + linear(fp8, h, i);
+        }
+        return total + (long) c.vocabSize() * h * 2 + h * 2 + h * 2;
     }
 
     private static long linear(boolean fp8, long rows, long cols) {
