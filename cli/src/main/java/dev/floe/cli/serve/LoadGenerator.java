@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Streaming load over HTTP: {@code clients} concurrent clients send {@code requests} streaming completions in total
@@ -55,30 +56,7 @@ public final class LoadGenerator {
     /** Runs the jobs against {@code baseUrl} with {@code clients} concurrent streams. */
     public static Report run(String baseUrl, String model, List<Job> jobs, int clients) throws Exception {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-        AtomicInteger next = new AtomicInteger();
-        List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
-        List<Double> itl = Collections.synchronizedList(new ArrayList<>());
-        AtomicInteger failed = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
-        long t0 = System.nanoTime();
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<?>> futures = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                futures.add(pool.submit(() -> {
-                    for (int i; (i = next.getAndIncrement()) < jobs.size(); ) {
-                        try {
-                            tokens.addAndGet(one(http, baseUrl, model, jobs.get(i), ttft, itl));
-                        } catch (Exception e) {
-                            failed.incrementAndGet();
-                        }
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : futures) f.get();
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Report(jobs.size(), failed.get(), tokens.get(), seconds, sorted(ttft), sorted(itl));
+        return drive(jobs, clients, (job, ttft, itl) -> one(http, baseUrl, model, job, ttft, itl));
     }
 
     /**
@@ -86,30 +64,41 @@ public final class LoadGenerator {
      * hands it over. The difference from {@link #run} is what the HTTP layer costs.
      */
     public static Report runInProcess(ServingEngine engine, List<Job> jobs, int clients) throws Exception {
+        return drive(jobs, clients, (job, ttft, itl) -> {
+            long start = System.nanoTime();
+            long[] last = {-1};
+            TokenSink sink = token -> {
+                long now = System.nanoTime();
+                if (last[0] < 0) ttft.add((now - start) / 1e6);
+                else itl.add((now - last[0]) / 1e6);
+                last[0] = now;
+            };
+            GenerationRequest request = GenerationRequest.of(job.prompt(), job.maxTokens())
+                    .withSampling(SamplingParams.GREEDY).withIgnoreEos(true);
+            return engine.submit(request, sink).result().get().tokens().length;
+        });
+    }
+
+    /** One client's way of running a job: records its latencies, returns the tokens it received. */
+    private interface Client {
+        long run(Job job, List<Double> ttft, List<Double> itl) throws Exception;
+    }
+
+    /** {@code clients} virtual threads take jobs in order until none are left. */
+    private static Report drive(List<Job> jobs, int clients, Client client) throws Exception {
         AtomicInteger next = new AtomicInteger();
         List<Double> ttft = Collections.synchronizedList(new ArrayList<>());
         List<Double> itl = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger failed = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong tokens = new java.util.concurrent.atomic.AtomicLong();
+        AtomicLong tokens = new AtomicLong();
         long t0 = System.nanoTime();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> futures = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
                 futures.add(pool.submit(() -> {
                     for (int i; (i = next.getAndIncrement()) < jobs.size(); ) {
-                        Job job = jobs.get(i);
-                        long start = System.nanoTime();
-                        long[] last = {-1};
-                        TokenSink sink = token -> {
-                            long now = System.nanoTime();
-                            if (last[0] < 0) ttft.add((now - start) / 1e6);
-                            else itl.add((now - last[0]) / 1e6);
-                            last[0] = now;
-                        };
                         try {
-                            GenerationRequest request = GenerationRequest.of(job.prompt(), job.maxTokens())
-                                    .withSampling(SamplingParams.GREEDY).withIgnoreEos(true);
-                            tokens.addAndGet(engine.submit(request, sink).result().get().tokens().length);
+                            tokens.addAndGet(client.run(jobs.get(i), ttft, itl));
                         } catch (Exception e) {
                             failed.incrementAndGet();
                         }
