@@ -116,6 +116,9 @@ final class BenchCommand implements Callable<Integer> {
     /** What a checkpoint's projection weights are stored as, and how many bytes of tensors it maps. */
     record CheckpointFormat(String label, boolean fp8, long bytes) {
         static CheckpointFormat of(Path dir) {
+            if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))) {
+                throw new IllegalArgumentException("--model: " + dir + " is not a model folder (no config.json)");
+            }
             try (Checkpoint ck = Checkpoint.open(dir)) {
                 for (SafetensorsFile f : ck.files()) {
                     for (String name : f.names()) {

@@ -102,6 +102,8 @@ class CommandsTest {
         Run fixture = run("bench", "--model", ROOT.resolve("fixtures/tiny-arctic-fp8").toString(), "--tokens", "4", "--prompt", "4");
         assertEquals(0, fixture.status(), fixture.err());
         assertTrue(fixture.out().contains("fp8-e4m3 weights"), fixture.out());
+        Run notAModel = run("bench", "--model", ROOT.resolve("fixtures").toString());
+        assertTrue(notAModel.err().contains("is not a model folder (no config.json)"), notAModel.err());
     }
 
     @Test
