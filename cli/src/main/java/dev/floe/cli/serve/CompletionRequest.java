@@ -20,7 +20,7 @@ import java.util.List;
  */
 record CompletionRequest(GenerationRequest request, boolean stream, boolean chat) {
     /** Parses a request body; {@code model} is the one name this server serves. */
-    static CompletionRequest parse(JsonNode body, boolean chat, String model, Tokenizer tokenizer, int contextLength) {
+    static CompletionRequest parse(JsonNode body, boolean chat, String model, Tokenizer tokenizer, int maxNewTokens) {
         if (body == null || !body.isObject()) throw ApiError.invalid("the request body must be a JSON object", null);
         JsonNode m = body.get("model");
         if (m != null && !m.isNull()) {
@@ -30,11 +30,11 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
             }
         }
         String prompt = chat ? chatPrompt(body.get("messages"), tokenizer) : textPrompt(body.get("prompt"));
-        int defaultMax = chat ? Math.min(256, contextLength - 1) : 16;
+        int defaultMax = Math.min(chat ? 256 : 16, maxNewTokens);
         int maxTokens = integer(body, chat && body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens", defaultMax);
-        if (maxTokens < 1 || maxTokens >= contextLength) {
+        if (maxTokens < 1 || maxTokens > maxNewTokens) {
             String field = chat && body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
-            throw ApiError.invalid("'" + field + "' must be in [1, " + (contextLength - 1) + "], got " + maxTokens, field);
+            throw ApiError.invalid("'" + field + "' must be in [1, " + maxNewTokens + "], got " + maxTokens, field);
         }
         double temperature = number(body, "temperature", 1.0);
         if (temperature < 0 || temperature > 2) throw ApiError.invalid("'temperature' must be in [0, 2], got " + temperature, "temperature");

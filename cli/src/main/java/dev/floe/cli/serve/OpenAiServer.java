@@ -163,7 +163,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void complete(HttpExchange ex, boolean chat) throws IOException {
         CompletionRequest req = CompletionRequest.parse(readBody(ex), chat, modelName, engine.model().tokenizer(),
-                engine.model().config().maxPositions());
+                engine.maxNewTokens());
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long createdAt = System.currentTimeMillis() / 1000;
         if (!req.stream()) {

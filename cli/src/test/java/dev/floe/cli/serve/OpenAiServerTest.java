@@ -175,6 +175,20 @@ class OpenAiServerTest {
     }
 
     @Test
+    void withAnAttentionSinkWindowMaxTokensMayPassTheContext() throws Exception {
+        try (FloeModel sinks = FloeEngine.load(BUILT_IN, new ModelOptions("cpu-vector", null, null, 0,
+                java.util.Map.of("attention.window", "256")), l -> { });
+             ServingEngine e = new ServingEngine(sinks, Schedulers.create("splitfuse"), ServingConfig.DEFAULTS);
+             OpenAiServer s = new OpenAiServer(e, "arctic-tiny-code", "127.0.0.1", 0, null)) {
+            int n = sinks.config().maxPositions() + 100;
+            HttpResponse<String> r = post(s, "/v1/completions", "{\"prompt\":\"import os\",\"max_tokens\":" + n + ",\"ignore_eos\":true,\"temperature\":0}");
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(n, JSON.readTree(r.body()).at("/usage/completion_tokens").asInt());
+            assertError(post(s, "/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":100000000}"), 400, "max_tokens");
+        }
+    }
+
+    @Test
     void aClientLeavingMidStreamCancelsAndFreesItsBlocks() throws Exception {
         waitFor(() -> engine.kvBlocksUsed() == 0);
         int baseline = engine.kvBlocksUsed();

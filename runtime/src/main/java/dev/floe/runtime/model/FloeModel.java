@@ -161,11 +161,21 @@ public final class FloeModel implements Model {
      */
     public Session newSinkSession(SinkWindow window) {
         if (closed) throw new IllegalStateException("model is closed");
+        return new SinkWindowSession(this, new SequenceKv(kvBlocks), sinkLayout(window));
+    }
+
+    /**
+     * {@code window} in this model's KV blocks, checked against its context and its backend.
+     *
+     * @throws InvalidRequestException when the backend lacks {@link dev.floe.spi.Capability#ATTENTION_SINKS} or the
+     *                                 window does not fit
+     */
+    public SinkWindow.Layout sinkLayout(SinkWindow window) {
         if (!backend.capabilities().contains(dev.floe.spi.Capability.ATTENTION_SINKS)) {
             throw new InvalidRequestException("backend " + backend.name() + " lacks the " + dev.floe.spi.Capability.ATTENTION_SINKS.id()
                     + " capability that attention.sink/attention.window need (cpu-vector has it)");
         }
-        return new SinkWindowSession(this, new SequenceKv(kvBlocks), window, kvBlocks.blockSize());
+        return window.layout(kvBlocks.blockSize(), config.maxPositions());
     }
 
     /** The attention-sink window {@link #generate} uses, or null for ordinary attention. */

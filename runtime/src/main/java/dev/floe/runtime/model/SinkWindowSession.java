@@ -16,32 +16,16 @@ import java.util.Arrays;
 final class SinkWindowSession implements Session {
     private final FloeModel model;
     private final SequenceKv kv;
-    private final int blockSize;
-    private final int sinkBlocks;
-    private final int capacityTokens;
-    private final int maxChunk;
+    private final SinkWindow.Layout layout;
     private int cached;
     private int position;
     private ForwardObserver observer;
     private boolean closed;
 
-    SinkWindowSession(FloeModel model, SequenceKv kv, SinkWindow window, int blockSize) {
+    SinkWindowSession(FloeModel model, SequenceKv kv, SinkWindow.Layout layout) {
         this.model = model;
         this.kv = kv;
-        this.blockSize = blockSize;
-        this.sinkBlocks = window.sinkBlocks(blockSize);
-        int windowBlocks = window.windowBlocks(blockSize);
-        if (windowBlocks < 2) {
-            throw new InvalidRequestException("attention.window " + window.windowTokens() + " must span at least two KV blocks of "
-                    + blockSize + " tokens");
-        }
-        this.capacityTokens = (sinkBlocks + windowBlocks) * blockSize;
-        if (capacityTokens > model.config().maxPositions()) {
-            throw new InvalidRequestException("attention.sink + attention.window = " + capacityTokens + " tokens (in whole blocks of "
-                    + blockSize + ") exceed the model's context of " + model.config().maxPositions());
-        }
-        // a chunk must fit after evicting whole window blocks, the newest (partial) one excepted
-        this.maxChunk = Math.min(LayerGraph.MAX_ROWS, (windowBlocks - 1) * blockSize);
+        this.layout = layout;
     }
 
     @Override
@@ -66,13 +50,10 @@ final class SinkWindowSession implements Session {
         model.checkIds(ids);
         float[][] result = allLogits ? new float[ids.length][] : null;
         float[][] last = null;
-        for (int start = 0; start < ids.length; start += maxChunk) {
-            int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + maxChunk));
+        for (int start = 0; start < ids.length; start += layout.maxChunk()) {
+            int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + layout.maxChunk()));
             int n = chunk.length;
-            while (cached + n > capacityTokens) {
-                kv.evict(sinkBlocks);
-                cached -= blockSize;
-            }
+            cached -= layout.makeRoom(kv, cached, n);
             kv.ensureCapacity(cached + n);
             int[] pos = new int[n];
             for (int i = 0; i < n; i++) pos[i] = cached + i;

@@ -29,7 +29,10 @@ final class ActiveRequest {
     /** Prompt followed by every generated token; the last generated one is fed in the next pass. */
     private int[] tokens;
     private int total;
+    /** Tokens of the text fed so far. */
     int computed;
+    /** Tokens evicted from the front of the attention-sink window (0 without one): the cache holds computed - evicted. */
+    int evicted;
     int generated;
     long firstTokenAt;
     long lastTokenAt;
@@ -50,8 +53,14 @@ final class ActiveRequest {
         this.submittedAt = System.nanoTime();
     }
 
+    /** The scheduler sees the sequence as the cache holds it: evicted tokens are gone from its accounts. */
     SequenceView view() {
-        return new SequenceView(id, promptTokens, computed, total, kv.blocks());
+        return new SequenceView(id, Math.max(0, promptTokens - evicted), computed - evicted, total - evicted, kv.blocks());
+    }
+
+    /** Tokens in the KV cache. */
+    int cached() {
+        return computed - evicted;
     }
 
     int total() {

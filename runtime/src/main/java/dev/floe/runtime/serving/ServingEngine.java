@@ -12,6 +12,7 @@ import dev.floe.api.Tokenizer;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.model.ForwardBatch;
+import dev.floe.runtime.model.SinkWindow;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -29,7 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * steps. Each step builds the {@link SchedulerState}, asks the scheduler for a plan, preempts (by recomputation)
  * what it names, allocates KV blocks, runs ONE forward pass with the rows of every planned chunk, samples each
  * sequence whose pending tokens are all fed, streams the tokens and retires finished or cancelled requests,
- * returning their blocks to the shared pool.
+ * returning their blocks to the shared pool. When the model has an attention-sink window ({@code attention.window}),
+ * every sequence runs in it: keys are cached before RoPE at their index in the cache, the oldest window blocks are
+ * evicted as a sequence grows, and generation may run past the model's context.
  */
 public final class ServingEngine implements AutoCloseable {
     private final FloeModel model;
@@ -45,18 +48,27 @@ public final class ServingEngine implements AutoCloseable {
     private final Condition work = lock.newCondition();
     private final List<ActiveRequest> waiting = new ArrayList<>();
     private final List<ActiveRequest> running = new ArrayList<>();
+    /** The attention-sink window in blocks, or null for ordinary attention. */
+    private final SinkWindow.Layout sinks;
     private final Thread thread;
     private volatile boolean closed;
 
+    /** @throws InvalidRequestException when the model's attention-sink window does not fit it or its backend */
     public ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config) {
         this.model = model;
         this.scheduler = scheduler;
         this.config = config;
+        this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
         this.thread = Thread.ofPlatform().name("floe-engine").daemon().start(this::loop);
     }
 
     public FloeModel model() {
         return model;
+    }
+
+    /** Most tokens one request may generate: the context less one, or 2^20 with an attention-sink window. */
+    public int maxNewTokens() {
+        return sinks == null ? model.config().maxPositions() - 1 : 1 << 20;
     }
 
     public Scheduler scheduler() {
@@ -102,11 +114,11 @@ public final class ServingEngine implements AutoCloseable {
         for (int id : prompt) {
             if (id < 0 || id >= c.vocabSize()) throw new InvalidRequestException("token id " + id + " is outside the vocabulary [0, " + c.vocabSize() + ")");
         }
-        if (prompt.length >= c.maxPositions()) {
+        if (sinks == null && prompt.length >= c.maxPositions()) {
             throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of " + c.maxPositions() + " tokens");
         }
         KvBlockManager pool = model.kvBlocks();
-        int longest = Math.min(c.maxPositions(), prompt.length + request.maxTokens());
+        int longest = Math.min(sinks == null ? c.maxPositions() : sinks.capacityTokens(), prompt.length + request.maxTokens());
         if (pool.blocksFor(longest) > pool.totalBlocks()) {
             throw new InvalidRequestException("a request of " + prompt.length + " prompt tokens and max_tokens " + request.maxTokens()
                     + " needs " + pool.blocksFor(longest) + " KV blocks; the pool has " + pool.totalBlocks() + " (raise kv.blocks)");
@@ -199,6 +211,7 @@ public final class ServingEngine implements AutoCloseable {
             if (r == null || !running.remove(r)) throw new IllegalStateException(scheduler.name() + " preempted sequence " + id + ", which is not running");
             r.kv.release();
             r.computed = 0;
+            r.evicted = 0;
             waiting.add(r);
             queued.incrementAndGet();
             metrics.countPreempted();
@@ -218,26 +231,36 @@ public final class ServingEngine implements AutoCloseable {
         for (int i = 0; i < plan.chunks().size(); i++) {
             StepPlan.Chunk chunk = plan.chunks().get(i);
             ActiveRequest r = byId.get(chunk.sequenceId());
-            r.kv.ensureCapacity(r.computed + chunk.tokens());
+            int n = chunk.tokens();
+            if (sinks != null) {
+                n = Math.min(n, sinks.maxChunk());
+                r.evicted += sinks.makeRoom(r.kv, r.cached(), n);
+            }
+            r.kv.ensureCapacity(r.cached() + n);
             if (waiting.remove(r)) {
                 running.add(r);
                 queued.decrementAndGet();
             }
             tables[i] = r.kv.table();
-            for (int k = 0; k < chunk.tokens(); k++, row++) {
+            for (int k = 0; k < n; k++, row++) {
                 tokens[row] = r.token(r.computed + k);
-                positions[row] = r.computed + k;
+                positions[row] = r.cached() + k; // with a sink window: the index in the cache
                 sequence[row] = i;
             }
-            r.computed += chunk.tokens();
+            r.computed += n;
             if (r.computed == r.total()) {
                 logitRows.add(row - 1);
                 sampling.add(r);
             }
         }
         runningCount.set(running.size());
+        if (row < rows) { // chunks capped to the sink window's largest chunk
+            tokens = java.util.Arrays.copyOf(tokens, row);
+            positions = java.util.Arrays.copyOf(positions, row);
+            sequence = java.util.Arrays.copyOf(sequence, row);
+        }
         float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables,
-                logitRows.stream().mapToInt(Integer::intValue).toArray()), null);
+                logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), null);
         long t = System.nanoTime();
         for (int i = 0; i < sampling.size(); i++) accept(sampling.get(i), logits[i], t);
         runningCount.set(running.size());
@@ -290,7 +313,7 @@ public final class ServingEngine implements AutoCloseable {
         }
         if (r.stops.stopped()) finish(r, FinishReason.STOP, now);
         else if (r.generated >= r.request.maxTokens()) finish(r, FinishReason.LENGTH, now);
-        else if (r.total() >= c.maxPositions()) finish(r, FinishReason.CONTEXT, now);
+        else if (sinks == null && r.total() >= c.maxPositions()) finish(r, FinishReason.CONTEXT, now);
     }
 
     private void finish(ActiveRequest r, FinishReason reason, long now) {
