@@ -48,8 +48,10 @@ final class ServeCommand implements Callable<Integer> {
         try (FloeModel m = model.load();
              ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
              OpenAiServer server = new OpenAiServer(engine, model.modelDir().getFileName().toString(), host, port, key)) {
-            System.out.printf("floe serve: %s on %s, scheduler %s, listening on http://%s:%d%s%n", server.modelName(), m.backend(),
-                    engine.scheduler().name(), host, server.port(), key == null ? "" : " (API key required)");
+            String sinks = m.sinkWindow() == null ? ""
+                    : ", attention sink " + m.sinkWindow().sinkTokens() + " + window " + m.sinkWindow().windowTokens();
+            System.out.printf("floe serve: %s on %s, scheduler %s%s, listening on http://%s:%d%s%n", server.modelName(), m.backend(),
+                    engine.scheduler().name(), sinks, host, server.port(), key == null ? "" : " (API key required)");
             System.out.flush();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
