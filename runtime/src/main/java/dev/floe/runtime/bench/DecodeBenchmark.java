@@ -1,5 +1,6 @@
 package dev.floe.runtime.bench;
 
+import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelOptions;
 import dev.floe.api.Session;
@@ -74,6 +75,7 @@ public final class DecodeBenchmark {
     /** Builds the model, decodes and measures; {@code progress} sees bytes of weights made. */
     public static Result run(BenchPreset preset, boolean fp8, Options o, LongConsumer progress) {
         ModelConfig c = preset.config();
+        checkHostMemory(preset.name(), fp8, c.parameterCount() * (fp8 ? 1 : 2), availableHostMemory());
         SyntheticWeights weights = new SyntheticWeights(c, fp8, progress);
         try (FloeModel model = FloeEngine.assemble(c, weights, null, Path.of("synthetic:" + preset.name()), modelOptions(o),
                 List.of(weights), l -> { })) {
@@ -89,6 +91,30 @@ public final class DecodeBenchmark {
         try (FloeModel model = FloeEngine.load(modelDir, modelOptions(o), l -> { })) {
             return measure(model, modelDir.getFileName().toString(), weights, fp8, weightBytes, o);
         }
+    }
+
+    /**
+     * Refuses to build weights that cannot fit the host's memory (they would page or draw the OOM killer instead of
+     * failing). {@code available} below 0 means unknown: no check.
+     */
+    static void checkHostMemory(String preset, boolean fp8, long need, long available) {
+        if (available >= 0 && need > available) {
+            throw new InvalidRequestException(String.format(java.util.Locale.ROOT,
+                    "preset %s needs at least %.1f GB of host memory for its %s weights; %.1f GB is available (try a smaller preset)",
+                    preset, need / 1e9, fp8 ? "FP8" : "BF16", available / 1e9));
+        }
+    }
+
+    /** MemAvailable of /proc/meminfo in bytes, or -1 where there is none. */
+    static long availableHostMemory() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or unreadable: no check
+        }
+        return -1;
     }
 
     /** KV blocks for the prompt, the warm-up and the timed steps of the largest batch. */
