@@ -64,7 +64,10 @@ final class BenchCommand implements Callable<Integer> {
         BenchPreset p = BenchPreset.named(preset);
         if (tokens < 1 || prompt < 1) throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
         for (int b : batches) {
-            if (b < 2 || b > 4096) throw new IllegalArgumentException("--batch: " + b + " is not in [2, 4096] (batch 1 is always measured)");
+            if (b < 2 || b > FloeModel.MAX_ROWS) {
+                throw new IllegalArgumentException("--batch: " + b + " is not in [2, " + FloeModel.MAX_ROWS + "] (batch 1 is always measured; one pass takes at most "
+                        + FloeModel.MAX_ROWS + " rows)");
+            }
         }
         if (!batches.isEmpty() && prompt > FloeModel.MAX_ROWS) {
             throw new IllegalArgumentException("--prompt: " + prompt + " tokens; with --batch at most " + FloeModel.MAX_ROWS);

@@ -63,7 +63,9 @@ public final class DecodeBenchmark {
         public Options {
             batches = List.copyOf(batches);
             for (int b : batches) {
-                if (b < 2) throw new IllegalArgumentException("batch sizes beyond batch 1 must be at least 2, got " + b);
+                if (b < 2 || b > FloeModel.MAX_ROWS) {
+                    throw new IllegalArgumentException("batch sizes beyond batch 1 must be in [2, " + FloeModel.MAX_ROWS + "], got " + b);
+                }
             }
         }
 
