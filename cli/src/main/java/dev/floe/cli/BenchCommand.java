@@ -69,9 +69,6 @@ final class BenchCommand implements Callable<Integer> {
                         + FloeModel.MAX_ROWS + " rows)");
             }
         }
-        if (!batches.isEmpty() && prompt > FloeModel.MAX_ROWS) {
-            throw new IllegalArgumentException("--prompt: " + prompt + " tokens; with --batch at most " + FloeModel.MAX_ROWS);
-        }
         for (String w : weights) {
             if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
         }

@@ -97,14 +97,11 @@ final class BenchServeCommand implements Callable<Integer> {
 
     private Report runOne(FloeModel m, String name, String scheduler, List<LoadGenerator.Job> jobs) throws Exception {
         ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget);
-        if (inProcess) {
-            try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config)) {
-                return LoadGenerator.runInProcess(engine, jobs, clients);
+        try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config)) {
+            if (inProcess) return LoadGenerator.runInProcess(engine, jobs, clients);
+            try (OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
+                return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
             }
-        }
-        try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
-             OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
-            return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
         }
     }
 

@@ -67,6 +67,10 @@ public final class DecodeBenchmark {
                     throw new IllegalArgumentException("batch sizes beyond batch 1 must be in [2, " + FloeModel.MAX_ROWS + "], got " + b);
                 }
             }
+            if (!batches.isEmpty() && promptTokens > FloeModel.MAX_ROWS) {
+                throw new IllegalArgumentException("prompt of " + promptTokens + " tokens: batched decoding prefills whole prompts, at most "
+                        + FloeModel.MAX_ROWS);
+            }
         }
 
         public Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties) {
@@ -142,10 +146,9 @@ public final class DecodeBenchmark {
             for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (i * 7919) % (c.vocabSize() - 3);
             float[] logits = s.prefillLast(prompt);
             // warm up the JIT (the Vector API is slow until compiled) and page in the weights before timing
-            long warmUntil = System.nanoTime() + WARM_UP_NANOS;
-            for (int i = 0; i < WARM_UP_TOKENS && (i < 4 || System.nanoTime() < warmUntil); i++) {
-                logits = s.next(Sampler.argmax(logits));
-            }
+            float[][] last = {logits};
+            warmUp(() -> last[0] = s.next(Sampler.argmax(last[0])));
+            logits = last[0];
             double before = model.measureBandwidth();
             int startContext = s.position();
             long t0 = System.nanoTime();
@@ -162,23 +165,25 @@ public final class DecodeBenchmark {
         }
     }
 
+    /** Runs {@code step} at least 4 times, then until {@link #WARM_UP_TOKENS} steps or {@link #WARM_UP_NANOS} have passed. */
+    private static void warmUp(Runnable step) {
+        long until = System.nanoTime() + WARM_UP_NANOS;
+        for (int i = 0; i < WARM_UP_TOKENS && (i < 4 || System.nanoTime() < until); i++) step.run();
+    }
+
     /** Prefills {@code batch} prompts, then times {@code decodeTokens} passes of one greedy token per sequence. */
     static BatchResult batched(FloeModel model, int batch, Options o) {
         int vocab = model.config().vocabSize();
-        int warmUp = WARM_UP_TOKENS;
         SequenceKv[] kv = new SequenceKv[batch];
         try {
             int[][] tables = new int[batch][];
             for (int q = 0; q < batch; q++) {
                 kv[q] = model.newSequenceKv();
-                kv[q].ensureCapacity(o.promptTokens() + warmUp + o.decodeTokens());
+                kv[q].ensureCapacity(o.promptTokens() + WARM_UP_TOKENS + o.decodeTokens());
                 tables[q] = kv[q].table();
             }
             // prefill: whole prompts, as many sequences per pass as the pass's row limit allows
             int[] next = new int[batch];
-            if (o.promptTokens() > FloeModel.MAX_ROWS) {
-                throw new IllegalArgumentException("prompt of " + o.promptTokens() + " tokens: batched decoding prefills whole prompts, at most " + FloeModel.MAX_ROWS);
-            }
             int per = FloeModel.MAX_ROWS / o.promptTokens();
             for (int first = 0; first < batch; first += per) {
                 int n = Math.min(per, batch - first);
@@ -194,23 +199,20 @@ public final class DecodeBenchmark {
                 float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables, last), null);
                 for (int k = 0; k < n; k++) next[first + k] = Sampler.argmax(logits[k]);
             }
-            int[] sequence = new int[batch], rowsOut = new int[batch];
+            int[] sequence = new int[batch], rowsOut = new int[batch], positions = new int[batch];
             for (int q = 0; q < batch; q++) sequence[q] = rowsOut[q] = q;
-            // the batched kernels (several rows per weight) are other code than batch 1's: warm them up too
-            long warmUntil = System.nanoTime() + WARM_UP_NANOS;
-            long t0 = 0;
-            int start = -1;
-            for (int step = 0; step < warmUp + o.decodeTokens(); step++) {
-                if (start < 0 && (step == warmUp || step >= 4 && System.nanoTime() > warmUntil)) {
-                    start = step;
-                    t0 = System.nanoTime();
+            java.util.Arrays.fill(positions, o.promptTokens());
+            Runnable step = () -> {
+                float[][] logits = model.forward(new ForwardBatch(next, positions, sequence, tables, rowsOut), null);
+                for (int q = 0; q < batch; q++) {
+                    next[q] = Sampler.argmax(logits[q]);
+                    positions[q]++;
                 }
-                if (start >= 0 && step == start + o.decodeTokens()) break;
-                int[] positions = new int[batch];
-                java.util.Arrays.fill(positions, o.promptTokens() + step);
-                float[][] logits = model.forward(new ForwardBatch(next.clone(), positions, sequence, tables, rowsOut), null);
-                for (int q = 0; q < batch; q++) next[q] = Sampler.argmax(logits[q]);
-            }
+            };
+            // the batched kernels (several rows per weight) are other code than batch 1's: warm them up too
+            warmUp(step);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < o.decodeTokens(); i++) step.run();
             double seconds = (System.nanoTime() - t0) / 1e9;
             return new BatchResult(batch, o.decodeTokens(), (double) batch * o.decodeTokens() / seconds,
                     seconds * 1e3 / o.decodeTokens());
