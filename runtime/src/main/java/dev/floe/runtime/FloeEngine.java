@@ -75,9 +75,9 @@ public final class FloeEngine implements Engine {
         Router router = Routers.create(options.router(), config);
         int blockSize = intProperty(options, "kv.block-size", 16, 1, 4096);
         long bytesPerBlock = 2L * config.numLayers() * blockSize * config.numKvHeads() * config.headDim() * Float.BYTES;
-        int perSequence = (config.maxPositions() + blockSize - 1) / blockSize;
+        long perSequence = ((long) config.maxPositions() + blockSize - 1) / blockSize;
         // room for 8 full-context sequences, within 512 MB unless asked for more, and never less than one sequence
-        int fallback = (int) Math.max(perSequence, Math.min(8L * perSequence, (512L << 20) / bytesPerBlock));
+        int fallback = (int) Math.min(Integer.MAX_VALUE, Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock)));
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
         Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
         ExpertStore store = null;

@@ -1,5 +1,6 @@
 package dev.floe.runtime;
 
+import dev.floe.api.FloeException;
 import dev.floe.api.GenerationRequest;
 import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelFormatException;
@@ -157,7 +158,7 @@ class LoadingErrorsTest {
         String q = "model.layers.0.self_attn.k_proj.weight";
         Path dir2 = editedMixtral(ts -> ts.stream().map(t -> !t.name().equals(q) ? t
                 : new TensorData(t.name(), t.dtype(), new long[]{t.shape()[1], t.shape()[0]}, t.data(), null)).toList(), null, null);
-        assertMessage(ModelFormatException.class, () -> loadCpu(dir2).close(), q, "has shape [64, 32]", "expected [64, 64]");
+        assertMessage(ModelFormatException.class, () -> loadCpu(dir2).close(), q, "has shape [64, 32]", "config.json implies [64, 64]");
     }
 
     @ParameterizedTest
@@ -171,6 +172,17 @@ class LoadingErrorsTest {
     void impossibleConfig(String from, String to, String expected) throws IOException {
         Path dir = editedMixtral(ts -> ts, from, to);
         assertMessage(ModelFormatException.class, () -> loadCpu(dir).close(), "config.json", expected);
+    }
+
+    @Test
+    void contextTooLongForTheKvPool() throws IOException {
+        // the default pool holds at least one full-context sequence: here 2^31 - 1 positions, far beyond the heap
+        Path dir = editedMixtral(ts -> ts, "\"max_position_embeddings\": 512", "\"max_position_embeddings\": 2147483647");
+        assertMessage(FloeException.class, () -> loadCpu(dir).close(), dir.toString(), "KV cache",
+                "max_position_embeddings is 2147483647", "kv.blocks");
+        try (FloeModel m = FloeEngine.load(dir, ModelOptions.DEFAULTS.withBackend("cpu-vector").withProperties(Map.of("kv.blocks", "64")), l -> { })) {
+            assertEquals(64, m.kvBlocks().totalBlocks(), "kv.blocks sizes the pool instead");
+        }
     }
 
     @Test

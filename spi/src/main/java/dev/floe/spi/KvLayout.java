@@ -8,7 +8,8 @@ package dev.floe.spi;
 public record KvLayout(int layers, int kvHeads, int headDim, int blocks, int blockSize) {
     public KvLayout {
         if (layers < 1 || kvHeads < 1 || headDim < 1 || blocks < 1 || blockSize < 1) {
-            throw new IllegalArgumentException("KV layout needs positive sizes: " + this);
+            throw new IllegalArgumentException("KV layout needs positive sizes: layers " + layers + ", kvHeads " + kvHeads
+                    + ", headDim " + headDim + ", blocks " + blocks + ", blockSize " + blockSize);
         }
     }
 

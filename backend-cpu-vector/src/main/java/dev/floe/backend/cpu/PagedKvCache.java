@@ -16,6 +16,12 @@ final class PagedKvCache implements KvCache {
         if (perLayer > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("layout: " + perLayer + " floats per layer exceed a Java array; " + layout);
         }
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (layout.byteSize() > free) {
+            throw new IllegalArgumentException("layout: " + layout.byteSize() / (1 << 20) + " MiB of keys and values exceed the "
+                    + free / (1 << 20) + " MiB free in the Java heap (-Xmx)");
+        }
         this.layout = layout;
         this.owner = owner;
         this.keys = new float[layout.layers()][(int) perLayer];

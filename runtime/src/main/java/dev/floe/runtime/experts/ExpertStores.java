@@ -5,10 +5,9 @@ import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.checkpoint.RequiredTensor;
 import dev.floe.spi.ExpertStoreProvider;
 import dev.floe.spi.TensorSource;
-
-import java.util.Arrays;
 
 /** Shared checks of the expert stores, and their providers. */
 public final class ExpertStores {
@@ -41,19 +40,10 @@ public final class ExpertStores {
         for (int l = 0; l < c.numLayers(); l++) {
             if (!c.isMoeLayer(l)) continue;
             for (int e = 0; e < c.numExperts(); e++) {
-                check(tensors, source, ExpertNames.of(l, e, "w1"), i, h);
-                check(tensors, source, ExpertNames.of(l, e, "w2"), h, i);
-                check(tensors, source, ExpertNames.of(l, e, "w3"), i, h);
+                RequiredTensor.of(tensors, source, ExpertNames.of(l, e, "w1"), i, h);
+                RequiredTensor.of(tensors, source, ExpertNames.of(l, e, "w2"), h, i);
+                RequiredTensor.of(tensors, source, ExpertNames.of(l, e, "w3"), i, h);
             }
-        }
-    }
-
-    private static void check(TensorSource tensors, String source, String name, long... shape) {
-        if (!tensors.contains(name)) throw new ModelFormatException(source + ": tensor " + name + " is missing");
-        long[] actual = tensors.tensor(name).shape();
-        if (!Arrays.equals(actual, shape)) {
-            throw new ModelFormatException(source + ": tensor " + name + " has shape " + Arrays.toString(actual)
-                    + ", expected " + Arrays.toString(shape));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.floe.runtime.model;
 
 import dev.floe.api.ExpertStore;
 import dev.floe.api.FinishReason;
+import dev.floe.api.FloeException;
 import dev.floe.api.ForwardObserver;
 import dev.floe.api.GeneratedToken;
 import dev.floe.api.GenerationRequest;
@@ -66,13 +67,28 @@ public final class FloeModel implements Model {
         ModelWeights weights = ModelWeights.load(p.config(), p.tensors(), p.backend(), p.source().toString(), layerProgress);
         KvCache cache = null;
         try {
-            ModelConfig c = p.config();
-            cache = p.backend().kvCache(new KvLayout(c.numLayers(), c.numKvHeads(), c.headDim(), p.kvBlocks(), p.kvBlockSize()));
+            cache = kvCache(p);
             return new FloeModel(p, weights, cache);
         } catch (RuntimeException e) {
             if (cache != null) cache.close();
             weights.close();
             throw e;
+        }
+    }
+
+    /** The KV pool; a backend that cannot hold it is reported with the options that size it. */
+    private static KvCache kvCache(Parts p) {
+        ModelConfig c = p.config();
+        KvLayout layout = new KvLayout(c.numLayers(), c.numKvHeads(), c.headDim(), p.kvBlocks(), p.kvBlockSize());
+        try {
+            return p.backend().kvCache(layout);
+        } catch (FloeException e) {
+            throw e;
+        } catch (RuntimeException | OutOfMemoryError e) {
+            throw new FloeException(p.source() + ": the KV cache of " + layout.blocks() + " blocks of " + layout.blockSize()
+                    + " tokens (" + layout.byteSize() / (1 << 20) + " MiB; max_position_embeddings is " + c.maxPositions()
+                    + ") cannot be allocated on " + p.backend().name() + ": " + e.getMessage()
+                    + "; set the option kv.blocks to fewer blocks", e);
         }
     }
 

@@ -1,14 +1,12 @@
 package dev.floe.runtime.model;
 
 import dev.floe.api.ModelConfig;
-import dev.floe.api.ModelFormatException;
-import dev.floe.api.TensorData;
+import dev.floe.runtime.checkpoint.RequiredTensor;
 import dev.floe.spi.Backend;
 import dev.floe.spi.TensorSource;
 import dev.floe.spi.Weight;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -54,7 +52,7 @@ final class ModelWeights implements AutoCloseable {
     /** Resolves and checks tensors, then places them. */
     private record Loader(ModelConfig c, TensorSource src, WeightPlacer placer, String source) {
         Weight get(String name, long... shape) {
-            return placer.place(require(src, source, name, shape));
+            return placer.place(RequiredTensor.of(src, source, name, shape));
         }
 
         LayerWeights layer(int i) {
@@ -77,22 +75,6 @@ final class ModelWeights implements AutoCloseable {
             var residual = new LayerWeights.Mlp(get(r + "w1.weight", h, h), get(r + "w2.weight", h, h), get(r + "w3.weight", h, h));
             return new LayerWeights(in, post, q, k, v, o, gate, null, get(p + "residual_layernorm.weight", h), residual);
         }
-    }
-
-    /** A tensor that must exist with exactly this shape; the error names the tensor, the folder and both shapes. */
-    static TensorData require(TensorSource src, String source, String name, long... shape) {
-        if (!src.contains(name)) throw new ModelFormatException(source + ": tensor " + name + " is missing");
-        TensorData t = src.tensor(name);
-        long[] actual = t.shape();
-        boolean vectorMatches = shape.length == 1 && actual.length == 2 && actual[1] == 1 && actual[0] == shape[0];
-        if (!Arrays.equals(actual, shape) && !vectorMatches) {
-            throw new ModelFormatException(source + ": tensor " + name + " has shape " + Arrays.toString(actual)
-                    + ", expected " + Arrays.toString(shape));
-        }
-        if (!t.dtype().isFloat()) {
-            throw new ModelFormatException(source + ": tensor " + name + " has dtype " + t.dtype() + ", expected a float type");
-        }
-        return t;
     }
 
     @Override

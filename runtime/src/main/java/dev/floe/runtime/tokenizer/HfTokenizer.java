@@ -59,10 +59,14 @@ public final class HfTokenizer implements Tokenizer {
         this.decoder = root.opt("decoder").map(Decoder::parse).orElseGet(Decoder.None::new);
 
         List<AddedTokens.AddedToken> added = new ArrayList<>();
-        for (JsonAt t : root.opt("added_tokens").map(JsonAt::elements).orElse(List.of())) {
+        List<JsonAt> addedJson = root.opt("added_tokens").map(JsonAt::elements).orElse(List.of());
+        // ids are dense: none can exceed the number of tokens there are (which also bounds the id -> token table)
+        long idLimit = (long) model.vocab().size() + addedJson.size();
+        for (JsonAt t : addedJson) {
             int id = t.get("id").integer();
-            if (id < 0) {
-                throw t.get("id").error("token ids must not be negative");
+            if (id < 0 || id >= idLimit) {
+                throw t.get("id").error("token id " + id + " is outside [0, " + idLimit + "), the ids of the "
+                        + model.vocab().size() + " vocabulary and " + addedJson.size() + " added tokens");
             }
             added.add(new AddedTokens.AddedToken(id, t.text("content"), t.bool("single_word", false),
                     t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", !t.bool("special", false)),
@@ -71,6 +75,10 @@ public final class HfTokenizer implements Tokenizer {
 
         int size = 0;
         for (int id : model.vocab().values()) {
+            if (id < 0 || id >= idLimit) {
+                throw root.get("model").get("vocab").error("token id " + id + " is outside [0, " + idLimit + "), the ids of the "
+                        + model.vocab().size() + " vocabulary and " + addedJson.size() + " added tokens");
+            }
             size = Math.max(size, id + 1);
         }
         for (var t : added) {
@@ -95,7 +103,7 @@ public final class HfTokenizer implements Tokenizer {
         for (String name : List.of("bos_token", "eos_token", "unk_token", "pad_token")) {
             cfg.flatMap(c -> c.opt(name)).map(HfTokenizer::tokenContent).ifPresent(v -> specialTokenNames.put(name, v));
         }
-        PostProcessor post = root.opt("post_processor").map(PostProcessor::parse).orElseGet(PostProcessor.Identity::new);
+        PostProcessor post = root.opt("post_processor").map(p -> PostProcessor.parse(p, idToToken.length)).orElseGet(PostProcessor.Identity::new);
         this.bos = specialTokenNames.containsKey("bos_token")
                 ? lookup(config, "bos_token")
                 : post.leadingSpecialIds().isEmpty() ? OptionalInt.empty() : OptionalInt.of(post.leadingSpecialIds().getFirst());

@@ -62,7 +62,7 @@ sealed interface PostProcessor {
             return ids;
         }
 
-        static Template parse(JsonAt json) {
+        static Template parse(JsonAt json, int vocabSize) {
             Map<String, int[]> specials = new HashMap<>();
             json.opt("special_tokens").ifPresent(st -> {
                 if (!st.node().isObject()) {
@@ -70,7 +70,7 @@ sealed interface PostProcessor {
                 }
                 for (var e : st.node().properties()) {
                     JsonAt tok = new JsonAt(st.file(), st.path() + "[\"" + e.getKey() + "\"]", e.getValue());
-                    specials.put(e.getKey(), tok.elements("ids").stream().mapToInt(JsonAt::integer).toArray());
+                    specials.put(e.getKey(), tok.elements("ids").stream().mapToInt(id -> tokenId(id, vocabSize)).toArray());
                 }
             });
             return new Template(pieces(json.get("single"), specials),
@@ -126,9 +126,9 @@ sealed interface PostProcessor {
             return List.of(cls);
         }
 
-        static ClsSep parse(JsonAt json, boolean roberta) {
-            return new ClsSep(json.get("cls").elements().get(1).integer(), json.get("sep").elements().get(1).integer(),
-                    roberta);
+        static ClsSep parse(JsonAt json, int vocabSize, boolean roberta) {
+            return new ClsSep(tokenId(json.get("cls").elements().get(1), vocabSize),
+                    tokenId(json.get("sep").elements().get(1), vocabSize), roberta);
         }
     }
 
@@ -165,15 +165,22 @@ sealed interface PostProcessor {
         return out;
     }
 
-    static PostProcessor parse(JsonAt json) {
+    /** Parses a post-processor whose ids must lie in a vocabulary of {@code vocabSize} ids. */
+    static PostProcessor parse(JsonAt json, int vocabSize) {
         String type = json.text("type");
         return switch (type) {
-            case "TemplateProcessing" -> Template.parse(json);
+            case "TemplateProcessing" -> Template.parse(json, vocabSize);
             case "ByteLevel" -> new Identity();
-            case "BertProcessing" -> ClsSep.parse(json, false);
-            case "RobertaProcessing" -> ClsSep.parse(json, true);
-            case "Sequence" -> new Sequence(json.elements("processors").stream().map(PostProcessor::parse).toList());
+            case "BertProcessing" -> ClsSep.parse(json, vocabSize, false);
+            case "RobertaProcessing" -> ClsSep.parse(json, vocabSize, true);
+            case "Sequence" -> new Sequence(json.elements("processors").stream().map(p -> parse(p, vocabSize)).toList());
             default -> throw json.get("type").error("unsupported post_processor type");
         };
+    }
+
+    private static int tokenId(JsonAt at, int vocabSize) {
+        int id = at.integer();
+        if (id < 0 || id >= vocabSize) throw at.error("token id " + id + " is outside the vocabulary of " + vocabSize + " ids");
+        return id;
     }
 }

@@ -109,6 +109,18 @@ class MalformedTokenizerTest {
     }
 
     @Test
+    void idsInTheFileOutsideTheVocabulary() {
+        ObjectNode post = TinyLlama.node();
+        ((ArrayNode) post.get("post_processor").get("special_tokens").get("<s>").get("ids")).set(0, 2147483647);
+        assertMentions(fails(post), "tiny/tokenizer.json", "post_processor.special_tokens[\"<s>\"].ids[0]", "2147483647",
+                "outside the vocabulary");
+
+        ObjectNode added = TinyLlama.node();
+        ((ObjectNode) added.get("added_tokens").get(1)).put("id", 2147483647);
+        assertMentions(fails(added), "added_tokens[1].id", "token id 2147483647 is outside [0, ");
+    }
+
+    @Test
     void idOutsideTheVocabulary() {
         HfTokenizer tok = TinyLlama.tokenizer(TinyLlama.node());
         int size = tok.vocabSize();
