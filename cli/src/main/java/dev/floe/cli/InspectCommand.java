@@ -3,6 +3,7 @@ package dev.floe.cli;
 import dev.floe.api.DType;
 import dev.floe.api.Floe;
 import dev.floe.api.ModelConfig;
+import dev.floe.api.Quantization;
 import dev.floe.runtime.checkpoint.Checkpoint;
 import dev.floe.runtime.checkpoint.SafetensorsFile;
 import dev.floe.runtime.config.ConfigReader;
@@ -39,7 +40,7 @@ final class InspectCommand implements Callable<Integer> {
             System.out.printf("  MoE: %d experts of width %d, top-%d, %d MoE layers%s%n", c.numExperts(), c.intermediateSize(),
                     c.topK(), moe, c.family().modelType().equals("arctic") && c.parallelResidual() ? ", residual dense MLP beside each" : "");
             System.out.printf("  parameters: %s total, %s active per token%n", human(c.parameterCount()), human(c.activeParameterCount()));
-            if (c.quantization() != null) System.out.println("  quantization: " + c.quantization());
+            if (c.quantization() != null) System.out.println("  quantization: " + describe(c.quantization()));
             Map<DType, long[]> byType = new EnumMap<>(DType.class);
             for (SafetensorsFile f : ck.files()) {
                 for (String name : f.names()) {
@@ -66,5 +67,11 @@ final class InspectCommand implements Callable<Integer> {
         if (n >= 1L << 30) return String.format("%.2f GiB", n / (double) (1L << 30));
         if (n >= 1L << 20) return String.format("%.2f MiB", n / (double) (1L << 20));
         return String.format("%.1f KiB", n / 1024.0);
+    }
+
+    /** For example {@code fp8 e4m3, weight scales per_output_channel, not converted: lm_head, gate}. */
+    static String describe(Quantization q) {
+        String s = q.method() + " " + q.format() + ", weight scales " + q.weightScale();
+        return q.modulesNotConverted().isEmpty() ? s : s + ", not converted: " + String.join(", ", q.modulesNotConverted());
     }
 }

@@ -77,6 +77,9 @@ class CommandsTest {
         Run r = run("inspect");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("9.85M total"), r.out());
+        Run fp8 = run("inspect", ROOT.resolve("fixtures/tiny-arctic-fp8").toString());
+        assertEquals(0, fp8.status(), fp8.err());
+        assertTrue(fp8.out().contains("quantization: fp8 e4m3, weight scales per_output_channel, not converted: lm_head"), fp8.out());
     }
 
     @Test
