@@ -55,6 +55,10 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (FloeModel m = model.load()) {
+            if (chat && m.tokenizer().chatTemplate().isEmpty()) {
+                System.err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
+                        + " using ChatML, which a model not trained on it will not follow");
+            }
             String text = chat ? m.tokenizer().applyChatTemplate(List.of(new ChatMessage("user", prompt)), true) : prompt;
             GenerationRequest request = GenerationRequest.of(text, maxTokens)
                     .withSampling(new SamplingParams(temperature, topK, topP, seed))

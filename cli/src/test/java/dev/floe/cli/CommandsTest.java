@@ -45,6 +45,13 @@ class CommandsTest {
     }
 
     @Test
+    void chatOnAModelWithoutAChatTemplateSaysSo() {
+        Run r = run("generate", "--chat", "hi", "-n", "2", "--quiet-stats");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.err().contains("has no chat template") && r.err().contains("using ChatML"), r.err());
+    }
+
+    @Test
     void checkPassesOnAFixtureAndEndsWithTheSummary() {
         Run r = run("check", ROOT.resolve("fixtures/tiny-mixtral").toString());
         assertEquals(0, r.status(), r.out() + r.err());
