@@ -6,11 +6,14 @@ import dev.floe.api.GenerationResult;
 import dev.floe.api.SamplingParams;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,12 +54,16 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--quiet-stats", description = "do not print the speed line")
     boolean quietStats;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        PrintWriter err = spec.commandLine().getErr();
         try (FloeModel m = model.load()) {
             if (chat && m.tokenizer().chatTemplate().isEmpty()) {
-                System.err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
+                err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
                         + " using ChatML, which a model not trained on it will not follow");
             }
             String text = chat ? m.tokenizer().applyChatTemplate(List.of(new ChatMessage("user", prompt)), true) : prompt;
@@ -67,7 +74,7 @@ final class GenerateCommand implements Callable<Integer> {
             GenerationResult r = m.generate(request, token -> out.print(token.text()));
             out.println();
             if (!quietStats) {
-                System.err.printf("[%s on %s: %d prompt tokens in %.1f ms, %d tokens at %.1f tokens/s, finish: %s]%n",
+                err.printf("[%s on %s: %d prompt tokens in %.1f ms, %d tokens at %.1f tokens/s, finish: %s]%n",
                         m.source().getFileName(), m.backend(), r.promptTokens(), r.prefillNanos() / 1e6, r.tokens().length,
                         r.decodeTokensPerSecond(), r.finishReason().name().toLowerCase());
             }
