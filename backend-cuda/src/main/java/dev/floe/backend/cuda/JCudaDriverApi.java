@@ -15,6 +15,8 @@ import static dev.floe.backend.cuda.Cuda.check;
  * probes report the same, informative reason.
  */
 final class JCudaDriverApi implements DriverApi {
+    /** The CUDA driver's soname, which JCuda's native library links against. */
+    static final String DRIVER = "libcuda.so.1";
     private static LinkageError loadFailure;
     private static boolean loaded;
 
@@ -26,6 +28,7 @@ final class JCudaDriverApi implements DriverApi {
         if (loadFailure != null) throw loadFailure;
         if (loaded) return new JCudaDriverApi();
         try {
+            requireDriverLibrary();
             JCudaNatives.install();
             JCudaDriver.setExceptionsEnabled(false);
             loaded = true;
@@ -33,6 +36,16 @@ final class JCudaDriverApi implements DriverApi {
         } catch (LinkageError e) {
             loadFailure = e;
             throw e;
+        }
+    }
+
+    /**
+     * Fails with the loader's reason when {@code libcuda.so.1} cannot be opened. Checked before JCuda's library is
+     * copied to {@code java.io.tmpdir}, so that probing a machine without a GPU leaves no file behind.
+     */
+    static void requireDriverLibrary() {
+        if (NativeLibrary.open(DRIVER, null, java.util.List.of()) instanceof NativeLibrary.Missing(String reason)) {
+            throw new UnsatisfiedLinkError(reason);
         }
     }
 

@@ -52,6 +52,9 @@ class CudaProviderTest {
         assertFalse(p.available());
         assertTrue(p.detail().contains("libcuda.so.1"), p.detail());
         System.out.println("cuda probe here: " + p.detail());
+        // checked before JCuda's library is copied out (a probe without a driver leaves no file behind)
+        var missing = assertThrows(UnsatisfiedLinkError.class, JCudaDriverApi::requireDriverLibrary);
+        assertTrue(missing.getMessage().contains("libcuda.so.1"), missing.getMessage());
     }
 
     @Test
