@@ -11,6 +11,8 @@ import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -49,9 +51,11 @@ class MalformedInputFuzzTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void safetensorsHeaderNumbers() throws IOException {
-        byte[] file = Files.readAllBytes(MIXTRAL.resolve("model.safetensors"));
+    @ParameterizedTest
+    @ValueSource(strings = {"fixtures/tiny-mixtral", "fixtures/tiny-arctic-fp8"})
+    void safetensorsHeaderNumbers(String fixture) throws IOException {
+        Path source = GoldenFixturesTest.root().resolve(fixture);
+        byte[] file = Files.readAllBytes(source.resolve("model.safetensors"));
         long headerLength = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).getLong();
         String header = new String(file, 8, (int) headerLength, StandardCharsets.UTF_8);
         Matcher m = Pattern.compile("-?\\d+").matcher(header);
@@ -63,7 +67,7 @@ class MalformedInputFuzzTest {
             int[] at = numbers.get(rnd.nextInt(numbers.size()));
             String number = NUMBERS[rnd.nextInt(NUMBERS.length)];
             h.replace(at[0], at[1], number);
-            Path dir = folder("st-numbers-" + seed);
+            Path dir = folder(source, "st-numbers-" + seed);
             Files.write(dir.resolve("model.safetensors"), safetensors(h.toString(), file, 8 + (int) headerLength));
             loadOrFail(dir, "model.safetensors header (" + header.substring(Math.max(0, at[0] - 40), at[1]) + " -> "
                     + number + ")", seed);
@@ -84,7 +88,7 @@ class MalformedInputFuzzTest {
                 }
                 default -> b = Arrays.copyOf(b, rnd.nextInt(file.length));
             }
-            Path dir = folder("st-bytes-" + seed);
+            Path dir = folder(MIXTRAL, "st-bytes-" + seed);
             Files.write(dir.resolve("model.safetensors"), b);
             loadOrFail(dir, "model.safetensors", seed);
         }
@@ -105,7 +109,7 @@ class MalformedInputFuzzTest {
                 case 2 -> c.putNull(field);
                 default -> c.set(field, JSON.readTree(NUMBERS[rnd.nextInt(NUMBERS.length)]));
             }
-            Path dir = folder("config-" + seed);
+            Path dir = folder(MIXTRAL, "config-" + seed);
             Files.writeString(dir.resolve("config.json"), c.toString());
             loadOrFail(dir, "config.json " + field + " = " + c.get(field), seed);
         }
@@ -142,6 +146,8 @@ class MalformedInputFuzzTest {
         List<Map.Entry<JsonNode, String>> slots = new ArrayList<>();
         collect(root, slots);
         Map.Entry<JsonNode, String> slot = slots.get(rnd.nextInt(slots.size()));
+        JsonNode whole = slot.getKey().get(slot.getValue());
+        if (whole != null && whole.size() > 1000 && rnd.nextBoolean()) slot = entryOf(whole, rnd); // one vocab entry or merge
         JsonNode parent = slot.getKey();
         JsonNode value = switch (rnd.nextInt(4)) {
             case 0 -> null;
@@ -158,6 +164,15 @@ class MalformedInputFuzzTest {
             else a.set(i, value);
         }
         return slot.getValue() + (value == null ? " removed" : " = " + value);
+    }
+
+    /** A random entry of a large object (the vocabulary) or array (the merges). */
+    private static Map.Entry<JsonNode, String> entryOf(JsonNode container, Random rnd) {
+        int k = rnd.nextInt(container.size());
+        if (container.isArray()) return Map.entry(container, Integer.toString(k));
+        Iterator<String> names = container.fieldNames();
+        for (int i = 0; i < k; i++) names.next();
+        return Map.entry(container, names.next());
     }
 
     private static void collect(JsonNode node, List<Map.Entry<JsonNode, String>> slots) {
@@ -179,11 +194,11 @@ class MalformedInputFuzzTest {
         }
     }
 
-    /** A model folder holding the fixture's files, for one mutant to overwrite. */
-    private Path folder(String name) throws IOException {
-        Path dir = tmp.resolve(name);
+    /** A model folder holding a fixture's files, for one mutant to overwrite. */
+    private Path folder(Path fixture, String name) throws IOException {
+        Path dir = tmp.resolve(fixture.getFileName() + "-" + name);
         Files.createDirectories(dir);
-        for (String f : new String[]{"config.json", "model.safetensors"}) Files.copy(MIXTRAL.resolve(f), dir.resolve(f));
+        for (String f : new String[]{"config.json", "model.safetensors"}) Files.copy(fixture.resolve(f), dir.resolve(f));
         return dir;
     }
 
