@@ -27,8 +27,26 @@ public record SchedulerState(List<SequenceView> waiting, List<SequenceView> runn
      * @param computedTokens tokens whose KV is cached (prompt chunks done plus generated tokens fed back)
      * @param totalTokens    prompt plus generated tokens so far
      * @param kvBlocks       KV blocks it holds
+     * @param cacheLimit     most tokens its cache holds: an attention-sink window evicts whole blocks to stay within
+     *                       it, so caching more needs no more blocks ({@link Integer#MAX_VALUE} without a window)
      */
-    public record SequenceView(long id, int promptTokens, int computedTokens, int totalTokens, int kvBlocks) {
+    public record SequenceView(long id, int promptTokens, int computedTokens, int totalTokens, int kvBlocks,
+                               int cacheLimit) {
+        public SequenceView {
+            if (cacheLimit < 1) throw new IllegalArgumentException("cacheLimit " + cacheLimit + " is not positive");
+        }
+
+        /** A sequence whose cache grows with every token. */
+        public SequenceView(long id, int promptTokens, int computedTokens, int totalTokens, int kvBlocks) {
+            this(id, promptTokens, computedTokens, totalTokens, kvBlocks, Integer.MAX_VALUE);
+        }
+
+        /** The KV blocks it holds once {@code tokens} more are cached (after any eviction from a sink window). */
+        public int blocksAfter(int tokens, int blockSize) {
+            long cached = Math.min((long) computedTokens + tokens, cacheLimit);
+            return (int) ((cached + blockSize - 1) / blockSize);
+        }
+
         /** Tokens still to feed before the next token can be sampled. */
         public int pendingTokens() {
             return totalTokens - computedTokens;

@@ -58,13 +58,12 @@ final class PlanBuilder {
 
     /** Blocks {@code s} needs beyond those it holds to cache {@code tokens} more tokens. */
     int blocksNeeded(SequenceView s, int tokens) {
-        int bs = state.blockSize();
-        int total = (s.computedTokens() + tokens + bs - 1) / bs;
-        return Math.max(0, total - s.kvBlocks());
+        return Math.max(0, s.blocksAfter(tokens, state.blockSize()) - s.kvBlocks());
     }
 
     /** The most of {@code s}'s pending tokens (at most {@code want}) that the free blocks can hold. */
     int fitTokens(SequenceView s, int want) {
+        if (blocksNeeded(s, want) <= freeBlocks) return want; // includes a sink window that evicts to make room
         long capacity = (long) (s.kvBlocks() + freeBlocks) * state.blockSize() - s.computedTokens();
         return (int) Math.max(0, Math.min(want, capacity));
     }

@@ -47,6 +47,23 @@ class SchedulerPropertiesTest {
         }
     }
 
+    /** A sequence at its sink window's capacity evicts a block for each it takes: a full pool does not stop it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    void aFullSinkWindowNeedsNoNewBlock(String name) {
+        int blockSize = 16, limit = 8 * blockSize;
+        SequenceView full = new SequenceView(1, 10, limit, limit + 1, 8, limit);
+        StepPlan plan = create(name).plan(new SchedulerState(List.of(), List.of(full), 0, blockSize, 64, 4));
+        assertEquals(List.of(), plan.preempt(), name);
+        assertEquals(List.of(new StepPlan.Chunk(1, 1)), plan.chunks(), name);
+        // without the window the same sequence needs a ninth block, which a full pool does not have
+        SequenceView growing = new SequenceView(1, 10, limit, limit + 1, 8);
+        StepPlan stuck = create(name).plan(new SchedulerState(List.of(), List.of(growing), 0, blockSize, 64, 4));
+        assertTrue(stuck.chunks().isEmpty(), name + ": " + stuck);
+        assertEquals(9, growing.blocksAfter(1, blockSize));
+        assertEquals(8, full.blocksAfter(100, blockSize));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"static", "continuous", "splitfuse"})
     void firstComeFirstServed(String name) {

@@ -53,9 +53,13 @@ final class ActiveRequest {
         this.submittedAt = System.nanoTime();
     }
 
-    /** The scheduler sees the sequence as the cache holds it: evicted tokens are gone from its accounts. */
-    SequenceView view() {
-        return new SequenceView(id, Math.max(0, promptTokens - evicted), computed - evicted, total - evicted, kv.blocks());
+    /**
+     * The scheduler sees the sequence as the cache holds it: evicted tokens are gone from its accounts, and
+     * {@code cacheLimit} is the sink window's capacity ({@link Integer#MAX_VALUE} without one).
+     */
+    SequenceView view(int cacheLimit) {
+        return new SequenceView(id, Math.max(0, promptTokens - evicted), computed - evicted, total - evicted, kv.blocks(),
+                cacheLimit);
     }
 
     /** Tokens in the KV cache. */

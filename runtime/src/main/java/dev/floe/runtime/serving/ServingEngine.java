@@ -199,8 +199,9 @@ public final class ServingEngine implements AutoCloseable {
         for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         if (waiting.isEmpty() && running.isEmpty()) return true;
         KvBlockManager pool = model.kvBlocks();
-        SchedulerState state = new SchedulerState(waiting.stream().map(ActiveRequest::view).toList(),
-                running.stream().map(ActiveRequest::view).toList(), pool.freeBlocks(), pool.blockSize(),
+        int cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
+        SchedulerState state = new SchedulerState(waiting.stream().map(r -> r.view(cacheLimit)).toList(),
+                running.stream().map(r -> r.view(cacheLimit)).toList(), pool.freeBlocks(), pool.blockSize(),
                 config.tokenBudget(), config.maxBatch());
         StepPlan plan = scheduler.plan(state);
         Map<Long, ActiveRequest> byId = new HashMap<>();
