@@ -65,32 +65,33 @@ class ShardedCheckpointTest {
     @Test
     void indexPuttingATensorInTheWrongShard() throws IOException {
         Path dir = shard(tmp.resolve("wrong"), true);
-        ObjectNode index = (ObjectNode) JSON.readTree(dir.resolve("model.safetensors.index.json").toFile());
-        ObjectNode map = (ObjectNode) index.get("weight_map");
-        String name = map.fieldNames().next();
-        map.put(name, shardName(SHARDS));
-        Files.writeString(dir.resolve("model.safetensors.index.json"), index.toString());
+        String name = editIndex(dir, map -> map.put(map.fieldNames().next(), shardName(SHARDS)));
         assertFails(dir, "weight_map puts " + name + " in " + shardName(SHARDS) + " but it is in " + shardName(1));
     }
 
     @Test
     void indexNamingATensorNoShardHolds() throws IOException {
         Path dir = shard(tmp.resolve("ghost"), true);
-        ObjectNode index = (ObjectNode) JSON.readTree(dir.resolve("model.safetensors.index.json").toFile());
-        ((ObjectNode) index.get("weight_map")).put("model.layers.9.ghost.weight", shardName(1));
-        Files.writeString(dir.resolve("model.safetensors.index.json"), index.toString());
+        editIndex(dir, map -> map.put("model.layers.9.ghost.weight", shardName(1)));
         assertFails(dir, "weight_map names tensor model.layers.9.ghost.weight but shard " + shardName(1) + " does not contain it");
     }
 
     @Test
     void indexWithAPathOutsideTheFolder() throws IOException {
         Path dir = shard(tmp.resolve("escape"), true);
-        ObjectNode index = (ObjectNode) JSON.readTree(dir.resolve("model.safetensors.index.json").toFile());
-        ObjectNode map = (ObjectNode) index.get("weight_map");
-        String name = map.fieldNames().next();
-        map.put(name, "../" + shardName(1));
-        Files.writeString(dir.resolve("model.safetensors.index.json"), index.toString());
+        String name = editIndex(dir, map -> map.put(map.fieldNames().next(), "../" + shardName(1)));
         assertFails(dir, "weight_map." + name, "is not a shard file name");
+    }
+
+    /** Applies {@code edit} to the index's weight_map and returns the name of its first tensor. */
+    private static String editIndex(Path dir, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+        Path file = dir.resolve("model.safetensors.index.json");
+        ObjectNode index = (ObjectNode) JSON.readTree(file.toFile());
+        ObjectNode map = (ObjectNode) index.get("weight_map");
+        String first = map.fieldNames().next();
+        edit.accept(map);
+        Files.writeString(file, index.toString());
+        return first;
     }
 
     @Test
