@@ -77,7 +77,8 @@ public final class FloeEngine implements Engine {
         long bytesPerBlock = 2L * config.numLayers() * blockSize * config.numKvHeads() * config.headDim() * Float.BYTES;
         long perSequence = ((long) config.maxPositions() + blockSize - 1) / blockSize;
         // room for 8 full-context sequences, within 512 MB unless asked for more, and never less than one sequence
-        int fallback = (int) Math.min(Integer.MAX_VALUE, Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock)));
+        long wanted = Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock));
+        int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
         Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
         ExpertStore store = null;

@@ -19,8 +19,8 @@ final class PagedKvCache implements KvCache {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (layout.byteSize() > free) {
-            throw new IllegalArgumentException("layout: " + layout.byteSize() / (1 << 20) + " MiB of keys and values exceed the "
-                    + free / (1 << 20) + " MiB free in the Java heap (-Xmx)");
+            throw new IllegalArgumentException("layout: " + layout.byteSize() / (1 << 20)
+                    + " MiB of keys and values exceed the " + free / (1 << 20) + " MiB free in the Java heap (-Xmx)");
         }
         this.layout = layout;
         this.owner = owner;
