@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 /** {@code floe generate PROMPT}: continues a prompt, printing tokens as they come, then the speed. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Continue a prompt, streaming the text.")
 final class GenerateCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PROMPT", description = "the text to continue")
+    @Parameters(index = "0", paramLabel = "PROMPT", description = "the text to continue; - reads it from standard input")
     String prompt;
 
     @Mixin
@@ -61,6 +61,7 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintWriter err = spec.commandLine().getErr();
+        if (prompt.equals("-")) prompt = readStandardInput();
         try (FloeModel m = model.load()) {
             if (chat && m.tokenizer().chatTemplate().isEmpty()) {
                 err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
@@ -80,5 +81,14 @@ final class GenerateCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The whole of standard input as UTF-8 (a prompt piped in, or a file with {@code < FILE}). */
+    private static String readStandardInput() {
+        try {
+            return new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the prompt from standard input: " + e.getMessage(), e);
+        }
     }
 }

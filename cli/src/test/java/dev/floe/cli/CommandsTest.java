@@ -45,6 +45,19 @@ class CommandsTest {
     }
 
     @Test
+    void generateReadsADashPromptFromStandardInput() {
+        java.io.InputStream stdin = System.in;
+        try {
+            System.setIn(new java.io.ByteArrayInputStream("def fibonacci(n):\n".getBytes(StandardCharsets.UTF_8)));
+            Run r = run("generate", "-", "-n", "12", "--quiet-stats");
+            assertEquals(0, r.status(), r.err());
+            assertTrue(r.out().startsWith("def fibonacci(n):\n    \"\"\"\n    These are"), r.out());
+        } finally {
+            System.setIn(stdin);
+        }
+    }
+
+    @Test
     void chatOnAModelWithoutAChatTemplateSaysSo() {
         Run r = run("generate", "--chat", "hi", "-n", "2", "--quiet-stats");
         assertEquals(0, r.status(), r.err());
