@@ -1,7 +1,9 @@
 package dev.floe.cli;
 
+import dev.floe.api.InvalidRequestException;
 import dev.floe.cli.serve.OpenAiServer;
 import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.serving.EngineWarmup;
 import dev.floe.runtime.serving.Schedulers;
 import dev.floe.runtime.serving.ServingConfig;
 import dev.floe.runtime.serving.ServingEngine;
@@ -9,6 +11,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -41,12 +44,20 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per forward pass, at most 256 (default: ${DEFAULT-VALUE})")
     int tokenBudget;
 
+    @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
+            description = "run short synthetic requests this long before listening, so that the first clients do not wait"
+                    + " for the JIT (0: none; default: ${DEFAULT-VALUE})")
+    double warmup;
+
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("FLOE_API_KEY");
         ServingConfig config = new ServingConfig(maxQueue, maxBatch, tokenBudget);
+        if (!(warmup >= 0) || warmup > 3600) {
+            throw new InvalidRequestException("--warmup: " + warmup + " is not a number of seconds in [0, 3600]");
+        }
         try (FloeModel m = model.load();
-             ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config);
+             ServingEngine engine = warmedUp(m, config);
              OpenAiServer server = new OpenAiServer(engine, model.modelDir().getFileName().toString(), host, port, key)) {
             String sinks = m.sinkWindow() == null ? ""
                     : ", attention sink " + m.sinkWindow().sinkTokens() + " + window " + m.sinkWindow().windowTokens();
@@ -58,5 +69,16 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    /** The serving engine, after a warm-up on a throw-away one (which shares the model, not the metrics). */
+    private ServingEngine warmedUp(FloeModel m, ServingConfig config) {
+        if (warmup > 0) {
+            System.err.printf("floe serve: warming up (up to %s s)...%n", warmup);
+            EngineWarmup.Report r = EngineWarmup.run(m, Schedulers.create(scheduler), config,
+                    Duration.ofNanos((long) (warmup * 1e9)));
+            System.err.println("floe serve: " + r.describe());
+        }
+        return new ServingEngine(m, Schedulers.create(scheduler), config);
     }
 }
