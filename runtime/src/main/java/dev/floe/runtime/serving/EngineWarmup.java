@@ -24,8 +24,8 @@ public final class EngineWarmup {
         /** One line for a log. */
         public String describe() {
             if (skipped != null) return "warm-up skipped: " + skipped;
-            return String.format(java.util.Locale.ROOT, "warmed up in %.1f s: %d rounds of %d requests, %d tokens",
-                    took.toNanos() / 1e9, rounds, requests, tokens);
+            return String.format(java.util.Locale.ROOT, "warmed up in %.1f s: %d %s of %d requests, %d tokens",
+                    took.toNanos() / 1e9, rounds, rounds == 1 ? "round" : "rounds", requests, tokens);
         }
     }
 
