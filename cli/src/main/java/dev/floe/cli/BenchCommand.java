@@ -6,7 +6,6 @@ import dev.floe.api.DType;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.DecodeBenchmark;
 import dev.floe.runtime.checkpoint.Checkpoint;
-import dev.floe.runtime.checkpoint.SafetensorsFile;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -120,17 +119,12 @@ final class BenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--model: " + dir + " is not a model folder (no config.json)");
             }
             try (Checkpoint ck = Checkpoint.open(dir)) {
-                for (SafetensorsFile f : ck.files()) {
-                    for (String name : f.names()) {
-                        if (name.endsWith("self_attn.q_proj.weight")) {
-                            DType t = f.dtype(name);
-                            boolean fp8 = t == DType.F8_E4M3 || t == DType.F8_E5M2;
-                            String label = t.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-                            return new CheckpointFormat(fp8 ? "fp" + label.substring(1) : label, fp8, ck.bytesMapped());
-                        }
-                    }
-                }
-                throw new IllegalArgumentException("--model: " + dir + " has no self_attn.q_proj.weight tensor");
+                String q = ck.names().stream().filter(n -> n.endsWith("self_attn.q_proj.weight")).findFirst()
+                        .orElseThrow(() -> new IllegalArgumentException("--model: " + dir + " has no self_attn.q_proj.weight tensor"));
+                DType t = ck.dtypeOf(q);
+                boolean fp8 = t == DType.F8_E4M3 || t == DType.F8_E5M2;
+                String label = t.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+                return new CheckpointFormat(fp8 ? "fp" + label.substring(1) : label, fp8, ck.bytesMapped());
             }
         }
     }

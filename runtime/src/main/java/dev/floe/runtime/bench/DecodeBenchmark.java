@@ -140,11 +140,9 @@ public final class DecodeBenchmark {
                     + WARM_UP_TOKENS + " warm-up steps exceed the context of " + c.maxPositions() + " tokens");
         }
         try (Session s = model.newSession(capacity)) {
-            int[] prompt = new int[o.promptTokens()];
             s.prefill(new int[]{1}); // a throw-away first pass compiles the prefill path
             s.reset();
-            for (int i = 0; i < prompt.length; i++) prompt[i] = 3 + (i * 7919) % (c.vocabSize() - 3);
-            float[] logits = s.prefillLast(prompt);
+            float[] logits = s.prefillLast(SyntheticPrompt.ids(c.vocabSize(), o.promptTokens(), 0));
             // warm up the JIT (the Vector API is slow until compiled) and page in the weights before timing
             float[][] last = {logits};
             warmUp(() -> last[0] = s.next(Sampler.argmax(last[0])));
@@ -189,11 +187,12 @@ public final class DecodeBenchmark {
                 int n = Math.min(per, batch - first);
                 int rows = n * o.promptTokens();
                 int[] tokens = new int[rows], positions = new int[rows], sequence = new int[rows], last = new int[n];
+                for (int k = 0; k < n; k++) {
+                    System.arraycopy(SyntheticPrompt.ids(vocab, o.promptTokens(), first + k), 0, tokens, k * o.promptTokens(), o.promptTokens());
+                }
                 for (int r = 0; r < rows; r++) {
-                    int q = first + r / o.promptTokens(), i = r % o.promptTokens();
-                    tokens[r] = 3 + (int) ((q * 7919L + i * 104729L) % (vocab - 3));
-                    positions[r] = i;
-                    sequence[r] = q;
+                    positions[r] = r % o.promptTokens();
+                    sequence[r] = first + r / o.promptTokens();
                 }
                 for (int k = 0; k < n; k++) last[k] = (k + 1) * o.promptTokens() - 1;
                 float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables, last), null);

@@ -177,7 +177,8 @@ public final class FloeModel implements Model {
      */
     public Session newSinkSession(SinkWindow window) {
         if (closed) throw new IllegalStateException("model is closed");
-        return new SinkWindowSession(this, new SequenceKv(kvBlocks), sinkLayout(window));
+        SinkWindow.Layout layout = sinkLayout(window); // checked before any KV is taken
+        return new SinkWindowSession(this, new SequenceKv(kvBlocks), layout);
     }
 
     /**

@@ -5,6 +5,7 @@ import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.SamplingParams;
 import dev.floe.api.Scheduler;
+import dev.floe.runtime.bench.SyntheticPrompt;
 import dev.floe.runtime.model.FloeModel;
 
 import java.time.Duration;
@@ -49,7 +50,8 @@ public final class EngineWarmup {
             do {
                 List<RequestHandle> handles = new ArrayList<>();
                 for (int q = 0; q < requests; q++) {
-                    GenerationRequest r = GenerationRequest.ofIds(prompt(c, promptTokens, rounds * requests + q), maxTokens)
+                    int[] prompt = SyntheticPrompt.ids(c.vocabSize(), promptTokens, rounds * requests + q);
+                    GenerationRequest r = GenerationRequest.ofIds(prompt, maxTokens)
                             .withIgnoreEos(true)
                             .withSampling(q % 2 == 0 ? SamplingParams.GREEDY : new SamplingParams(0.8, 40, 0.95, q));
                     handles.add(engine.submit(r, token -> { }));
@@ -61,13 +63,5 @@ public final class EngineWarmup {
             return new Report(rounds, requests, tokens, Duration.ofNanos(System.nanoTime() - start), e.getMessage());
         }
         return new Report(rounds, requests, tokens, Duration.ofNanos(System.nanoTime() - start), null);
-    }
-
-    /** Token ids spread over the vocabulary, different for each request (so requests share no cached prefix). */
-    private static int[] prompt(ModelConfig c, int length, int salt) {
-        int[] ids = new int[length];
-        int span = Math.max(1, c.vocabSize() - 3);
-        for (int i = 0; i < length; i++) ids[i] = 3 % c.vocabSize() + (int) ((salt * 7919L + i * 104729L) % span);
-        return ids;
     }
 }

@@ -50,6 +50,8 @@ public final class ServingEngine implements AutoCloseable {
     private final List<ActiveRequest> running = new ArrayList<>();
     /** The attention-sink window in blocks, or null for ordinary attention. */
     private final SinkWindow.Layout sinks;
+    /** Tokens a sequence's cache holds at most: the sink window's capacity, unbounded without one. */
+    private final int cacheLimit;
     private final Thread thread;
     private volatile boolean closed;
 
@@ -59,6 +61,7 @@ public final class ServingEngine implements AutoCloseable {
         this.scheduler = scheduler;
         this.config = config;
         this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
+        this.cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
         this.thread = Thread.ofPlatform().name("floe-engine").daemon().start(this::loop);
     }
 
@@ -199,7 +202,6 @@ public final class ServingEngine implements AutoCloseable {
         for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         if (waiting.isEmpty() && running.isEmpty()) return true;
         KvBlockManager pool = model.kvBlocks();
-        int cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
         SchedulerState state = new SchedulerState(waiting.stream().map(r -> r.view(cacheLimit)).toList(),
                 running.stream().map(r -> r.view(cacheLimit)).toList(), pool.freeBlocks(), pool.blockSize(),
                 config.tokenBudget(), config.maxBatch());

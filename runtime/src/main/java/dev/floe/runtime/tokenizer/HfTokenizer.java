@@ -64,10 +64,7 @@ public final class HfTokenizer implements Tokenizer {
         long idLimit = (long) model.vocab().size() + addedJson.size();
         for (JsonAt t : addedJson) {
             int id = t.get("id").integer();
-            if (id < 0 || id >= idLimit) {
-                throw t.get("id").error("token id " + id + " is outside [0, " + idLimit + "), the ids of the "
-                        + model.vocab().size() + " vocabulary and " + addedJson.size() + " added tokens");
-            }
+            if (id < 0 || id >= idLimit) throw idOutOfRange(t.get("id"), id, idLimit, addedJson.size());
             added.add(new AddedTokens.AddedToken(id, t.text("content"), t.bool("single_word", false),
                     t.bool("lstrip", false), t.bool("rstrip", false), t.bool("normalized", !t.bool("special", false)),
                     t.bool("special", false)));
@@ -75,10 +72,7 @@ public final class HfTokenizer implements Tokenizer {
 
         int size = 0;
         for (int id : model.vocab().values()) {
-            if (id < 0 || id >= idLimit) {
-                throw root.get("model").get("vocab").error("token id " + id + " is outside [0, " + idLimit + "), the ids of the "
-                        + model.vocab().size() + " vocabulary and " + addedJson.size() + " added tokens");
-            }
+            if (id < 0 || id >= idLimit) throw idOutOfRange(root.get("model").get("vocab"), id, idLimit, addedJson.size());
             size = Math.max(size, id + 1);
         }
         for (var t : added) {
@@ -122,6 +116,11 @@ public final class HfTokenizer implements Tokenizer {
             }
         }
         this.chatTemplate = parsed;
+    }
+
+    private ModelFormatException idOutOfRange(JsonAt at, int id, long limit, int addedTokens) {
+        return at.error("token id " + id + " is outside [0, " + limit + "), the ids of the " + model.vocab().size()
+                + " vocabulary and " + addedTokens + " added tokens");
     }
 
     /**
