@@ -1,6 +1,9 @@
 package dev.floe.tck;
 
+import dev.floe.api.InvalidRequestException;
+import dev.floe.runtime.Backends;
 import dev.floe.runtime.FloeEngine;
+import dev.floe.runtime.Providers;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
@@ -16,8 +19,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 
 /**
  * The technology compatibility kit: runs every check (kernel, model, behaviour, routing) against the backend of a
@@ -42,12 +43,19 @@ public final class Tck {
         List<Check> checks = checks(fixtures).stream()
                 .filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
 
-        BackendProvider provider = find(backendName);
+        BackendProvider provider;
+        Probe probe;
+        try {
+            provider = find(backendName);
+            probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
+                    + installed() + ")") : Backends.safeProbe(provider);
+        } catch (InvalidRequestException duplicate) {
+            provider = null;
+            probe = new Probe.Unavailable(duplicate.getMessage());
+        }
         String version = provider == null ? "-" : provider.version();
         List<String> capabilities = provider == null ? List.of()
                 : provider.capabilities().stream().map(Capability::id).sorted().toList();
-        Probe probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
-                + installed() + ")") : safeProbe(provider);
         String device = probe.available() ? probe.detail() : "-";
         List<CheckReport> results = new ArrayList<>();
         if (options.out() != null) {
@@ -115,40 +123,14 @@ public final class Tck {
         return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds);
     }
 
-    /** The provider of that name on the module path, or null. */
+    /** The provider of that name on Floe's path or the plugin path, or null; two of one name are an error. */
     static BackendProvider find(String name) {
-        for (BackendProvider p : providers()) if (p.name().equals(name)) return p;
-        return null;
-    }
-
-    private static List<BackendProvider> providers() {
-        List<BackendProvider> out = new ArrayList<>();
-        var it = ServiceLoader.load(BackendProvider.class, Tck.class.getClassLoader()).iterator();
-        while (true) {
-            try {
-                if (!it.hasNext()) break;
-                out.add(it.next());
-            } catch (ServiceConfigurationError | LinkageError e) {
-                // a provider that fails to load is simply not installed
-            }
-        }
-        return out;
+        List<Providers.Found<BackendProvider>> named = Providers.backends().stream().filter(f -> f.name().equals(name)).toList();
+        return named.isEmpty() ? null : Providers.unique(named).provider();
     }
 
     private static List<String> installed() {
-        return providers().stream().map(BackendProvider::name).toList();
-    }
-
-    private static Probe safeProbe(BackendProvider p) {
-        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
-            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
-        }
-        try {
-            Probe probe = p.probe();
-            return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
-        } catch (RuntimeException | LinkageError e) {
-            return new Probe.Unavailable("probe failed: " + e);
-        }
+        return Providers.backends().stream().map(Providers.Found::name).toList();
     }
 
     /** The Floe checkout: the option, else the folder above the built-in model, else null. */
