@@ -33,15 +33,35 @@ public final class Tck {
     public TckReport run(String backendName, TckOptions options) {
         long start = System.nanoTime();
         Path root = findRoot(options);
+        String noBundled = null;
+        if (root == null && options.bundledFixtures()) {
+            try {
+                root = BundledFixtures.root();
+            } catch (RuntimeException e) {
+                noBundled = "the bundled fixtures cannot be read: " + e.getMessage();
+            }
+        }
         List<Path> fixtures = new ArrayList<>();
-        if (options.bundledFixtures() && root != null) {
-            for (String dir : List.of("fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8", FloeEngine.BUILT_IN)) {
-                if (Files.isDirectory(root.resolve(dir))) fixtures.add(root.resolve(dir));
+        List<Check> unreadable = new ArrayList<>();
+        if (options.bundledFixtures()) {
+            for (String dir : BundledFixtures.FOLDERS) {
+                if (root != null && Files.isDirectory(root.resolve(dir))) {
+                    fixtures.add(root.resolve(dir));
+                } else {
+                    // a check that cannot run is reported skipped with the reason, never left out
+                    String reason = noBundled != null ? noBundled : "fixture folder " + dir + " is missing under " + root;
+                    for (Check c : ModelChecks.all(List.of(Path.of(dir)))) {
+                        unreadable.add(new Check(c.category(), c.name(), ctx -> {
+                            throw new Check.Skip(reason);
+                        }));
+                    }
+                }
             }
         }
         fixtures.addAll(options.fixtures());
-        List<Check> checks = checks(fixtures).stream()
-                .filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
+        List<Check> all = new ArrayList<>(checks(fixtures));
+        all.addAll(unreadable);
+        List<Check> checks = all.stream().filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
 
         BackendProvider provider;
         Probe probe;
@@ -110,6 +130,7 @@ public final class Tck {
         Measurement m;
         Outcome outcome;
         try {
+            ctx.exercised(true);
             m = c.body().run(ctx);
             outcome = m.passed() ? Outcome.PASSED : Outcome.FAILED;
         } catch (Check.Skip s) {
@@ -120,7 +141,7 @@ public final class Tck {
             outcome = Outcome.FAILED;
         }
         double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
-        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds);
+        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds, ctx.exercised(true));
     }
 
     /** The provider of that name on Floe's path or the plugin path, or null; two of one name are an error. */
@@ -133,7 +154,7 @@ public final class Tck {
         return Providers.backends().stream().map(Providers.Found::name).toList();
     }
 
-    /** The Floe checkout: the option, else the folder above the built-in model, else null. */
+    /** The Floe checkout: the option, else the folder above the built-in model, else null (then the kit's own copy). */
     static Path findRoot(TckOptions options) {
         if (options.root() != null) return options.root();
         try {
