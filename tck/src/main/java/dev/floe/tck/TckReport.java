@@ -43,9 +43,19 @@ public record TckReport(String tckVersion, String backend, String backendVersion
         return checks.stream().anyMatch(c -> c.outcome() != Outcome.SKIPPED && !c.category().equals(HOST_ONLY_CATEGORY));
     }
 
-    /** {@code N passed, N failed, N skipped}. */
+    /**
+     * {@code N passed, N failed, N skipped}, then the same counted over the checks that called the backend, so that
+     * checks of Floe's own code do not inflate a backend's count.
+     */
     public String summary() {
-        return passed + " passed, " + failed + " failed, " + skipped + " skipped";
+        List<CheckReport> own = checks.stream().filter(CheckReport::backend).toList();
+        return passed + " passed, " + failed + " failed, " + skipped + " skipped (on the backend: "
+                + count(own, Outcome.PASSED) + " passed, " + count(own, Outcome.FAILED) + " failed, " + count(own, Outcome.SKIPPED)
+                + " skipped; " + (checks.size() - own.size()) + " checks of Floe's own code)";
+    }
+
+    private static long count(List<CheckReport> list, Outcome o) {
+        return list.stream().filter(c -> c.outcome() == o).count();
     }
 
     /** The result of the check of that name. */
