@@ -9,6 +9,7 @@ import dev.floe.api.SchedulerState;
 import dev.floe.api.StepPlan;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.model.ForwardBatch;
@@ -291,7 +292,8 @@ public final class ServingEngine implements AutoCloseable {
     /** Samples the next token of {@code r} from its logits and applies the stop conditions of {@code Model.generate}. */
     private void accept(ActiveRequest r, float[] logits, long now) {
         ModelConfig c = model.config();
-        int id = r.sampler.sample(logits);
+        TokenSelector.Choice choice = r.selector.next(logits);
+        int id = choice.id();
         boolean eos = c.isEos(id) || model.tokenizer().eosId().orElse(-1) == id;
         if (eos && !r.request.ignoreEos()) {
             finish(r, FinishReason.EOS, now);
@@ -308,7 +310,7 @@ public final class ServingEngine implements AutoCloseable {
         r.lastTokenAt = now;
         metrics.countToken();
         try {
-            r.emit(id, r.stops.accept(r.decoder.next(id)));
+            r.emit(id, r.stops.accept(r.decoder.next(id)), choice.logprobs());
         } catch (RuntimeException e) {
             // a sink that throws (a client gone away) cancels its own request only
             finish(r, FinishReason.CANCELLED, now);
