@@ -75,6 +75,16 @@ public final class ServingEngine implements AutoCloseable {
         return sinks == null ? model.config().maxPositions() - 1 : 1 << 20;
     }
 
+    /** Most tokens a prompt and its completion may hold together: the model's context, unbounded with a sink window. */
+    public int contextLength() {
+        return sinks == null ? model.config().maxPositions() : Integer.MAX_VALUE;
+    }
+
+    /** Tokenizes a text prompt as {@link #submit} does: special tokens added, BOS unless the text starts with it. */
+    public int[] tokenize(String text) {
+        return encode(model.tokenizer(), text);
+    }
+
     public Scheduler scheduler() {
         return scheduler;
     }
