@@ -119,11 +119,14 @@ public final class Sampler {
             for (int i = 0; i < keep; i++) sum += p[i];
         }
         double u = random.nextDouble() * sum;
+        int last = 0;
         for (int i = 0; i < keep; i++) {
             u -= p[i];
             if (u < 0) return order[i];
+            if (p[i] > 0) last = i;
         }
-        return order[keep - 1];
+        // rounding left u a hair above 0: the last token with any probability, never a masked (-inf) one
+        return order[last];
     }
 
     /**

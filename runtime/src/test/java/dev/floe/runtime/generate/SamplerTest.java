@@ -116,4 +116,17 @@ class SamplerTest {
         for (int i = 0; i < logits.length; i++) total += Math.exp(Sampler.logprobs(logits, i, 0).logprob());
         assertEquals(1, total, 1e-9);
     }
+
+    @Test
+    void aMaskedTokenIsNeverDrawn() {
+        // most of the vocabulary at -inf (a constraint's mask): rounding in the draw must not fall through to one
+        float[] logits = new float[4096];
+        java.util.Arrays.fill(logits, Float.NEGATIVE_INFINITY);
+        logits[7] = 0.3f;
+        logits[4000] = -0.2f;
+        for (int seed = 0; seed < 2000; seed++) {
+            int id = new Sampler(new SamplingParams(1, 0, 1, seed)).sample(logits);
+            assertTrue(id == 7 || id == 4000, "seed " + seed + " drew " + id);
+        }
+    }
 }
