@@ -1,11 +1,10 @@
 package dev.floe.cli.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.floe.api.ChatMessage;
 import dev.floe.api.GenerationRequest;
 import dev.floe.api.InvalidRequestException;
 import dev.floe.api.SamplingParams;
-import dev.floe.api.Tokenizer;
+import dev.floe.runtime.grammar.GrammarConstraint;
 import dev.floe.runtime.serving.ServingEngine;
 
 import java.util.ArrayList;
@@ -29,9 +28,12 @@ import java.util.Set;
  * @param includeUsage whether a stream ends with a chunk carrying only the usage ({@code stream_options})
  * @param prompt       the prompt text (after the chat template)
  * @param promptTokens the prompt's length in tokens
+ * @param toolFormat   where tool calls are read out of the output; null when no tools may be called
+ * @param parallelToolCalls whether more than one tool call may be returned
  */
 record CompletionRequest(GenerationRequest request, boolean stream, boolean chat, int n, int logprobs, boolean echo,
-                         boolean includeUsage, String prompt, int promptTokens) {
+                         boolean includeUsage, String prompt, int promptTokens, ToolCallFormat toolFormat,
+                         boolean parallelToolCalls) {
     /** Most choices one request may ask for ({@code n}): each is a sequence in the engine. */
     static final int MAX_N = 16;
 
@@ -39,18 +41,19 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
             "stream", "stream_options", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias",
             "logprobs", "ignore_eos", "user", "best_of");
     private static final Set<String> COMPLETION = Set.of("prompt", "echo", "suffix");
-    private static final Set<String> CHAT = Set.of("messages", "max_completion_tokens", "top_logprobs");
+    private static final Set<String> CHAT = Set.of("messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice",
+            "response_format", "parallel_tool_calls");
     /** OpenAI parameters this server knows but does not implement: named in a 400 when given a non-default value. */
-    private static final Set<String> UNSUPPORTED = Set.of("suffix", "tools", "tool_choice", "functions", "function_call",
-            "response_format", "parallel_tool_calls", "audio", "modalities", "prediction", "web_search_options",
-            "reasoning_effort", "store", "metadata", "service_tier");
+    private static final Set<String> UNSUPPORTED = Set.of("suffix", "functions", "function_call", "audio", "modalities", "prediction",
+            "web_search_options", "reasoning_effort", "store", "metadata", "service_tier");
 
     /** Parses a request body; {@code model} is the one name this server serves. */
     static CompletionRequest parse(JsonNode body, boolean chat, String model, ServingEngine engine) {
         if (body == null || !body.isObject()) throw ApiError.invalid("the request body must be a JSON object", null);
         rejectUnknown(body, chat);
         checkModel(body, model);
-        String prompt = chat ? chatPrompt(body.get("messages"), engine.model().tokenizer()) : textPrompt(body.get("prompt"));
+        ChatInput input = chat ? ChatInput.parse(body, engine.model().tokenizer(), true) : null;
+        String prompt = chat ? input.prompt() : textPrompt(body.get("prompt"));
         int promptTokens;
         int[] ids;
         try {
@@ -94,7 +97,11 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
             SamplingParams sampling = new SamplingParams(temperature, topK, topP, seed, minP, presence, frequency, repetition, bias);
             GenerationRequest r = GenerationRequest.ofIds(ids, maxTokens).withSampling(sampling).withStop(stop)
                     .withIgnoreEos(bool(body, "ignore_eos", false)).withLogprobs(logprobs);
-            return new CompletionRequest(r, stream, chat, n, logprobs, echo, includeUsage, prompt, promptTokens);
+            if (input != null && input.grammar() != null) {
+                r = r.withConstraint(new GrammarConstraint(input.grammar(), engine.model().tokenizer(), engine.model().config(), maxTokens));
+            }
+            return new CompletionRequest(r, stream, chat, n, logprobs, echo, includeUsage, prompt, promptTokens,
+                    input == null ? null : input.toolFormat(), bool(body, "parallel_tool_calls", true));
         } catch (InvalidRequestException e) {
             throw ApiError.invalid(e.getMessage(), null);
         }
@@ -212,44 +219,6 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
         if (p.isArray() && p.size() == 1 && p.get(0).isTextual() && !p.get(0).asText().isEmpty()) return p.get(0).asText();
         if (p.isArray() && p.size() != 1) throw ApiError.invalid("'prompt' as a list must hold exactly one string (batches are not supported)", "prompt");
         throw ApiError.invalid("'prompt' must be a non-empty string or a list of one string", "prompt");
-    }
-
-    /** The chat template applied to {@code messages}, with the assistant's turn opened when {@code generationPrompt}. */
-    static String chatPrompt(JsonNode messages, Tokenizer tokenizer) {
-        return chatPrompt(messages, tokenizer, true);
-    }
-
-    static String chatPrompt(JsonNode messages, Tokenizer tokenizer, boolean generationPrompt) {
-        if (messages == null || !messages.isArray() || messages.isEmpty()) {
-            throw ApiError.invalid("'messages' must be a non-empty list of {role, content}", "messages");
-        }
-        List<ChatMessage> list = new ArrayList<>();
-        for (int i = 0; i < messages.size(); i++) {
-            JsonNode msg = messages.get(i);
-            JsonNode role = msg.get("role"), content = msg.get("content");
-            if (!msg.isObject() || role == null || !role.isTextual()) throw ApiError.invalid("messages[" + i + "].role must be a string", "messages");
-            String text;
-            if (content != null && content.isTextual()) {
-                text = content.asText();
-            } else if (content != null && content.isArray()) {
-                StringBuilder sb = new StringBuilder();
-                for (JsonNode part : content) {
-                    if (!part.path("type").asText().equals("text") || !part.path("text").isTextual()) {
-                        throw ApiError.invalid("messages[" + i + "].content parts must be {type: text, text}", "messages");
-                    }
-                    sb.append(part.get("text").asText());
-                }
-                text = sb.toString();
-            } else {
-                throw ApiError.invalid("messages[" + i + "].content must be a string", "messages");
-            }
-            list.add(new ChatMessage(role.asText(), text));
-        }
-        try {
-            return tokenizer.applyChatTemplate(list, generationPrompt);
-        } catch (RuntimeException e) {
-            throw ApiError.invalid("the chat template failed on these messages: " + e.getMessage(), "messages");
-        }
     }
 
     private static List<String> stops(JsonNode s) {

@@ -3,6 +3,7 @@ package dev.floe.cli.serve;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.floe.api.ChatMessage;
 import dev.floe.api.FinishReason;
 import dev.floe.api.GeneratedToken;
 import dev.floe.api.GenerationResult;
@@ -114,8 +115,14 @@ final class CompletionRun {
         for (int i = 0; i < choices.length; i++) {
             Choice c = choices[i];
             ObjectNode choice = out.addObject().put("index", i);
+            String finish = finishReason(c.result.finishReason());
             if (req.chat()) {
-                choice.putObject("message").put("role", "assistant").put("content", c.result.text());
+                Answer answer = answer(c.result);
+                ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", answer.content());
+                if (!answer.calls().isEmpty()) {
+                    message.set("tool_calls", toolCalls(answer.calls(), false));
+                    finish = "tool_calls";
+                }
                 if (req.logprobs() >= 0) choice.set("logprobs", chatLogprobs(c.logprobs));
                 else choice.putNull("logprobs");
             } else {
@@ -124,7 +131,7 @@ final class CompletionRun {
                 if (req.logprobs() >= 0) choice.set("logprobs", completionLogprobs(c.logprobs, c.tokenTexts, prefix.length()));
                 else choice.putNull("logprobs");
             }
-            choice.put("finish_reason", finishReason(c.result.finishReason()));
+            choice.put("finish_reason", finish);
         }
         root.set("usage", usage(completionTokens));
         return out;
@@ -151,13 +158,57 @@ final class CompletionRun {
         return choice;
     }
 
-    /** The last chunk of a choice: its finish reason. */
+    /**
+     * Whether a streamed choice's text is held back to its end: with tools, the text may turn out to be a call, so
+     * it goes out whole in the choice's last chunk, as content or as {@code tool_calls}.
+     */
+    boolean holdsText() {
+        return req.toolFormat() != null;
+    }
+
+    /** The last chunk of a choice: what {@link #holdsText} held back, and its finish reason. */
     void finishChoice(ObjectNode chunk, DoneEvent d) {
         ObjectNode choice = chunk.putArray("choices").addObject().put("index", d.choice());
-        if (req.chat()) choice.putObject("delta");
-        else choice.put("text", "");
+        String finish = finishReason(d.result().finishReason());
+        if (req.chat()) {
+            ObjectNode delta = choice.putObject("delta");
+            if (holdsText()) {
+                Answer answer = answer(d.result());
+                if (answer.content() != null) delta.put("content", answer.content());
+                if (!answer.calls().isEmpty()) {
+                    delta.set("tool_calls", toolCalls(answer.calls(), true));
+                    finish = "tool_calls";
+                }
+            }
+        } else {
+            choice.put("text", "");
+        }
         choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(d.result().finishReason()));
+        choice.put("finish_reason", finish);
+    }
+
+    /** A chat answer: its text, or the text outside its tool calls (null when none) and the calls. */
+    private record Answer(String content, List<ChatMessage.ToolCall> calls) {
+    }
+
+    private Answer answer(GenerationResult r) {
+        if (req.toolFormat() == null) return new Answer(r.text(), List.of());
+        ToolCallFormat.Parsed parsed = req.toolFormat().parse(tokenizer.decode(r.tokens(), false));
+        if (parsed.calls().isEmpty()) return new Answer(r.text(), List.of());
+        List<ChatMessage.ToolCall> calls = req.parallelToolCalls() ? parsed.calls() : parsed.calls().subList(0, 1);
+        return new Answer(parsed.content(), calls);
+    }
+
+    /** OpenAI's {@code tool_calls}; a stream's entries also carry their {@code index}. */
+    private static ArrayNode toolCalls(List<ChatMessage.ToolCall> calls, boolean indexed) {
+        ArrayNode out = JSON.createArrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            ChatMessage.ToolCall c = calls.get(i);
+            ObjectNode call = out.addObject();
+            if (indexed) call.put("index", i);
+            call.put("id", c.id()).put("type", "function").putObject("function").put("name", c.name()).put("arguments", c.arguments());
+        }
+        return out;
     }
 
     /** OpenAI's {@code usage} for this request: the prompt counted once, the completion tokens of every choice. */

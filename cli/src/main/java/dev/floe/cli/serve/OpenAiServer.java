@@ -222,7 +222,7 @@ public final class OpenAiServer implements AutoCloseable {
                 ObjectNode chunk = chunk(req, id, object, createdAt);
                 switch (e) {
                     case CompletionRun.TokenEvent t -> {
-                        if (run.tokenChoice(chunk, t, textOffset[t.choice()]) == null) continue;
+                        if (run.holdsText() || run.tokenChoice(chunk, t, textOffset[t.choice()]) == null) continue;
                         textOffset[t.choice()] += t.token().text().length();
                     }
                     case CompletionRun.DoneEvent d -> {

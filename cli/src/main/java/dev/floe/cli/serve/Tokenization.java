@@ -13,15 +13,15 @@ import java.util.Set;
 /** vLLM's {@code POST /tokenize} and {@code POST /detokenize}, with the same request and response shapes. */
 final class Tokenization {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOKENIZE = Set.of("model", "prompt", "messages", "add_special_tokens", "add_generation_prompt",
-            "return_token_strs");
+    private static final Set<String> TOKENIZE = Set.of("model", "prompt", "messages", "tools", "add_special_tokens",
+            "add_generation_prompt", "return_token_strs");
     private static final Set<String> DETOKENIZE = Set.of("model", "tokens");
 
     private Tokenization() {
     }
 
     /**
-     * {@code {prompt}} or {@code {messages}} (through the chat template) to {@code {count, max_model_len, tokens}}
+     * {@code {prompt}} or {@code {messages}} (and {@code tools}, through the chat template) to {@code {count, max_model_len, tokens}}
      * (and {@code token_strs} when asked): the ids a completion of it would count, special tokens added as there
      * unless {@code add_special_tokens} is false.
      */
@@ -35,7 +35,7 @@ final class Tokenization {
             if (!body.get("prompt").isTextual()) throw ApiError.invalid("'prompt' must be a string", "prompt");
             text = body.get("prompt").asText();
         } else {
-            text = CompletionRequest.chatPrompt(body.get("messages"), tokenizer, CompletionRequest.bool(body, "add_generation_prompt", true));
+            text = ChatInput.parse(body, tokenizer, CompletionRequest.bool(body, "add_generation_prompt", true)).prompt();
         }
         int[] ids = CompletionRequest.bool(body, "add_special_tokens", true) ? engine.tokenize(text) : tokenizer.encode(text, false);
         ObjectNode out = JSON.createObjectNode().put("count", ids.length);
