@@ -10,6 +10,7 @@ module dev.floe.runtime {
     exports dev.floe.runtime.experts;
     exports dev.floe.runtime.generate;
     exports dev.floe.runtime.golden;
+    exports dev.floe.runtime.grammar;
     exports dev.floe.runtime.kv;
     exports dev.floe.runtime.model;
     exports dev.floe.runtime.quantize;

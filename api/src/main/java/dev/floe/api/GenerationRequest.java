@@ -12,9 +12,14 @@ import java.util.List;
  * @param sampling    how tokens are chosen
  * @param stop        strings that end generation; they are not part of the result
  * @param ignoreEos   keep generating past the end-of-sequence token
+ * @param logprobs    -1: no log-probabilities; k >= 0: each generated token carries its log-probability and the k
+ *                    most likely alternatives (at most {@link #MAX_TOP_LOGPROBS})
+ * @param constraint  limits the tokens that may come next (e.g. to valid JSON), or null for none
  */
 public record GenerationRequest(String prompt, int[] promptIds, int maxTokens, SamplingParams sampling,
-                                List<String> stop, boolean ignoreEos) {
+                                List<String> stop, boolean ignoreEos, int logprobs, TokenConstraint constraint) {
+    /** Most alternatives a token's log-probabilities may list. */
+    public static final int MAX_TOP_LOGPROBS = 20;
 
     public GenerationRequest {
         if ((prompt == null) == (promptIds == null)) {
@@ -28,7 +33,16 @@ public record GenerationRequest(String prompt, int[] promptIds, int maxTokens, S
         for (String s : stop) {
             if (s.isEmpty()) throw new InvalidRequestException("stop strings must not be empty");
         }
+        if (logprobs < -1 || logprobs > MAX_TOP_LOGPROBS) {
+            throw new InvalidRequestException("logprobs must be -1 (none) or in [0, " + MAX_TOP_LOGPROBS + "], got " + logprobs);
+        }
         promptIds = promptIds == null ? null : promptIds.clone();
+    }
+
+    /** A request without log-probabilities or a constraint. */
+    public GenerationRequest(String prompt, int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean ignoreEos) {
+        this(prompt, promptIds, maxTokens, sampling, stop, ignoreEos, -1, null);
     }
 
     /** A greedy request for a text prompt. */
@@ -42,15 +56,24 @@ public record GenerationRequest(String prompt, int[] promptIds, int maxTokens, S
     }
 
     public GenerationRequest withSampling(SamplingParams s) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, s, stop, ignoreEos);
+        return new GenerationRequest(prompt, promptIds, maxTokens, s, stop, ignoreEos, logprobs, constraint);
     }
 
     public GenerationRequest withStop(List<String> s) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, s, ignoreEos);
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, s, ignoreEos, logprobs, constraint);
     }
 
     public GenerationRequest withIgnoreEos(boolean ignore) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignore);
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignore, logprobs, constraint);
+    }
+
+    /** Asks for each token's log-probability and its {@code top} most likely alternatives; -1 for none. */
+    public GenerationRequest withLogprobs(int top) {
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignoreEos, top, constraint);
+    }
+
+    public GenerationRequest withConstraint(TokenConstraint c) {
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignoreEos, logprobs, c);
     }
 
     @Override

@@ -14,7 +14,7 @@ import dev.floe.api.Router;
 import dev.floe.api.Session;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
-import dev.floe.runtime.generate.Sampler;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.generate.StopMatcher;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.kv.SequenceKv;
@@ -237,7 +237,7 @@ public final class FloeModel implements Model {
             throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of "
                     + config.maxPositions() + " tokens");
         }
-        Sampler sampler = new Sampler(request.sampling());
+        TokenSelector selector = new TokenSelector(request, prompt);
         StopMatcher stops = new StopMatcher(request.stop());
         Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true, prompt);
         StringBuilder text = new StringBuilder();
@@ -252,7 +252,8 @@ public final class FloeModel implements Model {
                     reason = FinishReason.CANCELLED;
                     break;
                 }
-                int id = sampler.sample(logits);
+                TokenSelector.Choice choice = selector.next(logits);
+                int id = choice.id();
                 boolean eos = config.isEos(id) || tokenizer.eosId().orElse(-1) == id;
                 if (eos && !request.ignoreEos()) {
                     reason = FinishReason.EOS;
@@ -261,7 +262,7 @@ public final class FloeModel implements Model {
                 out.add(id);
                 String piece = stops.accept(decoder.next(id));
                 text.append(piece);
-                sink.onToken(new GeneratedToken(id, piece, out.size() - 1));
+                sink.onToken(new GeneratedToken(id, piece, out.size() - 1, choice.logprobs()));
                 if (stops.stopped()) {
                     reason = FinishReason.STOP;
                     break;

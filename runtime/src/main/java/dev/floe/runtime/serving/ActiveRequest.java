@@ -7,8 +7,9 @@ import dev.floe.api.GenerationResult;
 import dev.floe.api.SchedulerState.SequenceView;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
-import dev.floe.runtime.generate.Sampler;
+import dev.floe.api.TokenLogprobs;
 import dev.floe.runtime.generate.StopMatcher;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.kv.SequenceKv;
 
 import java.util.Arrays;
@@ -20,7 +21,7 @@ final class ActiveRequest {
     final TokenSink sink;
     final RequestHandle handle;
     final SequenceKv kv;
-    final Sampler sampler;
+    final TokenSelector selector;
     final StopMatcher stops;
     final Tokenizer.StreamingDecoder decoder;
     final int promptTokens;
@@ -44,7 +45,7 @@ final class ActiveRequest {
         this.sink = sink;
         this.handle = handle;
         this.kv = kv;
-        this.sampler = new Sampler(request.sampling());
+        this.selector = new TokenSelector(request, prompt);
         this.stops = new StopMatcher(request.stop());
         this.decoder = tokenizer.streamingDecoder(true, prompt);
         this.promptTokens = prompt.length;
@@ -85,16 +86,16 @@ final class ActiveRequest {
     }
 
     /** Streams a piece of text for the newest token. */
-    void emit(int id, String piece) {
+    void emit(int id, String piece, TokenLogprobs logprobs) {
         text.append(piece);
-        sink.onToken(new GeneratedToken(id, piece, generated - 1));
+        sink.onToken(new GeneratedToken(id, piece, generated - 1, logprobs));
     }
 
     /** Flushes held-back text and builds the result. */
     GenerationResult finish(FinishReason reason, long now) {
         if (!stops.stopped()) {
             String tail = stops.accept(decoder.flush()) + stops.flush();
-            if (!tail.isEmpty() && generated > 0) emit(tokens[total - 1], tail);
+            if (!tail.isEmpty() && generated > 0) emit(tokens[total - 1], tail, null);
         }
         long first = firstTokenAt == 0 ? now : firstTokenAt;
         return new GenerationResult(text.toString(), Arrays.copyOfRange(tokens, promptTokens, promptTokens + generated), reason,

@@ -9,6 +9,7 @@ import dev.floe.api.SchedulerState;
 import dev.floe.api.StepPlan;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.model.ForwardBatch;
@@ -72,6 +73,16 @@ public final class ServingEngine implements AutoCloseable {
     /** Most tokens one request may generate: the context less one, or 2^20 with an attention-sink window. */
     public int maxNewTokens() {
         return sinks == null ? model.config().maxPositions() - 1 : 1 << 20;
+    }
+
+    /** Most tokens a prompt and its completion may hold together: the model's context, unbounded with a sink window. */
+    public int contextLength() {
+        return sinks == null ? model.config().maxPositions() : Integer.MAX_VALUE;
+    }
+
+    /** Tokenizes a text prompt as {@link #submit} does: special tokens added, BOS unless the text starts with it. */
+    public int[] tokenize(String text) {
+        return encode(model.tokenizer(), text);
     }
 
     public Scheduler scheduler() {
@@ -291,7 +302,8 @@ public final class ServingEngine implements AutoCloseable {
     /** Samples the next token of {@code r} from its logits and applies the stop conditions of {@code Model.generate}. */
     private void accept(ActiveRequest r, float[] logits, long now) {
         ModelConfig c = model.config();
-        int id = r.sampler.sample(logits);
+        TokenSelector.Choice choice = r.selector.next(logits);
+        int id = choice.id();
         boolean eos = c.isEos(id) || model.tokenizer().eosId().orElse(-1) == id;
         if (eos && !r.request.ignoreEos()) {
             finish(r, FinishReason.EOS, now);
@@ -308,7 +320,7 @@ public final class ServingEngine implements AutoCloseable {
         r.lastTokenAt = now;
         metrics.countToken();
         try {
-            r.emit(id, r.stops.accept(r.decoder.next(id)));
+            r.emit(id, r.stops.accept(r.decoder.next(id)), choice.logprobs());
         } catch (RuntimeException e) {
             // a sink that throws (a client gone away) cancels its own request only
             finish(r, FinishReason.CANCELLED, now);
