@@ -171,6 +171,10 @@ final class CpuVectorBackend implements Backend {
         need("out", o, (long) rows * outRows);
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
+        if (rows >= Gemm.MIN_ROWS) {
+            Gemm.multiply(pool, cw, xs, 0, rows, o, 0);
+            return;
+        }
         int lanes = Matmul.lanes(cw.dtype());
         float[] xp = xs;
         if (lanes > 1) {
