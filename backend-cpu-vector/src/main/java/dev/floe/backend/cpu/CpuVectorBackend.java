@@ -187,6 +187,10 @@ final class CpuVectorBackend implements Backend {
         int outRows = (int) cw.rows();
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
+        if (rows >= Gemm.MIN_ROWS) {
+            Gemm.multiply(pool, cw, xs, 0, rows, o, 0);
+            return;
+        }
         float[] xp = permuted(xs, rows, cols, Matmul.lanes(cw.dtype()));
         long work = (long) outRows * cols * Math.max(1, rows / 4);
         int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, outRows / 16));
