@@ -22,7 +22,7 @@ import java.util.Set;
 final class DeviceOps {
     private final Backend b;
     private final boolean metadata, fusedMoe, plans, counted, deviceMemory;
-    private long syncs, calls, bytes, passes, moeLayers;
+    private long syncs, calls, bytes, passes, moeLayers, moeDispatches;
 
     DeviceOps(Backend b) {
         this.b = b;
@@ -109,6 +109,7 @@ final class DeviceOps {
     /** One MoE block: the backend's fused operation, or the decomposition. */
     void moe(MoeCall call, Scratch s) {
         moeLayers++;
+        long before = dispatches();
         if (fusedMoe) {
             calls++;
             b.moe(call);
@@ -116,6 +117,11 @@ final class DeviceOps {
         } else {
             MoeDecomposition.run(this, call, s);
         }
+        moeDispatches += dispatches() - before;
+    }
+
+    private long dispatches() {
+        return counted ? b.dispatches() : calls;
     }
 
     void matmul(Buffer x, int rows, Weight w, Buffer out) {
@@ -154,6 +160,6 @@ final class DeviceOps {
     }
 
     PassCounters counters() {
-        return new PassCounters(syncs, counted ? b.dispatches() : calls, bytes, passes, moeLayers, counted);
+        return new PassCounters(syncs, dispatches(), bytes, passes, moeLayers, moeDispatches, counted);
     }
 }
