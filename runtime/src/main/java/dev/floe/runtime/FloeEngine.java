@@ -102,11 +102,24 @@ public final class FloeEngine implements Engine {
             List<AutoCloseable> all = new ArrayList<>(owned);
             if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
             return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, backend, tensors, store, router, blocks,
-                    blockSize, all, sinkWindow(options)), progress);
+                    blockSize, all, sinkWindow(options), expertCacheBytes(options)), progress);
         } catch (RuntimeException e) {
             if (store != null) store.close();
             backend.close();
             throw e;
+        }
+    }
+
+    /** {@code experts.cache-bytes=N}: the most bytes of experts kept placed on the backend (default: no limit). */
+    private static long expertCacheBytes(ModelOptions o) {
+        String v = o.properties().get("experts.cache-bytes");
+        if (v == null) return Long.MAX_VALUE;
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("option experts.cache-bytes=" + v + " must be a positive number of bytes");
         }
     }
 

@@ -10,6 +10,7 @@ import dev.floe.runtime.kv.SequenceKv;
 import dev.floe.runtime.model.ForwardBatch;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.model.PassCounters;
+import dev.floe.runtime.model.ExpertCacheStats;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +39,8 @@ public final class DecodeBenchmark {
      */
     public record Result(String preset, String weights, String backend, String device, int threads, int promptTokens,
                          int decodeTokens, double tokensPerSecond, long bytesPerToken, long weightBytes,
-                         double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches, Traffic traffic) {
+                         double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches, Traffic traffic,
+                         ExpertCacheStats experts) {
         /** GB/s of weights and KV read while decoding. */
         public double effectiveBandwidth() {
             return tokensPerSecond * bytesPerToken / 1e9;
@@ -167,10 +169,12 @@ public final class DecodeBenchmark {
             double before = model.measureBandwidth();
             int startContext = s.position();
             PassCounters counted = model.counters();
+            ExpertCacheStats expertsBefore = model.expertCache();
             long t0 = System.nanoTime();
             for (int i = 0; i < o.decodeTokens(); i++) logits = s.next(Sampler.argmax(logits));
             long elapsed = System.nanoTime() - t0;
             PassCounters timed = model.counters().since(counted);
+            ExpertCacheStats experts = model.expertCache().since(expertsBefore);
             // a compiled plan runs the MoE layers inside the backend: a few eager steps (an observer that wants
             // nothing turns plans off) count the dispatches of each MoE layer apart
             s.observer(new dev.floe.api.ForwardObserver() {
@@ -193,7 +197,7 @@ public final class DecodeBenchmark {
             for (int b : o.batches()) batched.add(batched(model, b, o));
             return new Result(name, weightsLabel, model.backend(), model.device(), o.threads(), o.promptTokens(),
                     o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched,
-                    traffic);
+                    traffic, experts);
         }
     }
 
