@@ -20,13 +20,19 @@ import java.util.Set;
  * {@code floe bench} reports ({@link PassCounters}). One pass at a time, like the graph.
  */
 final class DeviceOps {
+    /**
+     * System property: run every backend through the SPI 1 decompositions (dispatch counting kept), to compare the
+     * two paths on one build ({@code FLOE_JAVA_OPTS=-Dfloe.spi1-path=true floe bench}).
+     */
+    static final String SPI1_PATH = "floe.spi1-path";
     private final Backend b;
     private final boolean metadata, fusedMoe, plans, counted, deviceMemory;
     private long syncs, calls, bytes, passes, moeLayers, moeDispatches;
 
     DeviceOps(Backend b) {
         this.b = b;
-        Set<Capability> caps = dev.floe.spi.SpiVersion.effectiveCapabilities(b);
+        Set<Capability> caps = new java.util.HashSet<>(dev.floe.spi.SpiVersion.effectiveCapabilities(b));
+        if (Boolean.getBoolean(SPI1_PATH)) caps.removeAll(Set.of(Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS));
         this.metadata = caps.contains(Capability.STEP_METADATA);
         this.fusedMoe = caps.contains(Capability.FUSED_MOE);
         // a plan's operations are SPI 2 ones: compiling one needs the others
