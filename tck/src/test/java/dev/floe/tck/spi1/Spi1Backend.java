@@ -18,14 +18,14 @@ import java.util.Set;
  * compiles, loads and passes the kit.
  */
 public class Spi1Backend implements Backend {
-    private final Backend delegate;
+    protected final Backend delegate;
 
     public Spi1Backend(Backend delegate) {
         this.delegate = delegate;
     }
 
-    @Override public String name() { return "spi1-fixture"; }
-    @Override public String device() { return "SPI 1 fixture over " + delegate.device(); }
+    @Override public String name() { return delegate.name(); }
+    @Override public String device() { return delegate.device(); }
     @Override public Set<Capability> capabilities() { return delegate.capabilities(); }
     @Override public Buffer allocate(long floats) { return delegate.allocate(floats); }
     @Override public void upload(float[] src, int srcOffset, Buffer dst, long dstOffset, int n) { delegate.upload(src, srcOffset, dst, dstOffset, n); }
