@@ -80,7 +80,7 @@ public final class FloeEngine implements Engine {
         long wanted = Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock));
         int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
-        Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
+        Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties(), options.devices()));
         ExpertStore store = null;
         try {
             store = expertStore(options.expertStore()).open(config, tensors);

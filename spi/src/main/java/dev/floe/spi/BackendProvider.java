@@ -1,5 +1,8 @@
 package dev.floe.spi;
 
+import dev.floe.api.BackendDevice;
+
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -29,6 +32,15 @@ public interface BackendProvider {
      * driver or device is an {@link Probe.Unavailable} answer with the reason. May be called repeatedly.
      */
     Probe probe();
+
+    /**
+     * The devices the backend can open here, numbered as {@link BackendOptions#devices()} chooses them, with their
+     * memory and free memory. Like {@link #probe()} it never throws: an unavailable backend answers an empty list.
+     * Providers written before devices were enumerated inherit this default, which says nothing.
+     */
+    default List<BackendDevice> devices() {
+        return List.of();
+    }
 
     /** What the backend offers once open. */
     Set<Capability> capabilities();

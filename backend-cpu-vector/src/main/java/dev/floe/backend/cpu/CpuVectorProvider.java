@@ -1,11 +1,14 @@
 package dev.floe.backend.cpu;
 
+import dev.floe.api.BackendDevice;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 
+import java.lang.management.ManagementFactory;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -40,8 +43,31 @@ public final class CpuVectorProvider implements BackendProvider {
         }
     }
 
+    /**
+     * One device, the host: its physical memory and what is free of it (from the platform's
+     * {@code OperatingSystemMXBean}; the JVM's maximum heap where that is unavailable), since mapped weights and the
+     * KV cache live in host memory.
+     */
+    @Override
+    public List<BackendDevice> devices() {
+        try {
+            String name = "host CPU (" + defaultThreads() + " cores, " + System.getProperty("os.arch") + ")";
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                    && os.getTotalMemorySize() > 0) {
+                return List.of(new BackendDevice(0, name, os.getTotalMemorySize(), os.getFreeMemorySize()));
+            }
+            Runtime rt = Runtime.getRuntime();
+            return List.of(new BackendDevice(0, name, rt.maxMemory(), rt.maxMemory() - rt.totalMemory() + rt.freeMemory()));
+        } catch (RuntimeException | LinkageError e) {
+            return List.of();
+        }
+    }
+
     @Override
     public Backend open(BackendOptions options) {
+        for (int d : options.devices()) {
+            if (d != 0) throw new IllegalArgumentException("devices: cpu-vector has one device, 0 (the host); got " + d);
+        }
         int threads = options.threads();
         if (threads < 0) throw new IllegalArgumentException("threads: " + threads + " is negative");
         CpuVectorBackend backend = new CpuVectorBackend(threads == 0 ? defaultThreads() : threads);
