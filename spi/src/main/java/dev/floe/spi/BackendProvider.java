@@ -42,6 +42,14 @@ public interface BackendProvider {
         return List.of();
     }
 
+    /**
+     * Opens {@code size} ranks, each with its own backend instance and memory, joined by communicators
+     * ({@link Capability#COLLECTIVES}). Providers without collectives inherit this default, which refuses.
+     */
+    default DeviceGroup openGroup(int size, BackendOptions options) {
+        throw new UnsupportedOperationException("backend " + name() + " offers no device groups (no " + Capability.COLLECTIVES.id() + ")");
+    }
+
     /** What the backend offers once open. */
     Set<Capability> capabilities();
 

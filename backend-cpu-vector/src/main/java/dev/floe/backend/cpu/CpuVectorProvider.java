@@ -5,6 +5,7 @@ import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
+import dev.floe.spi.DeviceGroup;
 import dev.floe.spi.Probe;
 
 import java.lang.management.ManagementFactory;
@@ -25,7 +26,7 @@ public final class CpuVectorProvider implements BackendProvider {
     public static final String WARMUP = "cpu-vector.warmup";
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
-            Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS);
+            Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS, Capability.COLLECTIVES);
 
     @Override public String name() { return NAME; }
     @Override public String version() { return "0.1.0"; }
@@ -81,6 +82,25 @@ public final class CpuVectorProvider implements BackendProvider {
         }
         if (seconds > 0) JitWarmup.run(backend, seconds);
         return backend;
+    }
+
+    /**
+     * An in-process group of {@code size} ranks, threads of this JVM, each with its own backend and memory; the
+     * machine's threads are shared out among them (at least one each).
+     */
+    @Override
+    public DeviceGroup openGroup(int size, BackendOptions options) {
+        if (size < 1) throw new IllegalArgumentException("group size must be positive, got " + size);
+        int threads = options.threads() == 0 ? defaultThreads() : options.threads();
+        String timeout = options.property(InProcessGroup.TIMEOUT, "60");
+        double seconds;
+        try {
+            seconds = Double.parseDouble(timeout);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("property " + InProcessGroup.TIMEOUT + ": '" + timeout + "' is not a number of seconds");
+        }
+        if (!(seconds > 0)) throw new IllegalArgumentException("property " + InProcessGroup.TIMEOUT + ": " + timeout + " must be positive");
+        return new InProcessGroup(size, Math.max(1, threads / size), java.time.Duration.ofMillis((long) (seconds * 1000)));
     }
 
     static int defaultThreads() {
