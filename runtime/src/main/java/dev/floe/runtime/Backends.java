@@ -52,7 +52,8 @@ public final class Backends {
         return out;
     }
 
-    static Probe safeProbe(BackendProvider p) {
+    /** The provider's probe, refusing another SPI version; never throws. */
+    public static Probe safeProbe(BackendProvider p) {
         if (p.spiVersion() != BackendProvider.SPI_VERSION) {
             return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
         }

@@ -1,5 +1,6 @@
 package dev.floe.tck;
 
+import dev.floe.runtime.Backends;
 import dev.floe.runtime.FloeEngine;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendProvider;
@@ -47,7 +48,7 @@ public final class Tck {
         List<String> capabilities = provider == null ? List.of()
                 : provider.capabilities().stream().map(Capability::id).sorted().toList();
         Probe probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
-                + installed() + ")") : safeProbe(provider);
+                + installed() + ")") : Backends.safeProbe(provider);
         String device = probe.available() ? probe.detail() : "-";
         List<CheckReport> results = new ArrayList<>();
         if (options.out() != null) {
@@ -137,18 +138,6 @@ public final class Tck {
 
     private static List<String> installed() {
         return providers().stream().map(BackendProvider::name).toList();
-    }
-
-    private static Probe safeProbe(BackendProvider p) {
-        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
-            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
-        }
-        try {
-            Probe probe = p.probe();
-            return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
-        } catch (RuntimeException | LinkageError e) {
-            return new Probe.Unavailable("probe failed: " + e);
-        }
     }
 
     /** The Floe checkout: the option, else the folder above the built-in model, else null. */
