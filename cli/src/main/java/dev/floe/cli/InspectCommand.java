@@ -5,7 +5,8 @@ import dev.floe.api.Floe;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.Quantization;
 import dev.floe.runtime.checkpoint.Checkpoint;
-import dev.floe.runtime.checkpoint.SafetensorsFile;
+import dev.floe.runtime.checkpoint.SafetensorsHeader;
+import dev.floe.runtime.checkpoint.TensorHeader;
 import dev.floe.runtime.config.ConfigReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -30,29 +32,30 @@ final class InspectCommand implements Callable<Integer> {
     public Integer call() {
         Path d = dir != null ? dir : Floe.engine().builtInModel();
         ModelConfig c = ConfigReader.read(d);
-        try (Checkpoint ck = Checkpoint.open(d)) {
-            System.out.println(d);
-            System.out.printf("  %s: %d layers, hidden %d, %d heads / %d KV heads of %d, vocab %d, context %d%n",
-                    c.family().modelType(), c.numLayers(), c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
-                    c.vocabSize(), c.maxPositions());
-            int moe = 0;
-            for (int l = 0; l < c.numLayers(); l++) if (c.isMoeLayer(l)) moe++;
-            System.out.printf("  MoE: %d experts of width %d, top-%d, %d MoE layers%s%n", c.numExperts(), c.intermediateSize(),
-                    c.topK(), moe, c.family().modelType().equals("arctic") && c.parallelResidual() ? ", residual dense MLP beside each" : "");
-            System.out.printf("  parameters: %s total, %s active per token%n", human(c.parameterCount()), human(c.activeParameterCount()));
-            if (c.quantization() != null) System.out.println("  quantization: " + describe(c.quantization()));
-            Map<DType, long[]> byType = new EnumMap<>(DType.class);
-            for (SafetensorsFile f : ck.files()) {
-                for (String name : f.names()) {
-                    long[] acc = byType.computeIfAbsent(f.dtype(name), t -> new long[2]);
-                    acc[0]++;
-                    acc[1] += Arrays.stream(f.shape(name)).reduce(1, Math::multiplyExact);
-                    if (tensors) System.out.printf("    %-64s %-8s %s%n", name, f.dtype(name), Arrays.toString(f.shape(name)));
-                }
+        // headers only: nothing is mapped or read, so this works on any size of checkpoint (even sparse files)
+        List<SafetensorsHeader> files = Checkpoint.headers(d);
+        System.out.println(d);
+        System.out.printf("  %s: %d layers, hidden %d, %d heads / %d KV heads of %d, vocab %d, context %d%n",
+                c.family().modelType(), c.numLayers(), c.hiddenSize(), c.numHeads(), c.numKvHeads(), c.headDim(),
+                c.vocabSize(), c.maxPositions());
+        int moe = 0;
+        for (int l = 0; l < c.numLayers(); l++) if (c.isMoeLayer(l)) moe++;
+        System.out.printf("  MoE: %d experts of width %d, top-%d, %d MoE layers%s%n", c.numExperts(), c.intermediateSize(),
+                c.topK(), moe, c.family().modelType().equals("arctic") && c.parallelResidual() ? ", residual dense MLP beside each" : "");
+        System.out.printf("  parameters: %s total, %s active per token%n", human(c.parameterCount()), human(c.activeParameterCount()));
+        if (c.quantization() != null) System.out.println("  quantization: " + describe(c.quantization()));
+        Map<DType, long[]> byType = new EnumMap<>(DType.class);
+        for (SafetensorsHeader f : files) {
+            for (TensorHeader t : f.tensors().values()) {
+                long[] acc = byType.computeIfAbsent(t.dtype(), k -> new long[2]);
+                acc[0]++;
+                acc[1] += t.numel();
+                if (tensors) System.out.printf("    %-64s %-8s %s%n", t.name(), t.dtype(), Arrays.toString(t.shape()));
             }
-            System.out.printf("  %d files, %s of tensor data%n", ck.files().size(), bytes(ck.bytesMapped()));
-            byType.forEach((t, a) -> System.out.printf("    %-8s %5d tensors  %s elements%n", t, a[0], human(a[1])));
         }
+        long dataBytes = files.stream().mapToLong(SafetensorsHeader::dataBytes).sum();
+        System.out.printf("  %d files, %s of tensor data%n", files.size(), bytes(dataBytes));
+        byType.forEach((t, a) -> System.out.printf("    %-8s %5d tensors  %s elements%n", t, a[0], human(a[1])));
         return 0;
     }
 

@@ -94,7 +94,7 @@ public final class FloeEngine implements Engine {
         int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
         Backend backend = given != null ? given
-                : Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
+                : Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties(), options.devices()));
         ExpertStore store = null;
         try {
             store = expertStore(options.expertStore()).open(config, tensors);
