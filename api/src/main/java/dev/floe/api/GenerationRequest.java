@@ -12,9 +12,18 @@ import java.util.List;
  * @param sampling    how tokens are chosen
  * @param stop        strings that end generation; they are not part of the result
  * @param ignoreEos   keep generating past the end-of-sequence token
+ * @param observer    sees every forward pass of this request (the prompt, then one per token): routing decisions per
+ *                    MoE layer with the token ids and positions routed, for research and tracing; null for none. It
+ *                    is called on the generating thread and should be quick.
  */
 public record GenerationRequest(String prompt, int[] promptIds, int maxTokens, SamplingParams sampling,
-                                List<String> stop, boolean ignoreEos) {
+                                List<String> stop, boolean ignoreEos, ForwardObserver observer) {
+
+    /** A request without an observer (the signature of API 0.1). */
+    public GenerationRequest(String prompt, int[] promptIds, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean ignoreEos) {
+        this(prompt, promptIds, maxTokens, sampling, stop, ignoreEos, null);
+    }
 
     public GenerationRequest {
         if ((prompt == null) == (promptIds == null)) {
@@ -42,15 +51,20 @@ public record GenerationRequest(String prompt, int[] promptIds, int maxTokens, S
     }
 
     public GenerationRequest withSampling(SamplingParams s) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, s, stop, ignoreEos);
+        return new GenerationRequest(prompt, promptIds, maxTokens, s, stop, ignoreEos, observer);
     }
 
     public GenerationRequest withStop(List<String> s) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, s, ignoreEos);
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, s, ignoreEos, observer);
     }
 
     public GenerationRequest withIgnoreEos(boolean ignore) {
-        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignore);
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignore, observer);
+    }
+
+    /** The same request with an observer of its forward passes (routing decisions), or none with null. */
+    public GenerationRequest withObserver(ForwardObserver o) {
+        return new GenerationRequest(prompt, promptIds, maxTokens, sampling, stop, ignoreEos, o);
     }
 
     @Override
