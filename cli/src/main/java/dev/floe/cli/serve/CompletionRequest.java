@@ -51,6 +51,7 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
             GenerationRequest r = GenerationRequest.of(prompt, maxTokens)
                     .withSampling(new SamplingParams(temperature, topK, topP, seed)).withStop(stop)
                     .withIgnoreEos(bool(body, "ignore_eos", false));
+            if (bool(body, RoutingCollector.FIELD, false)) r = r.withObserver(new RoutingCollector()); // opt-in extension
             return new CompletionRequest(r, stream, chat);
         } catch (InvalidRequestException e) {
             throw ApiError.invalid(e.getMessage(), null);

@@ -175,6 +175,7 @@ public final class OpenAiServer implements AutoCloseable {
             else choice.put("text", r.text()).putNull("logprobs");
             choice.put("finish_reason", finishReason(r.finishReason()));
             root.set("usage", usage(r));
+            RoutingCollector.addTo(root, req);
             sendJson(ex, 200, root);
             return;
         }
@@ -215,6 +216,7 @@ public final class OpenAiServer implements AutoCloseable {
             else choice.put("text", "").putNull("logprobs");
             choice.put("finish_reason", finishReason(r.finishReason()));
             last.set("usage", usage(r));
+            RoutingCollector.addTo(last, req);
             event(out, last);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();

@@ -43,7 +43,44 @@ final class HardInputChecks {
                 // 1e-20: the mean square underflows and eps decides; eps must be inside the square root
                 rms("kernel.rmsnorm.extreme.tiny.dim=131", 131, 1e-20, 0),
                 // one element 1e15 among N(0,1): the row's scale comes from that element alone
-                rms("kernel.rmsnorm.extreme.outlier.dim=4096", 4096, 1, 1e15));
+                rms("kernel.rmsnorm.extreme.outlier.dim=4096", 4096, 1, 1e15),
+                new Check(KernelChecks.CATEGORY, "kernel.embed.fp8-e4m3.every-code", ctx -> everyCode(ctx, DType.F8_E4M3)),
+                new Check(KernelChecks.CATEGORY, "kernel.embed.fp8-e5m2.every-code", ctx -> everyCode(ctx, DType.F8_E5M2)));
+    }
+
+    /**
+     * All 256 codes through the backend's embedding, row c holding code c with scale 1: each must come back as the
+     * oracle decodes it (NaN codes as NaN), and a failure names every code that does not.
+     */
+    static Measurement everyCode(TckContext ctx, DType dtype) {
+        KernelChecks.requireDtype(ctx, dtype);
+        int cols = 3;
+        byte[] data = new byte[256 * cols];
+        for (int c = 0; c < 256; c++) java.util.Arrays.fill(data, c * cols, (c + 1) * cols, (byte) c);
+        float[] ones = new float[256];
+        java.util.Arrays.fill(ones, 1f);
+        OracleWeight table = new OracleWeight("tck.fp8-codes", dtype, 256, cols, data, ones);
+        int[] ids = java.util.stream.IntStream.range(0, 256).toArray();
+        Backend b = ctx.backend();
+        try (Weight w = b.weight(table.tensor(false)); Buffer out = b.allocate(256L * cols)) {
+            b.embed(w, ids, out);
+            float[] ours = download(b, out, 256 * cols);
+            double[] ref = Oracle.embed(table, ids);
+            StringBuilder wrong = new StringBuilder();
+            int mismatches = 0;
+            for (int c = 0; c < 256; c++) {
+                for (int j = 0; j < cols; j++) {
+                    double o = ours[c * cols + j], e = ref[c * cols + j];
+                    boolean same = Double.isNaN(e) ? Double.isNaN(o) : Double.compare(o, e) == 0 || (o == 0 && e == 0 && (1 / o > 0) == (1 / e > 0));
+                    if (!same) {
+                        if (mismatches++ < 64) wrong.append(String.format(java.util.Locale.ROOT, "%s0x%02X=%s (oracle %s)", wrong.isEmpty() ? "" : ", ", c, o, e));
+                        break;
+                    }
+                }
+            }
+            return Measurement.ofMismatches(mismatches, mismatches == 0 ? "256 codes decode as the oracle does"
+                    : mismatches + " codes wrong: " + wrong + (mismatches > 64 ? ", ..." : ""));
+        }
     }
 
     private static Check rms(String name, int dim, double sigma, double outlier) {

@@ -47,7 +47,9 @@ class HardDefectsAreCaughtTest {
                 new Defect("fewer capabilities once opened", NumericDefects.FewerCapabilitiesWhenOpened::new,
                         "behaviour.capabilities.provider-equals-opened", "only declared: [weights.bf16]"),
                 new Defect("sink keys not rotated", NumericDefects.UnrotatedSinkKeys::new,
-                        "kernel.attention.sinks.heads=4/2.head-dim=32.block=8.seqs=[1,19,40]", ", head "));
+                        "kernel.attention.sinks.heads=4/2.head-dim=32.block=8.seqs=[1,19,40]", ", head "),
+                new Defect("E4M3 0x7E decoded as NaN", NumericDefects.E4m3MaxAsNan::new,
+                        "kernel.embed.fp8-e4m3.every-code", "2 codes wrong: 0x7E=NaN (oracle 448.0), 0xFE=NaN (oracle -448.0)"));
     }
 
     private static TckOptions on(Function<Backend, Backend> plant, String filter) {
@@ -67,9 +69,9 @@ class HardDefectsAreCaughtTest {
     @Test
     void theNewChecksPassOnTheFaithfulWrapper() {
         TckReport r = new Tck().run("cpu-vector", on(ForwardingBackend::new,
-                "^kernel\\.(attention\\.(large-scores|full-context|sinks)|rmsnorm\\.extreme)|^behaviour\\.(capabilities|spi-version|concurrency\\.stress)"));
-        assertEquals(9, r.checks().size(), r.checks().toString());
-        assertEquals(9, r.passed(), r.checks().stream().map(CheckReport::line).toList().toString());
+                "^kernel\\.(attention\\.(large-scores|full-context|sinks)|rmsnorm\\.extreme|embed\\.fp8-e\\dm\\d\\.every-code)|^behaviour\\.(capabilities|spi-version|concurrency\\.stress)"));
+        assertEquals(11, r.checks().size(), r.checks().toString());
+        assertEquals(11, r.passed(), r.checks().stream().map(CheckReport::line).toList().toString());
     }
 
     @Test

@@ -140,4 +140,30 @@ final class NumericDefects {
             super.attention(q, cache, layer, new AttentionBatch(batch.heads(), batch.positions(), batch.sequence(), batch.blockTables()), out);
         }
     }
+
+    /**
+     * An E4M3 decoder that reads 0x7E/0xFE (+-448, the largest finite values of E4M3FN) as NaN, as a decoder written
+     * for the IEEE-like layout would: F8_E4M3 weights are decoded on the host, with this mistake, and handed over as F32.
+     */
+    static final class E4m3MaxAsNan extends ForwardingBackend {
+        E4m3MaxAsNan(Backend d) {
+            super(d);
+        }
+
+        @Override
+        public dev.floe.spi.Weight weight(dev.floe.api.TensorData t) {
+            if (t.dtype() != dev.floe.api.DType.F8_E4M3) return super.weight(t);
+            int rows = (int) t.rows(), cols = (int) t.cols();
+            float[] values = new float[rows * cols];
+            for (int r = 0; r < rows; r++) {
+                float scale = t.scale() == null ? 1 : t.scale().data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED,
+                        t.scale().numel() == 1 ? 0 : r);
+                for (int c = 0; c < cols; c++) {
+                    int code = t.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) r * cols + c) & 0xFF;
+                    values[r * cols + c] = (code & 0x7F) == 0x7E ? Float.NaN : dev.floe.spi.FloatFormats.e4m3ToFloat(code) * scale;
+                }
+            }
+            return super.weight(dev.floe.tck.oracle.OracleWeight.ofFloats(t.name(), rows, cols, values).tensor(t.shape().length == 1));
+        }
+    }
 }
