@@ -36,11 +36,10 @@ public final class Backends {
         return out;
     }
 
-    /** The provider's probe, never throwing: a provider of another SPI version or a throwing probe is unavailable. */
+    /** The provider's probe, never throwing: a provider of an incompatible SPI version or a throwing probe is unavailable. */
     public static Probe safeProbe(BackendProvider p) {
-        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
-            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
-        }
+        String incompatible = dev.floe.spi.SpiVersion.incompatibility(p.name(), p.spiVersion());
+        if (incompatible != null) return new Probe.Unavailable(incompatible);
         try {
             Probe probe = p.probe();
             return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;

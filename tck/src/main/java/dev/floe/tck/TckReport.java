@@ -24,9 +24,23 @@ public record TckReport(String tckVersion, String backend, String backendVersion
         checks = List.copyOf(checks);
     }
 
-    /** True when nothing failed. */
+    /**
+     * The category of checks that run the gating strategies on the host: they pass with any backend, so they alone
+     * are no evidence about it.
+     */
+    static final String HOST_ONLY_CATEGORY = "routing";
+
+    /**
+     * True when nothing failed and at least one check {@linkplain #exercisedBackend() exercised the backend}: a run
+     * that skipped everything (backend unavailable, every check filtered out or skipped) claims nothing.
+     */
     public boolean conforms() {
-        return failed == 0;
+        return failed == 0 && exercisedBackend();
+    }
+
+    /** True when at least one check that uses the backend ran to a verdict (passed or failed) rather than skipping. */
+    public boolean exercisedBackend() {
+        return checks.stream().anyMatch(c -> c.outcome() != Outcome.SKIPPED && !c.category().equals(HOST_ONLY_CATEGORY));
     }
 
     /**
