@@ -39,7 +39,7 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
 
     private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "min_p", "seed", "n",
             "stream", "stream_options", "stop", "presence_penalty", "frequency_penalty", "repetition_penalty", "logit_bias",
-            "logprobs", "ignore_eos", "user", "best_of");
+            "logprobs", "ignore_eos", "user", "best_of", RoutingCollector.FIELD);
     private static final Set<String> COMPLETION = Set.of("prompt", "echo", "suffix");
     private static final Set<String> CHAT = Set.of("messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice",
             "response_format", "parallel_tool_calls");
@@ -100,6 +100,7 @@ record CompletionRequest(GenerationRequest request, boolean stream, boolean chat
             if (input != null && input.grammar() != null) {
                 r = r.withConstraint(new GrammarConstraint(input.grammar(), engine.model().tokenizer(), engine.model().config(), maxTokens));
             }
+            if (bool(body, RoutingCollector.FIELD, false)) r = r.withObserver(new RoutingCollector()); // opt-in extension
             return new CompletionRequest(r, stream, chat, n, logprobs, echo, includeUsage, prompt, promptTokens,
                     input == null ? null : input.toolFormat(), bool(body, "parallel_tool_calls", true));
         } catch (InvalidRequestException e) {

@@ -194,6 +194,7 @@ public final class OpenAiServer implements AutoCloseable {
                 run.cancel();
                 throw e;
             }
+            RoutingCollector.addTo(root, req);
             sendJson(ex, 200, root);
             return;
         }
@@ -233,6 +234,7 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                 }
                 if (done == req.n() && !req.includeUsage()) chunk.set("usage", run.usage(completionTokens));
+                if (done == req.n()) RoutingCollector.addTo(chunk, req);
                 event(out, chunk);
             }
             if (req.includeUsage()) {

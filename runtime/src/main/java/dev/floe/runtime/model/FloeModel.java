@@ -259,6 +259,7 @@ public final class FloeModel implements Model {
         FinishReason reason;
         long t0 = System.nanoTime(), t1;
         try (Session session = sinkWindow != null ? newSinkSession(sinkWindow) : newSession(config.maxPositions())) {
+            if (request.observer() != null) session.observer(request.observer());
             float[] logits = session.prefillLast(prompt);
             t1 = System.nanoTime();
             while (true) {

@@ -273,8 +273,10 @@ public final class ServingEngine implements AutoCloseable {
             positions = java.util.Arrays.copyOf(positions, row);
             sequence = java.util.Arrays.copyOf(sequence, row);
         }
+        List<GenerationRequest> chunkRequests = new ArrayList<>(plan.chunks().size());
+        for (StepPlan.Chunk chunk : plan.chunks()) chunkRequests.add(byId.get(chunk.sequenceId()).request);
         float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables,
-                logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), null);
+                logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), RoutingByRequest.of(chunkRequests, sequence));
         long t = System.nanoTime();
         for (int i = 0; i < sampling.size(); i++) accept(sampling.get(i), logits[i], t);
         runningCount.set(running.size());
