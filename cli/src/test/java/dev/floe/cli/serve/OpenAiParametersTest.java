@@ -245,7 +245,9 @@ class OpenAiParametersTest {
         assertError(chatOver, 400, "messages");
         assertEquals("context_length_exceeded", JSON.readTree(chatOver.body()).at("/error/code").asText());
 
-        for (String field : List.of("suffix", "tools", "response_format", "functions")) {
+        assertError(post(server, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{}]}"), 400, "tools");
+        assertError(post(server, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":[{}]}"), 400, "response_format");
+        for (String field : List.of("suffix", "functions", "audio")) {
             HttpResponse<String> r = post(server, "/v1/completions".replace("completions", field.equals("suffix") ? "completions" : "chat/completions"),
                     field.equals("suffix") ? "{\"prompt\":\"x\",\"suffix\":\"y\"}" : "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"" + field + "\":[{}]}");
             assertError(r, 400, field);
