@@ -48,15 +48,16 @@ final class PrefixCache {
     }
 
     /**
-     * Gives a request without KV the cached blocks of its prompt's prefix and marks their tokens computed. At least
-     * the prompt's last token is left to compute, for the logits of the first generated token.
+     * Gives a request without KV the cached blocks of its longest cached prefix and marks their tokens computed: of
+     * its prompt, or for a preempted request of its prompt and what it generated. At least its last token is left to
+     * compute, for the logits of the next token.
      */
     void reuse(ActiveRequest r) {
         if (r.computed != 0 || r.kv.blocks() != 0) return;
         int bs = pool.blockSize();
         int[] tokens = r.tokenArray();
         // a sink window's cache holds cacheLimit tokens: the taken prefix leaves a block of it for the rest
-        int reusable = Math.min((r.promptTokens - 1) / bs, cacheLimit == Integer.MAX_VALUE ? Integer.MAX_VALUE : cacheLimit / bs - 1);
+        int reusable = Math.min((r.total() - 1) / bs, cacheLimit == Integer.MAX_VALUE ? Integer.MAX_VALUE : cacheLimit / bs - 1);
         long hash = 0;
         int hits = 0;
         while (hits < reusable) {
@@ -72,9 +73,9 @@ final class PrefixCache {
         r.lastHash = hash;
     }
 
-    /** Counts a request's start for the hit rate: its prompt, and the tokens it took from the cache. */
+    /** Counts a request's start (or restart after preemption) for the hit rate: its tokens, and those taken from the cache. */
     void countStart(ActiveRequest r) {
-        metrics.countPrefixLookup(r.promptTokens, r.computed);
+        metrics.countPrefixLookup(r.total(), r.computed);
     }
 
     /** Registers the full blocks of {@code r} that its passes have computed since the last call. */

@@ -53,12 +53,12 @@ public final class ServingMetrics {
         return generatedTokens.get();
     }
 
-    /** Prompt tokens looked up in the prefix cache as requests started. */
+    /** Tokens looked up in the prefix cache as requests started (a preempted request's prompt and output again on restart). */
     public long prefixCacheQueries() {
         return prefixQueried.get();
     }
 
-    /** Prompt tokens found in the prefix cache, so not computed again. */
+    /** Tokens found in the prefix cache, so not computed again. */
     public long prefixCacheHits() {
         return prefixHits.get();
     }
@@ -69,8 +69,8 @@ public final class ServingMetrics {
         return q == 0 ? 0 : (double) prefixHits.get() / q;
     }
 
-    void countPrefixLookup(int promptTokens, int hitTokens) {
-        prefixQueried.addAndGet(promptTokens);
+    void countPrefixLookup(int tokens, int hitTokens) {
+        prefixQueried.addAndGet(tokens);
         prefixHits.addAndGet(hitTokens);
     }
 
