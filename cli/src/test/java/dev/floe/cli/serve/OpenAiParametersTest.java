@@ -195,6 +195,12 @@ class OpenAiParametersTest {
         for (JsonNode c : chunks.subList(0, chunks.size() - 1)) assertTrue(c.get("usage").isNull(), c.toString());
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"stream_options\":{\"include_usage\":true}}"), 400, "stream_options");
 
+        String metrics = get(server, "/metrics").body();
+        for (String name : List.of("floe_prefix_cache_queries_total ", "floe_prefix_cache_hits_total ", "floe_prefix_cache_hit_rate ", "floe_kv_blocks_cached ")) {
+            assertTrue(metrics.contains(name), name + " in\n" + metrics);
+        }
+        assertTrue(engine.metrics().prefixCacheQueries() > 0);
+
         JsonNode m = ok(get(server, "/v1/models/arctic-tiny-code"));
         assertEquals("model", m.get("object").asText());
         assertEquals(model.config().maxPositions(), m.get("max_model_len").asInt());
@@ -239,7 +245,9 @@ class OpenAiParametersTest {
         assertError(chatOver, 400, "messages");
         assertEquals("context_length_exceeded", JSON.readTree(chatOver.body()).at("/error/code").asText());
 
-        for (String field : List.of("suffix", "tools", "response_format", "functions")) {
+        assertError(post(server, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{}]}"), 400, "tools");
+        assertError(post(server, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":[{}]}"), 400, "response_format");
+        for (String field : List.of("suffix", "functions", "audio")) {
             HttpResponse<String> r = post(server, "/v1/completions".replace("completions", field.equals("suffix") ? "completions" : "chat/completions"),
                     field.equals("suffix") ? "{\"prompt\":\"x\",\"suffix\":\"y\"}" : "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"" + field + "\":[{}]}");
             assertError(r, 400, field);

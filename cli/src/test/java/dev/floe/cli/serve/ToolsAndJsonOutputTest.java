@@ -56,18 +56,23 @@ class ToolsAndJsonOutputTest {
     @BeforeAll
     static void start() throws Exception {
         Path builtIn = ROOT.resolve("models/arctic-tiny-code");
-        for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "tokenizer.json")) {
-            Files.copy(builtIn.resolve(f), qwenDir.resolve(f));
-        }
-        ObjectNode config = (ObjectNode) JSON.readTree(builtIn.resolve("tokenizer_config.json").toFile());
-        config.put("chat_template", Files.readString(ROOT.resolve("runtime/src/test/resources/chat-templates/qwen2.5-0.5b.jinja")));
-        Files.writeString(qwenDir.resolve("tokenizer_config.json"), JSON.writeValueAsString(config));
+        withQwenTemplate(builtIn, qwenDir);
         plainModel = FloeEngine.load(builtIn, ModelOptions.DEFAULTS.withBackend("cpu-vector"), l -> { });
         plainEngine = new ServingEngine(plainModel, Schedulers.create("continuous"), ServingConfig.DEFAULTS);
         plain = new OpenAiServer(plainEngine, "arctic-tiny-code", "127.0.0.1", 0, null);
         qwenModel = FloeEngine.load(qwenDir, ModelOptions.DEFAULTS.withBackend("cpu-vector"), l -> { });
         qwenEngine = new ServingEngine(qwenModel, Schedulers.create("continuous"), ServingConfig.DEFAULTS);
         qwen = new OpenAiServer(qwenEngine, "tiny-qwen", "127.0.0.1", 0, null);
+    }
+
+    /** Copies the built-in model into {@code dir} with Qwen 2.5's chat template, which defines Hermes-style tool calls. */
+    static void withQwenTemplate(Path builtIn, Path dir) throws java.io.IOException {
+        for (String f : List.of("config.json", "generation_config.json", "model.safetensors", "tokenizer.json")) {
+            Files.copy(builtIn.resolve(f), dir.resolve(f));
+        }
+        ObjectNode config = (ObjectNode) JSON.readTree(builtIn.resolve("tokenizer_config.json").toFile());
+        config.put("chat_template", Files.readString(ROOT.resolve("runtime/src/test/resources/chat-templates/qwen2.5-0.5b.jinja")));
+        Files.writeString(dir.resolve("tokenizer_config.json"), JSON.writeValueAsString(config));
     }
 
     @AfterAll

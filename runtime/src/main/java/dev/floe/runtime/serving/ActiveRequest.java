@@ -34,6 +34,9 @@ final class ActiveRequest {
     int computed;
     /** Tokens evicted from the front of the attention-sink window (0 without one): the cache holds computed - evicted. */
     int evicted;
+    /** Leading KV blocks registered in (or taken from) the prefix cache, and the hash of the last of them. */
+    int registered;
+    long lastHash;
     int generated;
     long firstTokenAt;
     long lastTokenAt;
@@ -74,6 +77,20 @@ final class ActiveRequest {
 
     int token(int index) {
         return tokens[index];
+    }
+
+    /** The token array itself (prompt then generated, {@link #total()} of them valid); engine thread only, not to be changed. */
+    int[] tokenArray() {
+        return tokens;
+    }
+
+    /** Drops the request's KV (preemption by recomputation): it starts over from its first token. */
+    void resetKv() {
+        kv.release();
+        computed = 0;
+        evicted = 0;
+        registered = 0;
+        lastHash = 0;
     }
 
     void append(int id) {
