@@ -298,8 +298,8 @@ final class Interpreter implements Filters.Lookup {
                     if (extra.containsKey("caller")) {
                         frame.vars.put("caller", extra.remove("caller"));
                     }
-                    frame.vars.put("varargs", args.size() > params.size()
-                            ? new ArrayList<>(args.subList(params.size(), args.size())) : new ArrayList<>());
+                    frame.vars.put("varargs", new Tuple(args.size() > params.size()
+                            ? List.copyOf(args.subList(params.size(), args.size())) : List.of()));
                     frame.vars.put("kwargs", new LinkedHashMap<Object, Object>(extra));
                     exec(body);
                     return out.toString();
@@ -361,7 +361,12 @@ final class Interpreter implements Filters.Lookup {
             case DictExpr d -> {
                 Map<Object, Object> map = new LinkedHashMap<>();
                 for (int k = 0; k < d.keys().size(); k++) {
-                    map.put(eval(d.keys().get(k)), eval(d.values().get(k)));
+                    Object key = eval(d.keys().get(k));
+                    Object value = eval(d.values().get(k));
+                    // Python keys that compare equal are one key (1, 1.0 and True): the first spelling stays
+                    Object existing = Values.isNumber(key)
+                            ? map.keySet().stream().filter(x -> Values.pyEquals(x, key)).findFirst().orElse(key) : key;
+                    map.put(existing, value);
                 }
                 yield map;
             }

@@ -95,8 +95,13 @@ final class Lexer {
         return -1;
     }
 
+    /**
+     * Where the tag closes: outside string literals and, as Jinja2's lexer balances brackets, outside any open
+     * parenthesis, bracket or brace (so {@code {{ {'a': {'b': 1}} }}} ends at the last {@code }}}).
+     */
     private static int closeOutsideStrings(String s, int from, String close) {
         char quote = 0;
+        int depth = 0;
         for (int i = from; i + 1 < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
@@ -107,8 +112,12 @@ final class Lexer {
                 }
             } else if (c == '\'' || c == '"') {
                 quote = c;
-            } else if (s.startsWith(close, i)) {
+            } else if (depth == 0 && s.startsWith(close, i)) {
                 return i;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                depth--;
             }
         }
         return -1;
