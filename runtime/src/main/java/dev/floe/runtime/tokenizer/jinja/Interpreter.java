@@ -94,6 +94,9 @@ final class Interpreter implements Filters.Lookup {
             throw e.line() > 0 ? e : new TemplateException.Unsupported(e.getMessage(), line);
         } catch (StackOverflowError e) {
             throw new TemplateException.Failed("the template recurses too deeply", line);
+        } catch (ArithmeticException e) {
+            // Python's integers are unbounded; these are 64-bit, and no chat template comes near the limit
+            throw new TemplateException.Failed("integer overflow: " + e.getMessage(), line);
         }
     }
 
@@ -386,6 +389,7 @@ final class Interpreter implements Filters.Lookup {
         if (target == UNDEFINED) {
             throw fail("an undefined value has no attribute '" + name + "'");
         }
+        Methods.checkImplemented(target, name);
         if (Methods.has(target, name)) {
             return new Methods.Bound(target, name);
         }
