@@ -339,7 +339,7 @@ final class Interpreter implements Filters.Lookup {
                 Object v = eval(t.target());
                 List<Object> args = new ArrayList<>();
                 t.args().forEach(a -> args.add(eval(a)));
-                yield Tests.apply(t.name(), v, args) != t.negated();
+                yield checked("the test '" + t.name() + "'", args, () -> Tests.apply(t.name(), v, args)) != t.negated();
             }
             case Binary b -> binary(b);
             case Unary u -> switch (u.op()) {
@@ -381,7 +381,20 @@ final class Interpreter implements Filters.Lookup {
         f.args().forEach(a -> args.add(eval(a)));
         Map<String, Object> kwargs = new LinkedHashMap<>();
         f.kwargs().forEach((k, x) -> kwargs.put(k, eval(x)));
-        return Filters.apply(this, f.name(), value, args, kwargs);
+        return checked("the filter '" + f.name() + "'", args, () -> Filters.apply(this, f.name(), value, args, kwargs));
+    }
+
+    /**
+     * Runs a filter, test or method, turning a missing or mistyped argument (which Python reports as a TypeError)
+     * into a render failure that names it.
+     */
+    private static <T> T checked(String what, List<Object> args, java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (IndexOutOfBoundsException | java.util.NoSuchElementException | ClassCastException
+                 | NullPointerException | IllegalArgumentException e) {
+            throw fail(what + " cannot take the arguments " + Values.repr(new Tuple(args)));
+        }
     }
 
     /** Jinja2's {@code getattr}: a method or attribute first, then the item of that name. */
@@ -475,6 +488,9 @@ final class Interpreter implements Filters.Lookup {
         }
         if (caller != null) {
             kwargs.put("caller", caller);
+        }
+        if (function instanceof Methods.Bound m) {
+            return checked("the method ." + m.name() + "()", args, () -> m.call(args, kwargs));
         }
         if (function instanceof Values.Callable f) {
             return f.call(args, kwargs);
