@@ -3,20 +3,24 @@ package dev.floe.cli;
 import dev.floe.api.DType;
 import dev.floe.api.Floe;
 import dev.floe.api.ModelConfig;
+import dev.floe.api.ModelFormatException;
 import dev.floe.api.Quantization;
 import dev.floe.runtime.checkpoint.Checkpoint;
 import dev.floe.runtime.checkpoint.SafetensorsHeader;
 import dev.floe.runtime.checkpoint.TensorHeader;
 import dev.floe.runtime.config.ConfigReader;
+import dev.floe.runtime.tokenizer.HfTokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /** {@code floe inspect DIR}: the config and a summary of the tensors, without loading weights. */
@@ -56,7 +60,25 @@ final class InspectCommand implements Callable<Integer> {
         long dataBytes = files.stream().mapToLong(SafetensorsHeader::dataBytes).sum();
         System.out.printf("  %d files, %s of tensor data%n", files.size(), bytes(dataBytes));
         byType.forEach((t, a) -> System.out.printf("    %-8s %5d tensors  %s elements%n", t, a[0], human(a[1])));
+        System.out.println("  chat template: " + chatTemplate(d));
         return 0;
+    }
+
+    /** Whether {@code floe generate --chat} and the server can render the model's chat template, and if not why. */
+    static String chatTemplate(Path d) {
+        if (!Files.exists(d.resolve("tokenizer.json"))) return "unknown (no tokenizer.json)";
+        HfTokenizer t;
+        try {
+            t = HfTokenizer.load(d);
+        } catch (ModelFormatException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
+        Optional<String> source = t.chatTemplate();
+        if (source.isEmpty()) return "none (ChatML is used, the format of Arctic's instruct model)";
+        long lines = source.get().lines().count();
+        return t.chatTemplateProblem()
+                .map(p -> "NOT SUPPORTED, chat requests fail: " + p)
+                .orElse("supported (" + lines + " lines, rendered as transformers renders it)");
     }
 
     static String human(long n) {
