@@ -1,6 +1,7 @@
 package dev.floe.cli;
 
 import dev.floe.api.ChatMessage;
+import dev.floe.api.ChatRequest;
 import dev.floe.api.GenerationRequest;
 import dev.floe.api.GenerationResult;
 import dev.floe.api.SamplingParams;
@@ -56,6 +57,10 @@ final class GenerateCommand implements Callable<Integer> {
             description = "write every routing decision here as JSON lines: pass, layer, position, token, experts, weights")
     java.nio.file.Path traceRouting;
 
+    @Option(names = "--chatml-fallback", description = "with --chat: use ChatML when Floe cannot render the model's"
+            + " chat template (otherwise that is an error)")
+    boolean chatMlFallback;
+
     @Option(names = "--quiet-stats", description = "do not print the speed line")
     boolean quietStats;
 
@@ -72,7 +77,8 @@ final class GenerateCommand implements Callable<Integer> {
                 err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
                         + " using ChatML, which a model not trained on it will not follow");
             }
-            String text = chat ? m.tokenizer().applyChatTemplate(List.of(new ChatMessage("user", prompt)), true) : prompt;
+            String text = chat ? m.tokenizer().applyChatTemplate(ChatRequest.of(List.of(new ChatMessage("user", prompt)))
+                    .withChatMlFallback(chatMlFallback)) : prompt;
             GenerationRequest request = GenerationRequest.of(text, maxTokens)
                     .withSampling(new SamplingParams(temperature, topK, topP, seed))
                     .withStop(stop).withIgnoreEos(ignoreEos);

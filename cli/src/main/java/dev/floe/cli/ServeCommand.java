@@ -44,6 +44,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per forward pass, at most 256 (default: ${DEFAULT-VALUE})")
     int tokenBudget;
 
+    @Option(names = "--no-prefix-caching", description = "compute every prompt in full instead of sharing the KV blocks of common prefixes")
+    boolean noPrefixCaching;
+
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
             description = "run short synthetic requests this long before listening, so that the first clients do not wait"
                     + " for the JIT (0: none; default: ${DEFAULT-VALUE})")
@@ -52,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String key = apiKey != null ? apiKey : System.getenv("FLOE_API_KEY");
-        ServingConfig config = new ServingConfig(maxQueue, maxBatch, tokenBudget);
+        ServingConfig config = new ServingConfig(maxQueue, maxBatch, tokenBudget).withPrefixCaching(!noPrefixCaching);
         if (!(warmup >= 0) || warmup > 3600) {
             throw new InvalidRequestException("--warmup: " + warmup + " is not a number of seconds in [0, 3600]");
         }

@@ -113,6 +113,7 @@ public final class Tck {
     /** Every check of the kit, for these fixture folders, in the order they run. */
     public static List<Check> checks(List<Path> fixtures) {
         List<Check> all = new ArrayList<>(KernelChecks.all());
+        all.addAll(dev.floe.tck.kernel.Spi2Checks.all());
         all.addAll(ModelChecks.all(fixtures));
         all.addAll(BehaviourChecks.all());
         all.addAll(ContractChecks.all());

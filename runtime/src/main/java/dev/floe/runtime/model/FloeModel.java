@@ -14,7 +14,7 @@ import dev.floe.api.Router;
 import dev.floe.api.Session;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
-import dev.floe.runtime.generate.Sampler;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.generate.StopMatcher;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.kv.SequenceKv;
@@ -46,6 +46,7 @@ public final class FloeModel implements Model {
     private final KvCache kvCache;
     private final KvBlockManager kvBlocks;
     private final LayerGraph graph;
+    private final ExpertCache experts;
     private final List<AutoCloseable> owned;
     private final SinkWindow sinkWindow;
     private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
@@ -54,7 +55,14 @@ public final class FloeModel implements Model {
     /** Parts of a model; {@link dev.floe.runtime.FloeEngine} assembles them. */
     public record Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
                         ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned,
-                        SinkWindow sinkWindow) {
+                        SinkWindow sinkWindow, long expertCacheBytes) {
+        /** With an unlimited expert cache. */
+        public Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
+                     ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned,
+                     SinkWindow sinkWindow) {
+            this(config, tokenizer, source, backend, tensors, store, router, kvBlocks, kvBlockSize, owned, sinkWindow, Long.MAX_VALUE);
+        }
+
         /** Without an attention-sink window. */
         public Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
                      ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned) {
@@ -104,7 +112,8 @@ public final class FloeModel implements Model {
         this.kvBlocks = new KvBlockManager(p.kvBlocks(), p.kvBlockSize());
         this.owned = List.copyOf(p.owned());
         this.sinkWindow = p.sinkWindow();
-        this.graph = new LayerGraph(config, backend, weights, new ExpertCache(config, store, weights.placer), router, cache);
+        this.experts = new ExpertCache(config, store, weights.placer, p.expertCacheBytes());
+        this.graph = new LayerGraph(config, backend, weights, experts, router, cache);
     }
 
     @Override
@@ -160,6 +169,11 @@ public final class FloeModel implements Model {
     /** What the layer graph has asked of the backend since loading: synchronisations, dispatches, bytes copied. */
     public PassCounters counters() {
         return graph.counters();
+    }
+
+    /** Expert cache hits, misses, prefetches and evictions since loading. */
+    public ExpertCacheStats expertCache() {
+        return experts.stats();
     }
 
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
@@ -237,7 +251,7 @@ public final class FloeModel implements Model {
             throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of "
                     + config.maxPositions() + " tokens");
         }
-        Sampler sampler = new Sampler(request.sampling());
+        TokenSelector selector = new TokenSelector(request, prompt);
         StopMatcher stops = new StopMatcher(request.stop());
         Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true, prompt);
         StringBuilder text = new StringBuilder();
@@ -253,7 +267,8 @@ public final class FloeModel implements Model {
                     reason = FinishReason.CANCELLED;
                     break;
                 }
-                int id = sampler.sample(logits);
+                TokenSelector.Choice choice = selector.next(logits);
+                int id = choice.id();
                 boolean eos = config.isEos(id) || tokenizer.eosId().orElse(-1) == id;
                 if (eos && !request.ignoreEos()) {
                     reason = FinishReason.EOS;
@@ -262,7 +277,7 @@ public final class FloeModel implements Model {
                 out.add(id);
                 String piece = stops.accept(decoder.next(id));
                 text.append(piece);
-                sink.onToken(new GeneratedToken(id, piece, out.size() - 1));
+                sink.onToken(new GeneratedToken(id, piece, out.size() - 1, choice.logprobs()));
                 if (stops.stopped()) {
                     reason = FinishReason.STOP;
                     break;
@@ -300,6 +315,7 @@ public final class FloeModel implements Model {
         closed = true;
         for (DecoderSession s : List.copyOf(sessions)) s.close();
         graph.close();
+        experts.close();
         kvCache.close();
         weights.close();
         store.close();
