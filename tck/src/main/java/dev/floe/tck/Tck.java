@@ -103,7 +103,10 @@ public final class Tck {
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), options.seed(),
                 Math.round((System.nanoTime() - start) / 1e7) / 100.0, passed, failed, skipped, results);
-        if (options.out() != null) options.out().println(report.summary());
+        if (options.out() != null) {
+            options.out().println(report.backendSummary());
+            options.out().println(report.summary());
+        }
         return report;
     }
 

@@ -25,12 +25,6 @@ public record TckReport(String tckVersion, String backend, String backendVersion
     }
 
     /**
-     * The category of checks that run the gating strategies on the host: they pass with any backend, so they alone
-     * are no evidence about it.
-     */
-    static final String HOST_ONLY_CATEGORY = "routing";
-
-    /**
      * True when nothing failed and at least one check {@linkplain #exercisedBackend() exercised the backend}: a run
      * that skipped everything (backend unavailable, every check filtered out or skipped) claims nothing.
      */
@@ -38,20 +32,29 @@ public record TckReport(String tckVersion, String backend, String backendVersion
         return failed == 0 && exercisedBackend();
     }
 
-    /** True when at least one check that uses the backend ran to a verdict (passed or failed) rather than skipping. */
+    /**
+     * True when at least one check that called the backend ({@link CheckReport#backend()}, recorded as each check
+     * runs) ran to a verdict (passed or failed) rather than skipping. Checks of Floe's own code (routers against their
+     * oracles, the number-format tables) pass with any backend, so they alone are no evidence about it.
+     */
     public boolean exercisedBackend() {
-        return checks.stream().anyMatch(c -> c.outcome() != Outcome.SKIPPED && !c.category().equals(HOST_ONLY_CATEGORY));
+        return checks.stream().anyMatch(c -> c.outcome() != Outcome.SKIPPED && c.backend());
+    }
+
+    /** {@code N passed, N failed, N skipped}. */
+    public String summary() {
+        return passed + " passed, " + failed + " failed, " + skipped + " skipped";
     }
 
     /**
-     * {@code N passed, N failed, N skipped}, then the same counted over the checks that called the backend, so that
-     * checks of Floe's own code do not inflate a backend's count.
+     * The same counted over the checks that called the backend ({@link CheckReport#backend()}), so that checks of
+     * Floe's own code do not inflate a backend's count: {@code on the backend: N passed, N failed, N skipped; N checks
+     * of Floe's own code}.
      */
-    public String summary() {
+    public String backendSummary() {
         List<CheckReport> own = checks.stream().filter(CheckReport::backend).toList();
-        return passed + " passed, " + failed + " failed, " + skipped + " skipped (on the backend: "
-                + count(own, Outcome.PASSED) + " passed, " + count(own, Outcome.FAILED) + " failed, " + count(own, Outcome.SKIPPED)
-                + " skipped; " + (checks.size() - own.size()) + " checks of Floe's own code)";
+        return "on the backend: " + count(own, Outcome.PASSED) + " passed, " + count(own, Outcome.FAILED) + " failed, "
+                + count(own, Outcome.SKIPPED) + " skipped; " + (checks.size() - own.size()) + " checks of Floe's own code";
     }
 
     private static long count(List<CheckReport> list, Outcome o) {

@@ -33,6 +33,7 @@ class StandaloneTckTest {
                 .withFilter("^model\\.golden\\.tiny-mixtral$|^kernel\\.formats\\.fp8-e4m3\\.decode-table$"));
         assertEquals(2, r.passed(), r.checks().toString());
         assertTrue(r.checks().stream().allMatch(c -> c.backend() == c.name().startsWith("model.")), r.checks().toString());
+        assertEquals("on the backend: 1 passed, 0 failed, 0 skipped; 1 checks of Floe's own code", r.backendSummary());
     }
 
     @Test

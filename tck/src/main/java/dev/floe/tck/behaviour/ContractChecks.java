@@ -3,6 +3,7 @@ package dev.floe.tck.behaviour;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
+import dev.floe.spi.SpiVersion;
 import dev.floe.tck.Check;
 import dev.floe.tck.Measurement;
 import dev.floe.tck.TckContext;
@@ -57,16 +58,15 @@ public final class ContractChecks {
     }
 
     /**
-     * The SPI version the provider states must be this Floe's, and where its module recorded the version of
+     * The SPI version the provider states must be one this Floe loads ({@link SpiVersion#incompatibility}), and where
+     * its module recorded the version of
      * {@code dev.floe.spi} it was compiled against, that version's major must be the running one's: the stated
      * version alone is a default that cannot disagree, the compiled one is a fact about the jar.
      */
     public static Measurement spiVersion(BackendProvider provider, TckContext ctx) {
         int stated = provider.spiVersion();
-        if (stated != BackendProvider.SPI_VERSION) {
-            return Measurement.ofCondition(false, "the provider states SPI version " + stated + ", this Floe implements "
-                    + BackendProvider.SPI_VERSION);
-        }
+        String incompatible = SpiVersion.incompatibility(provider.name(), stated); // the runtime's own rule
+        if (incompatible != null) return Measurement.ofCondition(false, incompatible);
         Module spi = BackendProvider.class.getModule();
         Optional<String> running = spi.isNamed() ? spi.getDescriptor().rawVersion() : Optional.empty();
         Module own = provider.getClass().getModule();

@@ -89,7 +89,7 @@ class HardDefectsAreCaughtTest {
         };
         Measurement m = ContractChecks.spiVersion(future, null);
         assertFalse(m.passed());
-        assertTrue(m.message().startsWith("the provider states SPI version " + (BackendProvider.SPI_VERSION + 1)), m.message());
+        assertTrue(m.message().startsWith("backend future was built against SPI version " + (BackendProvider.SPI_VERSION + 1)), m.message());
     }
 
     @Test
