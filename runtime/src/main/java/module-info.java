@@ -14,6 +14,7 @@ module dev.floe.runtime {
     exports dev.floe.runtime.kv;
     exports dev.floe.runtime.launch;
     exports dev.floe.runtime.model;
+    exports dev.floe.runtime.parallel;
     exports dev.floe.runtime.plan;
     exports dev.floe.runtime.quantize;
     exports dev.floe.runtime.serving;

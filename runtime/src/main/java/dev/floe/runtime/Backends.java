@@ -105,8 +105,9 @@ public final class Backends {
         for (Providers.Found<BackendProvider> f : all) {
             Probe probe = safeProbe(f.provider());
             if (probe.available()) {
-                checkDevices(f.provider(), options);
-                return uniqueOrUnavailable(all.stream().filter(x -> x.name().equals(f.name())).toList()).open(options);
+                BackendProvider p = uniqueOrUnavailable(all.stream().filter(x -> x.name().equals(f.name())).toList());
+                checkDevices(p, options);
+                return p.open(options);
             }
             reasons.append("\n  ").append(f.name()).append(": ").append(probe.detail());
         }

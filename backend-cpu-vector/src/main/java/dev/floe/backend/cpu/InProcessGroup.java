@@ -105,6 +105,7 @@ public final class InProcessGroup implements DeviceGroup {
         checkAlive(rank, op);
         try {
             barrier.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return; // every rank arrived: a rank that closes or aborts after this does not undo the collective
         } catch (TimeoutException e) {
             List<Integer> missing = new ArrayList<>();
             for (int r = 0; r < entered.length(); r++) if (entered.get(r) < entered.get(rank)) missing.add(r);

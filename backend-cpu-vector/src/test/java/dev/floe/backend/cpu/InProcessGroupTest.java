@@ -239,6 +239,22 @@ class InProcessGroupTest {
     }
 
     @Test
+    void aRankThatClosesRightAfterTheLastCollectiveDoesNotFailTheOthers() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            try (DeviceGroup g = group(3, 10)) {
+                List<Object> results = onRanks(g, rank -> {
+                    Backend b = g.backend(rank);
+                    Buffer x = filled(b, 1);
+                    g.communicator(rank).allReduceSum(x, 1);
+                    if (rank == 0) g.communicator(0).close(); // done: leaves at once
+                    return read(b, x)[0];
+                });
+                assertEquals(List.of(3f, 3f, 3f), results, "round " + round);
+            }
+        }
+    }
+
+    @Test
     void aBufferOfAnotherRankIsRefused() throws Exception {
         try (DeviceGroup g = group(2, 30)) {
             Buffer foreign = g.backend(1).allocate(2);

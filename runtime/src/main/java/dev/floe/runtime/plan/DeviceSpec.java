@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * @param bytesEach memory of each device
  */
 public record DeviceSpec(int count, long bytesEach) {
-    private static final Pattern FORM = Pattern.compile("(?:(\\d+)\\s*[xX]\\s*)?(\\d+(?:\\.\\d+)?)\\s*([KMGT]i?B)");
+    private static final Pattern FORM = Pattern.compile("(?:(\\d+)\\s*[xX]\\s*)?(\\d+(?:\\.\\d+)?)\\s*([KMGT]i?B)", Pattern.CASE_INSENSITIVE);
 
     public DeviceSpec {
         if (count < 1) throw new InvalidRequestException("--devices: the device count must be positive, got " + count);
@@ -36,7 +36,7 @@ public record DeviceSpec(int count, long bytesEach) {
         }
         double size = Double.parseDouble(m.group(2));
         String unit = m.group(3).toUpperCase(Locale.ROOT);
-        int power = "KMGT".indexOf(unit.charAt(0)) + 1;
+        int power = "KMGT".indexOf(unit.charAt(0)) + 1; // unit is upper-cased: GIB for GiB
         double base = unit.contains("I") ? 1024 : 1000;
         double bytes = size * Math.pow(base, power);
         if (bytes >= Long.MAX_VALUE) throw new InvalidRequestException("--devices: size in '" + text + "' is too large");

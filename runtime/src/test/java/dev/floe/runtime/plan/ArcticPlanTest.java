@@ -167,6 +167,7 @@ class ArcticPlanTest {
     void devicesParse() {
         assertEquals(new DeviceSpec(8, 80_000_000_000L), DeviceSpec.parse("8x80GB"));
         assertEquals(new DeviceSpec(1, 24L << 30), DeviceSpec.parse("24GiB"));
+        assertEquals(new DeviceSpec(4, 80L << 30), DeviceSpec.parse("4x80gib"));
         assertEquals(new DeviceSpec(2, 79_600_000_000L), DeviceSpec.parse("2 x 79.6GB"));
         var e = assertThrows(InvalidRequestException.class, () -> DeviceSpec.parse("eight big ones"));
         assertTrue(e.getMessage().contains("--devices: 'eight big ones'"), e.getMessage());
