@@ -40,8 +40,13 @@ public final class ServingEngine implements AutoCloseable {
     private final ServingConfig config;
     private final ServingMetrics metrics = new ServingMetrics();
     private final ConcurrentLinkedQueue<ActiveRequest> inbox = new ConcurrentLinkedQueue<>();
-    /** Requests submitted and not yet running (inbox plus waiting). */
+    /** Requests submitted and not yet started (inbox plus waiting): what {@code maxQueue} limits. */
     private final AtomicInteger queued = new AtomicInteger();
+    /**
+     * Preempted requests waiting to run again. They were admitted once and hold their place; counting them against
+     * {@code maxQueue} would turn away new clients exactly while the pool thrashes.
+     */
+    private final AtomicInteger requeued = new AtomicInteger();
     private final AtomicInteger runningCount = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
@@ -54,6 +59,8 @@ public final class ServingEngine implements AutoCloseable {
     private final int cacheLimit;
     private final Thread thread;
     private volatile boolean closed;
+    /** Requests with ids up to this one are ended at the next step ({@link #cancelAll}). */
+    private volatile long cancelUpTo;
 
     /** @throws InvalidRequestException when the model's attention-sink window does not fit it or its backend */
     public ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config) {
@@ -86,9 +93,23 @@ public final class ServingEngine implements AutoCloseable {
         return metrics;
     }
 
-    /** Requests waiting to start. */
+    /** Requests waiting to start or, preempted, to run again. */
     public int queueLength() {
-        return queued.get();
+        return queued.get() + requeued.get();
+    }
+
+    /** Whether {@link #close} was called: the engine takes no more requests. */
+    public boolean closed() {
+        return closed;
+    }
+
+    /**
+     * Ends every request submitted so far, waiting or running, with {@link FinishReason#CANCELLED} at the engine's
+     * next step (their tokens so far are in their results), freeing their KV blocks. For a server's drain deadline.
+     */
+    public void cancelAll() {
+        cancelUpTo = ids.get();
+        signal();
     }
 
     /** Requests holding KV blocks. */
@@ -198,6 +219,8 @@ public final class ServingEngine implements AutoCloseable {
     /** One engine step; false when no pass could be planned. */
     boolean step() {
         long now = System.nanoTime();
+        for (ActiveRequest r : waiting) if (r.id <= cancelUpTo) r.handle.cancel();
+        for (ActiveRequest r : running) if (r.id <= cancelUpTo) r.handle.cancel();
         for (ActiveRequest r : List.copyOf(waiting)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         if (waiting.isEmpty() && running.isEmpty()) return true;
@@ -215,8 +238,9 @@ public final class ServingEngine implements AutoCloseable {
             r.kv.release();
             r.computed = 0;
             r.evicted = 0;
+            r.preempted = true;
             waiting.add(r);
-            queued.incrementAndGet();
+            requeued.incrementAndGet();
             metrics.countPreempted();
         }
         waiting.sort(Comparator.comparingLong(r -> r.id));
@@ -240,10 +264,7 @@ public final class ServingEngine implements AutoCloseable {
                 r.evicted += sinks.makeRoom(r.kv, r.cached(), n);
             }
             r.kv.ensureCapacity(r.cached() + n);
-            if (waiting.remove(r)) {
-                running.add(r);
-                queued.decrementAndGet();
-            }
+            if (leaveWaiting(r)) running.add(r);
             tables[i] = r.kv.table();
             for (int k = 0; k < n; k++, row++) {
                 tokens[row] = r.token(r.computed + k);
@@ -335,8 +356,17 @@ public final class ServingEngine implements AutoCloseable {
         r.handle.result().completeExceptionally(e);
     }
 
+    /** Takes {@code r} out of the waiting list and its count; false when it was not waiting. */
+    private boolean leaveWaiting(ActiveRequest r) {
+        if (!waiting.remove(r)) return false;
+        if (r.preempted) requeued.decrementAndGet();
+        else queued.decrementAndGet();
+        r.preempted = false;
+        return true;
+    }
+
     private void retire(ActiveRequest r) {
-        if (waiting.remove(r)) queued.decrementAndGet();
+        leaveWaiting(r);
         running.remove(r);
         r.kv.close();
         runningCount.set(running.size());
