@@ -7,6 +7,7 @@ module dev.floe.cli {
     requires com.fasterxml.jackson.databind;
     requires org.eclipse.jetty.server;
     requires jdk.management;
+    requires java.logging;
     requires jdk.unsupported;
     requires java.net.http;
     opens dev.floe.cli to info.picocli, com.fasterxml.jackson.databind;

@@ -38,6 +38,13 @@ final class JettyTransport implements AutoCloseable {
         void handle(Exchange exchange) throws IOException;
     }
 
+    /** Jetty's start and stop notices are not news; its warnings are. Held here: JUL keeps loggers weakly. */
+    private static final java.util.logging.Logger JETTY_LOG = java.util.logging.Logger.getLogger("org.eclipse.jetty");
+
+    static {
+        JETTY_LOG.setLevel(java.util.logging.Level.WARNING);
+    }
+
     private final ServerOptions options;
     private final Api api;
     private final Server server;
