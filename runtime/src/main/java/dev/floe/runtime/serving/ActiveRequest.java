@@ -34,6 +34,8 @@ final class ActiveRequest {
     /** Tokens evicted from the front of the attention-sink window (0 without one): the cache holds computed - evicted. */
     int evicted;
     int generated;
+    /** What the sink threw, if it did (the request was then cancelled). */
+    RuntimeException sinkFailure;
     /** Preempted and waiting to run again (not counted against the queue limit). */
     boolean preempted;
     long firstTokenAt;

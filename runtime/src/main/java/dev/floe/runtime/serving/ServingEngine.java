@@ -2,6 +2,7 @@ package dev.floe.runtime.serving;
 
 import dev.floe.api.FinishReason;
 import dev.floe.api.GenerationRequest;
+import dev.floe.api.GenerationResult;
 import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.Scheduler;
@@ -64,12 +65,46 @@ public final class ServingEngine implements AutoCloseable {
 
     /** @throws InvalidRequestException when the model's attention-sink window does not fit it or its backend */
     public ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config) {
+        this(model, scheduler, config, true);
+    }
+
+    /** With {@code ownThread} false the caller drives the steps ({@link #generate}). */
+    private ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config, boolean ownThread) {
         this.model = model;
         this.scheduler = scheduler;
         this.config = config;
         this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
         this.cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
-        this.thread = Thread.ofPlatform().name("floe-engine").daemon().start(this::loop);
+        this.thread = ownThread ? Thread.ofPlatform().name("floe-engine").daemon().start(this::loop) : null;
+    }
+
+    /**
+     * {@code Model.generate}: one request through this engine's steps, run on the calling thread (the sink is
+     * called there too), so that the stop, EOS, length, context and BOS rules are the server's. An exception thrown
+     * by the sink ends the request and is rethrown here.
+     *
+     * @throws InvalidRequestException when the request cannot be served (see {@link #submit})
+     */
+    public static GenerationResult generate(FloeModel model, GenerationRequest request, TokenSink sink) {
+        try (ServingEngine engine = new ServingEngine(model, new SoloScheduler(), new ServingConfig(1, 1, ServingConfig.MAX_ROWS), false)) {
+            RequestHandle handle = engine.submit(request, sink);
+            ActiveRequest r = engine.inbox.peek();
+            while (!handle.result().isDone()) {
+                engine.drainInbox();
+                try {
+                    if (!engine.step()) Thread.onSpinWait(); // blocks are held by other users of the pool
+                } catch (RuntimeException | Error e) {
+                    if (!handle.result().isDone()) engine.fail(r, e);
+                    throw e;
+                }
+            }
+            GenerationResult result = handle.result().join();
+            if (r.sinkFailure != null) {
+                if (r.sinkFailure instanceof RuntimeException re) throw re;
+                throw new IllegalStateException("the token sink failed: " + r.sinkFailure, r.sinkFailure);
+            }
+            return result;
+        }
     }
 
     public FloeModel model() {
@@ -332,6 +367,7 @@ public final class ServingEngine implements AutoCloseable {
             r.emit(id, r.stops.accept(r.decoder.next(id)));
         } catch (RuntimeException e) {
             // a sink that throws (a client gone away) cancels its own request only
+            r.sinkFailure = e;
             finish(r, FinishReason.CANCELLED, now);
             return;
         }
@@ -376,6 +412,12 @@ public final class ServingEngine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (thread == null) {
+            drainInbox();
+            for (ActiveRequest r : List.copyOf(waiting)) fail(r, new IllegalStateException("serving engine closed"));
+            for (ActiveRequest r : List.copyOf(running)) fail(r, new IllegalStateException("serving engine closed"));
+            return;
+        }
         signal();
         try {
             thread.join(30_000);
