@@ -31,13 +31,16 @@ public final class Floe {
         return engine().backends();
     }
 
-    /** The engine found on the module path. */
+    /** The engine found on the module path or the class path. */
     public static Engine engine() {
         return Holder.ENGINE;
     }
 
     private static final class Holder {
-        static final Engine ENGINE = ServiceLoader.load(Engine.class).findFirst().orElseThrow(() ->
-                new FloeException("no dev.floe.api.Engine on the module path: add the dev.floe.runtime module"));
+        // the context loader finds META-INF/services on the class path, the module layers find provides
+        static final Engine ENGINE = ServiceLoader.load(Engine.class).findFirst()
+                .or(() -> ServiceLoader.load(Engine.class, Floe.class.getClassLoader()).findFirst()).orElseThrow(() ->
+                        new FloeException("no dev.floe.api.Engine on the module path or the class path: add the "
+                                + "dev.floe:floe-runtime artifact (module dev.floe.runtime)"));
     }
 }

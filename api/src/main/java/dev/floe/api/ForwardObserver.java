@@ -6,6 +6,15 @@ public interface ForwardObserver {
     default void onRouting(int layer, RoutingInput input, RoutingDecision decision) {
     }
 
+    /**
+     * Whether {@link #onRouting} is wanted. Routing on a device sends the logits and decisions back to the host only
+     * for an observer that wants them; the default is true, so an observer written before device routing keeps
+     * seeing every decision.
+     */
+    default boolean wantsRouting() {
+        return true;
+    }
+
     /** The output of one layer, {@code rows * hiddenSize} floats, row-major. */
     default void onLayerOutput(int layer, float[] hidden, int rows) {
     }

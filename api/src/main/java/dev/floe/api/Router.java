@@ -11,4 +11,17 @@ public interface Router {
 
     /** Routes one MoE layer's tokens. */
     RoutingDecision route(RoutingInput input);
+
+    /**
+     * The rule this router follows at {@code layer}, when it is one a backend can run on its device (so the router
+     * logits never come back to the host); empty for any other router, which then routes on the host through
+     * {@link #route}. A router that answers must route exactly as the rule's {@link RoutingSpec#route} does, and must
+     * not need to see the decisions (no state updated by {@link #route}).
+     *
+     * @param topK        the model's experts per token
+     * @param renormalize whether the model renormalises the top-k weights
+     */
+    default java.util.Optional<RoutingSpec> deviceRouting(int layer, int topK, boolean renormalize) {
+        return java.util.Optional.empty();
+    }
 }

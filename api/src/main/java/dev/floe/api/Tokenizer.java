@@ -49,8 +49,38 @@ public interface Tokenizer {
     /** The chat template of {@code tokenizer_config.json}, if any (a Jinja string, kept as given). */
     Optional<String> chatTemplate();
 
-    /** Formats a conversation into a prompt: the model's chat template when supported, otherwise ChatML. */
+    /**
+     * Formats a conversation into a prompt with the model's chat template (ChatML when the model has none).
+     *
+     * @throws ModelFormatException if the model's template uses something Floe cannot render (the message names the
+     *                              construct and template line); {@link #applyChatTemplate(ChatRequest)} can ask for
+     *                              ChatML instead
+     * @throws InvalidRequestException if the template refuses the conversation ({@code raise_exception})
+     */
     String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt);
+
+    /**
+     * Formats a conversation with tools, extra template variables and an optional ChatML fallback. The default
+     * serves tokenizers written before this method: it renders plain conversations through
+     * {@link #applyChatTemplate(List, boolean)} and refuses tools, tool messages and variables.
+     */
+    default String applyChatTemplate(ChatRequest request) {
+        boolean plain = request.tools().isEmpty() && request.variables().isEmpty() && request.messages().stream()
+                .allMatch(m -> m.toolCalls().isEmpty() && m.toolCallId() == null && m.name() == null);
+        if (!plain) {
+            throw new InvalidRequestException(getClass().getSimpleName() + " cannot format tools, tool calls or "
+                    + "template variables");
+        }
+        return applyChatTemplate(request.messages(), request.addGenerationPrompt());
+    }
+
+    /**
+     * Why the model's chat template cannot be rendered (the construct and template line), or empty when it can be or
+     * when there is none.
+     */
+    default Optional<String> chatTemplateProblem() {
+        return Optional.empty();
+    }
 
     /** Decodes ids one at a time into text pieces. */
     interface StreamingDecoder {

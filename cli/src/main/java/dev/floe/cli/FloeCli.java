@@ -1,16 +1,31 @@
 package dev.floe.cli;
 
+import dev.floe.runtime.Plugins;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code floe} command: generate, check, inspect, backends, and the tools of the other modules. */
 @Command(name = "floe", mixinStandardHelpOptions = true, versionProvider = FloeCli.Version.class,
         description = "Run Dense-MoE language models (Snowflake Arctic, Mixtral) on pluggable backends.",
-        subcommands = {GenerateCommand.class, CheckCommand.class, BackendsCommand.class, InspectCommand.class, BenchCommand.class, QuantizeCommand.class, RouteStatsCommand.class, ServeCommand.class, BenchServeCommand.class, TckCommand.class,
+        subcommands = {GenerateCommand.class, CheckCommand.class, BackendsCommand.class, RoutersCommand.class, SchedulersCommand.class, InspectCommand.class, BenchCommand.class, QuantizeCommand.class, RouteStatsCommand.class, ServeCommand.class, BenchServeCommand.class, TckCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FloeCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Sets the plugin path for everything that looks providers up afterwards; accepted before or after the command. */
+    @CommandLine.Option(names = "--plugin-path", paramLabel = "DIR[:DIR...]", scope = CommandLine.ScopeType.INHERIT,
+            description = "folders of plugin jars or exploded modules (or single jars) adding backends, routers, schedulers "
+                    + "and expert stores; default: $FLOE_PLUGIN_PATH")
+    void pluginPath(String path) {
+        System.setProperty(Plugins.PROPERTY, path);
+        try {
+            Plugins.path(); // a bad entry fails here, naming it, rather than at first use
+        } catch (RuntimeException e) {
+            System.clearProperty(Plugins.PROPERTY);
+            throw new CommandLine.ParameterException(spec.commandLine(), "--plugin-path: " + e.getMessage());
+        }
+    }
 
     @Override
     public void run() {

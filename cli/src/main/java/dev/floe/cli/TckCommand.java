@@ -5,7 +5,9 @@ import dev.floe.tck.Tck;
 import dev.floe.tck.TckOptions;
 import dev.floe.tck.TckReport;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,8 +19,15 @@ import java.util.concurrent.Callable;
 @Command(name = "tck", mixinStandardHelpOptions = true,
         description = "Run the technology compatibility kit against a backend: every kernel against a float64 oracle, "
                 + "the golden models, determinism, concurrency, memory release, the error contract and the routers. "
-                + "Exit status 1 when a check fails, 2 when the backend is not installed.")
+                + "Exit status 1 when a check fails, 2 when the backend is not installed, 3 when nothing exercised the "
+                + "backend (it is unavailable, or every check that uses it was skipped or filtered out).")
 final class TckCommand implements Callable<Integer> {
+    /** Exit status of a run that checked nothing on the backend: no conformance claim, and not a failure either. */
+    static final int NOTHING_CHECKED = 3;
+
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--backend", required = true, paramLabel = "NAME", description = "the backend to check (see `floe backends`)")
     String backend;
 
@@ -54,6 +63,13 @@ final class TckCommand implements Callable<Integer> {
             System.out.println("report: " + report);
         }
         if (result.probe().startsWith("no backend named")) return 2;
-        return result.conforms() ? 0 : 1;
+        if (result.failed() > 0) return 1;
+        if (!result.exercisedBackend()) {
+            spec.commandLine().getErr().println("tck: nothing exercised backend '" + backend + "' (" + result.summary()
+                    + (result.device().equals("-") ? "; unavailable: " + result.probe() : "")
+                    + "): this run is no conformance claim");
+            return NOTHING_CHECKED;
+        }
+        return 0;
     }
 }

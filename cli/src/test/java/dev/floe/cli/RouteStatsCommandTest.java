@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 import dev.floe.gating.RoutingTelemetry;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -62,15 +61,8 @@ class RouteStatsCommandTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         var cli = new CommandLine(new RouteStatsCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         Path model = Path.of(System.getProperty("floe.root"), "models", "arctic-tiny-code");
-        int code;
-        try {
-            code = cli.execute("--model", model.toString(), "--router", "softmax-topk", "--router", "hash:seed=3",
-                    "--max-tokens", "40", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
-        } catch (UnsupportedOperationException e) {
-            code = -1;
-        }
-        Assumptions.assumeFalse(code == -1 || err.toString().contains("UnsupportedOperationException"),
-                "the runtime cannot load models yet: " + err);
+        int code = cli.execute("--model", model.toString(), "--router", "softmax-topk", "--router", "hash:seed=3",
+                "--max-tokens", "40", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
         assertEquals(0, code, err.toString());
         JsonNode json = new ObjectMapper().readTree(dir.resolve("r.json").toFile());
         assertEquals(2, json.size());
@@ -89,7 +81,6 @@ class RouteStatsCommandTest {
         var cli = new CommandLine(new RouteStatsCommand()).setErr(new PrintWriter(err));
         Path model = Path.of(System.getProperty("floe.root"), "models", "arctic-tiny-code");
         int code = cli.execute("--model", model.toString(), "--router", "no-such-router", "--max-tokens", "8");
-        Assumptions.assumeFalse(err.toString().contains("UnsupportedOperationException"), "runtime not ready");
         assertEquals(1, code);
         assertTrue(err.toString().contains("no-such-router"), err.toString());
     }
@@ -129,15 +120,8 @@ class RouteStatsCommandTest {
         StringWriter out = new StringWriter(), err = new StringWriter();
         var cli = new CommandLine(new RouteStatsCommand()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
         Path model = Path.of(System.getProperty("floe.root"), "models", "arctic-tiny-code");
-        int code;
-        try {
-            code = cli.execute("--model", model.toString(), "--router", "capacity-topk:capacity_factor=1", "--max-tokens", "96",
-                    "--window", "48", "--repeat", "2", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
-        } catch (UnsupportedOperationException e) {
-            code = -1;
-        }
-        Assumptions.assumeFalse(code == -1 || err.toString().contains("UnsupportedOperationException"),
-                "the runtime cannot load models yet: " + err);
+        int code = cli.execute("--model", model.toString(), "--router", "capacity-topk:capacity_factor=1", "--max-tokens", "96",
+                "--window", "48", "--repeat", "2", "--report", dir.resolve("r.json").toString(), "--image", dir.resolve("h.svg").toString());
         assertEquals(0, code, err.toString());
         JsonNode json = new ObjectMapper().readTree(dir.resolve("r.json").toFile());
         assertEquals(96, json.get("tokens").asInt());

@@ -1,129 +1,17 @@
 package dev.floe.gating;
 
-import dev.floe.api.InvalidRequestException;
 import dev.floe.spi.ParameterSpec;
 
 import java.util.List;
 import java.util.Map;
 
 /**
- * Typed access to a strategy's {@code key=value} parameters. Every error is an {@link InvalidRequestException} that
- * names the router, the parameter and the offending value, e.g. {@code router capacity-topk: parameter
- * capacity_factor=0 must be > 0}.
+ * A router's typed parameters: {@link dev.floe.spi.Parameters} with messages that name the router, e.g. {@code router
+ * capacity-topk: parameter capacity_factor=0 must be > 0}. Kept so that code written against it still compiles.
  */
-public final class Parameters {
-    private final String strategy;
-    private final Map<String, String> values;
-
-    /** Checks that every given key is one of {@code specs}. */
+public final class Parameters extends dev.floe.spi.Parameters {
+    /** Checks that every given key is one of {@code specs} and has its type. */
     public Parameters(String strategy, Map<String, String> values, List<ParameterSpec> specs) {
-        this.strategy = strategy;
-        this.values = Map.copyOf(values);
-        for (var entry : this.values.entrySet()) {
-            if (specs.stream().noneMatch(s -> s.name().equals(entry.getKey()))) {
-                throw new InvalidRequestException("router " + strategy + ": unknown parameter " + entry.getKey() + "="
-                        + entry.getValue() + " (known: " + specs.stream().map(ParameterSpec::name).toList() + ")");
-            }
-        }
-    }
-
-    /** An integer in {@code [min, max]}. */
-    public int intValue(String key, int fallback, int min, int max) {
-        String v = values.get(key);
-        if (v == null) return fallback;
-        int n;
-        try {
-            n = Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw bad(key, v, "an integer");
-        }
-        if (n < min || n > max) throw bad(key, v, "between " + min + " and " + max);
-        return n;
-    }
-
-    /** Any 64-bit integer (a seed, for example); hexadecimal with {@code 0x} is accepted. */
-    public long longValue(String key, long fallback) {
-        String v = values.get(key);
-        if (v == null) return fallback;
-        String s = v.trim();
-        try {
-            return s.startsWith("0x") || s.startsWith("0X") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
-        } catch (NumberFormatException e) {
-            throw bad(key, v, "an integer");
-        }
-    }
-
-    /** A finite number in {@code [min, max]}. */
-    public double doubleValue(String key, double fallback, double min, double max) {
-        String v = values.get(key);
-        if (v == null) return fallback;
-        double d = parseDouble(key, v);
-        if (!(d >= min && d <= max)) throw bad(key, v, "between " + min + " and " + max);
-        return d;
-    }
-
-    /** A finite number strictly greater than {@code exclusiveMin} and at most {@code max}. */
-    public double doubleAbove(String key, double fallback, double exclusiveMin, double max) {
-        String v = values.get(key);
-        if (v == null) return fallback;
-        double d = parseDouble(key, v);
-        if (!(d > exclusiveMin)) throw bad(key, v, "> " + exclusiveMin);
-        if (!(d <= max)) throw bad(key, v, "<= " + max);
-        return d;
-    }
-
-    /** {@code true/yes/1} or {@code false/no/0}. */
-    public boolean booleanValue(String key, boolean fallback) {
-        String v = values.get(key);
-        if (v == null) return fallback;
-        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "true", "yes", "1" -> true;
-            case "false", "no", "0" -> false;
-            default -> throw bad(key, v, "true or false");
-        };
-    }
-
-    /**
-     * A list of {@code length} finite numbers separated by commas, or a single number repeated {@code length} times.
-     */
-    public double[] doubleList(String key, double fallback, int length) {
-        String v = values.get(key);
-        double[] out = new double[length];
-        if (v == null) {
-            java.util.Arrays.fill(out, fallback);
-            return out;
-        }
-        String[] parts = v.split(",", -1);
-        if (parts.length == 1) {
-            java.util.Arrays.fill(out, parseDouble(key, v));
-            return out;
-        }
-        if (parts.length != length) throw bad(key, v, "one number or " + length + " numbers separated by commas, got " + parts.length);
-        for (int i = 0; i < length; i++) out[i] = parseDouble(key, v, parts[i]);
-        return out;
-    }
-
-    /** The text as given. */
-    public String stringValue(String key, String fallback) {
-        return values.getOrDefault(key, fallback);
-    }
-
-    private double parseDouble(String key, String value) {
-        return parseDouble(key, value, value);
-    }
-
-    private double parseDouble(String key, String value, String part) {
-        double d;
-        try {
-            d = Double.parseDouble(part.trim());
-        } catch (NumberFormatException e) {
-            throw bad(key, value, "a number" + (part.equals(value) ? "" : " (bad element '" + part + "')"));
-        }
-        if (!Double.isFinite(d)) throw bad(key, value, "a finite number");
-        return d;
-    }
-
-    private InvalidRequestException bad(String key, String value, String expected) {
-        return new InvalidRequestException("router " + strategy + ": parameter " + key + "=" + value + " must be " + expected);
+        super("router " + strategy, values, specs);
     }
 }

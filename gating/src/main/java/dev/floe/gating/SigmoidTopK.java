@@ -4,9 +4,11 @@ import dev.floe.api.InvalidRequestException;
 import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
+import dev.floe.api.RoutingSpec;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * DeepSeek-V3's auxiliary-loss-free balancing: scores {@code s_e = sigmoid(logit_e)}; experts are <em>selected</em> by
@@ -59,32 +61,19 @@ public final class SigmoidTopK implements Router {
                     + " experts but the bias has " + initialBias.length);
         }
         double[] bias = biasByLayer.computeIfAbsent(input.layer(), l -> initialBias.clone());
-        int[][] chosen = new int[tokens][];
-        float[][] weights = new float[tokens][];
+        RoutingDecision decision = new RoutingSpec.SigmoidTopK(k, bias).route(input.logits());
         long[] load = new long[experts];
-        double[] score = new double[experts];
-        double[] key = new double[experts];
-        for (int t = 0; t < tokens; t++) {
-            float[] row = input.logits()[t];
-            for (int e = 0; e < experts; e++) {
-                score[e] = Float.isNaN(row[e]) ? 0 : 1 / (1 + Math.exp(-(double) row[e]));
-                key[e] = Float.isNaN(row[e]) ? Double.NaN : score[e] + bias[e];
-            }
-            int[] top = TopK.indices(key, k);
-            double sum = 0;
-            for (int e : top) sum += score[e];
-            float[] w = new float[k];
-            for (int j = 0; j < k; j++) {
-                w[j] = sum > 0 ? (float) (score[top[j]] / sum) : 1f / k;
-                load[top[j]]++;
-            }
-            chosen[t] = top;
-            weights[t] = w;
-        }
+        for (int[] chosen : decision.experts()) for (int e : chosen) load[e]++;
         if (adapt) {
             double mean = (double) tokens * k / experts;
             for (int e = 0; e < experts; e++) bias[e] -= gamma * Math.signum(load[e] - mean);
         }
-        return new RoutingDecision(chosen, weights);
+        return decision;
+    }
+
+    /** Without adaptation the rule is fixed, so a backend may route on its device. */
+    @Override
+    public Optional<RoutingSpec> deviceRouting(int layer, int topK, boolean renormalize) {
+        return adapt ? Optional.empty() : Optional.of(new RoutingSpec.SigmoidTopK(k, bias(layer)));
     }
 }

@@ -3,6 +3,9 @@ package dev.floe.gating;
 import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
+import dev.floe.api.RoutingSpec;
+
+import java.util.Optional;
 
 /**
  * The Arctic/Mixtral inference router (spec section 4): softmax over all experts in float32, the k most likely
@@ -24,16 +27,18 @@ public final class SoftmaxTopK implements Router {
 
     @Override
     public RoutingDecision route(RoutingInput input) {
-        int tokens = input.tokens();
-        int kk = Math.min(k == 0 ? input.topK() : k, input.experts());
-        int[][] experts = new int[tokens][];
-        float[][] weights = new float[tokens][];
-        for (int t = 0; t < tokens; t++) {
-            float[] p = Softmax.of(input.logits()[t]);
-            experts[t] = TopK.indices(p, kk);
-            weights[t] = weights(p, experts[t], input.renormalize());
-        }
-        return new RoutingDecision(experts, weights);
+        if (input.tokens() == 0) return new RoutingDecision(new int[0][], new float[0][]);
+        return spec(input.topK(), input.renormalize()).route(input.logits());
+    }
+
+    /** This router is exactly the device-routable rule. */
+    @Override
+    public Optional<RoutingSpec> deviceRouting(int layer, int topK, boolean renormalize) {
+        return Optional.of(spec(topK, renormalize));
+    }
+
+    private RoutingSpec.SoftmaxTopK spec(int modelTopK, boolean renormalize) {
+        return new RoutingSpec.SoftmaxTopK(k == 0 ? modelTopK : k, renormalize);
     }
 
     /** The probabilities of the chosen experts, divided by their sum when {@code renormalize}. */

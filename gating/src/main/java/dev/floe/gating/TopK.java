@@ -12,25 +12,9 @@ public final class TopK {
         return indices(d, k);
     }
 
-    /** Indices of the {@code k} largest values, best first. */
+    /** Indices of the {@code k} largest values, best first (the rule lives in {@link dev.floe.api.RoutingSpec#topK}). */
     public static int[] indices(double[] scores, int k) {
-        if (k < 0 || k > scores.length) {
-            throw new IllegalArgumentException("k = " + k + " for " + scores.length + " scores");
-        }
-        int[] top = new int[k];
-        int filled = 0;
-        for (int i = 0; i < scores.length; i++) {
-            // insertion into the sorted prefix; strict comparison keeps the lower index first on ties
-            int pos = filled;
-            while (pos > 0 && better(scores[i], scores[top[pos - 1]])) pos--;
-            if (pos < k) {
-                int moved = Math.min(filled, k - 1) - pos;
-                System.arraycopy(top, pos, top, pos + 1, moved);
-                top[pos] = i;
-                filled = Math.min(filled + 1, k);
-            }
-        }
-        return top;
+        return dev.floe.api.RoutingSpec.topK(scores, k);
     }
 
     /** Orders scores best first: larger first, NaN last, equal scores as equal. */

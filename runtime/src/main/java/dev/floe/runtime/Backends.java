@@ -2,6 +2,7 @@ package dev.floe.runtime;
 
 import dev.floe.api.BackendStatus;
 import dev.floe.api.BackendUnavailableException;
+import dev.floe.api.InvalidRequestException;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.BackendProvider;
@@ -9,34 +10,19 @@ import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 
 /**
- * Finds backend providers on the module path and picks one: the named one, or the available provider of highest
+ * Finds backend providers ({@link Providers}: Floe's path and the plugin path) and picks one: the named one, or the available provider of highest
  * rank. The environment variable {@code FLOE_BACKEND} or the system property {@code floe.backend} name a default.
  */
 public final class Backends {
     private Backends() {
     }
 
-    /** Every provider that loads, highest rank first. A provider that fails to load is reported, not fatal. */
+    /** Every provider that loads, highest rank first ({@link Providers#backends()}). */
     public static List<BackendProvider> providers() {
-        List<BackendProvider> out = new ArrayList<>();
-        ServiceLoader<BackendProvider> loader = ServiceLoader.load(BackendProvider.class, Backends.class.getClassLoader());
-        var it = loader.iterator();
-        while (true) {
-            try {
-                if (!it.hasNext()) break;
-                out.add(it.next());
-            } catch (ServiceConfigurationError | LinkageError e) {
-                System.getLogger("dev.floe.runtime").log(System.Logger.Level.WARNING, "a backend provider failed to load: " + e);
-            }
-        }
-        out.sort(Comparator.comparingInt(BackendProvider::rank).reversed());
-        return out;
+        return Providers.backends().stream().map(Providers.Found::provider).toList();
     }
 
     /** The probe of every provider; never throws. */
@@ -50,10 +36,10 @@ public final class Backends {
         return out;
     }
 
-    static Probe safeProbe(BackendProvider p) {
-        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
-            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
-        }
+    /** The provider's probe, never throwing: a provider of an incompatible SPI version or a throwing probe is unavailable. */
+    public static Probe safeProbe(BackendProvider p) {
+        String incompatible = dev.floe.spi.SpiVersion.incompatibility(p.name(), p.spiVersion());
+        if (incompatible != null) return new Probe.Unavailable(incompatible);
         try {
             Probe probe = p.probe();
             return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
@@ -74,21 +60,34 @@ public final class Backends {
     /** Opens the named backend (or the best available one when {@code name} is null or "auto"). */
     public static Backend open(String name, BackendOptions options) {
         String wanted = requested(name);
-        List<BackendProvider> providers = providers();
+        List<Providers.Found<BackendProvider>> all = Providers.backends();
         if (wanted != null) {
-            BackendProvider p = providers.stream().filter(x -> x.name().equals(wanted)).findFirst().orElseThrow(() ->
-                    new BackendUnavailableException("no backend named '" + wanted + "' (installed: "
-                            + providers.stream().map(BackendProvider::name).toList() + ")"));
+            List<Providers.Found<BackendProvider>> named = all.stream().filter(f -> f.name().equals(wanted)).toList();
+            if (named.isEmpty()) {
+                throw new BackendUnavailableException("no backend named '" + wanted + "' (installed: "
+                        + all.stream().map(Providers.Found::name).toList() + ")");
+            }
+            BackendProvider p = uniqueOrUnavailable(named);
             Probe probe = safeProbe(p);
             if (!probe.available()) throw new BackendUnavailableException("backend " + wanted + " is unavailable: " + probe.detail());
             return p.open(options);
         }
         StringBuilder reasons = new StringBuilder();
-        for (BackendProvider p : providers) {
-            Probe probe = safeProbe(p);
-            if (probe.available()) return p.open(options);
-            reasons.append("\n  ").append(p.name()).append(": ").append(probe.detail());
+        for (Providers.Found<BackendProvider> f : all) {
+            Probe probe = safeProbe(f.provider());
+            if (probe.available()) {
+                return uniqueOrUnavailable(all.stream().filter(x -> x.name().equals(f.name())).toList()).open(options);
+            }
+            reasons.append("\n  ").append(f.name()).append(": ").append(probe.detail());
         }
         throw new BackendUnavailableException("no backend is available:" + (reasons.isEmpty() ? " none installed" : reasons));
+    }
+
+    private static BackendProvider uniqueOrUnavailable(List<Providers.Found<BackendProvider>> sameName) {
+        try {
+            return Providers.unique(sameName).provider();
+        } catch (InvalidRequestException e) {
+            throw new BackendUnavailableException(e.getMessage());
+        }
     }
 }

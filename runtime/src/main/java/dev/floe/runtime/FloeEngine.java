@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceLoader;
 import java.util.function.IntConsumer;
 
 /**
@@ -122,11 +121,7 @@ public final class FloeEngine implements Engine {
     /** The expert store provider of that name ({@code mapped} when null). */
     public static ExpertStoreProvider expertStore(String name) {
         String wanted = name == null || name.isBlank() ? "mapped" : name;
-        List<ExpertStoreProvider> all = ServiceLoader.load(ExpertStoreProvider.class, FloeEngine.class.getClassLoader())
-                .stream().map(ServiceLoader.Provider::get).toList();
-        return all.stream().filter(p -> p.name().equals(wanted)).findFirst().orElseThrow(() ->
-                new InvalidRequestException("unknown expert store '" + wanted + "' (known: "
-                        + all.stream().map(ExpertStoreProvider::name).toList() + ")"));
+        return Providers.named(Providers.expertStores(), "expert store", wanted).provider();
     }
 
     @Override

@@ -1,16 +1,13 @@
 package dev.floe.runtime;
 
-import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.Router;
 import dev.floe.spi.RouterProvider;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 
-/** Finds gating strategies by name and parses router specs {@code NAME[:key=value,...]}. */
+/** Finds gating strategies by name ({@link Providers}) and parses router specs {@code NAME[:key=value,...]}. */
 public final class Routers {
     /** The router used when none is named. */
     public static final String DEFAULT = "softmax-topk";
@@ -25,37 +22,20 @@ public final class Routers {
         }
     }
 
-    /** Parses {@code NAME[:key=value,...]}; errors name the offending part. */
+    /** Parses {@code NAME[:key=value,...]} ({@link ProviderSpec}); errors name the offending part. */
     public static Spec parse(String spec) {
-        if (spec == null || spec.isBlank()) return new Spec(DEFAULT, Map.of());
-        int colon = spec.indexOf(':');
-        String name = (colon < 0 ? spec : spec.substring(0, colon)).trim();
-        if (name.isEmpty()) throw new InvalidRequestException("router spec '" + spec + "' has no name");
-        Map<String, String> params = new LinkedHashMap<>();
-        if (colon >= 0 && colon + 1 < spec.length()) {
-            for (String kv : spec.substring(colon + 1).split(",")) {
-                int eq = kv.indexOf('=');
-                if (eq <= 0) throw new InvalidRequestException("router spec '" + spec + "': '" + kv + "' is not key=value");
-                String key = kv.substring(0, eq).trim();
-                if (params.put(key, kv.substring(eq + 1).trim()) != null) {
-                    throw new InvalidRequestException("router spec '" + spec + "': parameter " + key + " is given twice");
-                }
-            }
-        }
-        return new Spec(name, params);
+        ProviderSpec s = ProviderSpec.parse("router", spec, DEFAULT);
+        return new Spec(s.name(), s.params());
     }
 
-    /** Every router provider on the module path. */
+    /** Every router provider on Floe's path and the plugin path. */
     public static List<RouterProvider> providers() {
-        return ServiceLoader.load(RouterProvider.class, Routers.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
+        return Providers.routers().stream().map(Providers.Found::provider).toList();
     }
 
     /** Creates the router a spec names for a model. */
     public static Router create(String spec, ModelConfig config) {
-        Spec s = parse(spec);
-        List<RouterProvider> all = providers();
-        RouterProvider p = all.stream().filter(x -> x.name().equals(s.name())).findFirst().orElseThrow(() ->
-                new InvalidRequestException("unknown router '" + s.name() + "' (known: " + all.stream().map(RouterProvider::name).sorted().toList() + ")"));
-        return p.create(config, s.params());
+        ProviderSpec s = ProviderSpec.parse("router", spec, DEFAULT);
+        return Providers.named(Providers.routers(), "router", s.name()).provider().create(config, s.params());
     }
 }

@@ -2,6 +2,7 @@ package dev.floe.scheduler;
 
 import dev.floe.api.Scheduler;
 import dev.floe.spi.ParameterSpec;
+import dev.floe.spi.Parameters;
 import dev.floe.spi.SchedulerProvider;
 
 import java.util.List;
@@ -29,7 +30,7 @@ public final class ContinuousBatchingProvider implements SchedulerProvider {
 
     @Override
     public Scheduler create(Map<String, String> params) {
-        Parameters.checkKnown(name(), PARAMETERS, params);
-        return new ContinuousBatching(Parameters.integer(name(), PARAMETERS, params, "max-joins", 0));
+        Parameters p = new Parameters("scheduler " + name(), params, PARAMETERS);
+        return new ContinuousBatching(p.intValue("max-joins", Integer.parseInt(PARAMETERS.getFirst().defaultValue()), 0, Integer.MAX_VALUE));
     }
 }

@@ -2,6 +2,7 @@ package dev.floe.scheduler;
 
 import dev.floe.api.Scheduler;
 import dev.floe.spi.ParameterSpec;
+import dev.floe.spi.Parameters;
 import dev.floe.spi.SchedulerProvider;
 
 import java.util.List;
@@ -29,7 +30,7 @@ public final class SplitFuseProvider implements SchedulerProvider {
 
     @Override
     public Scheduler create(Map<String, String> params) {
-        Parameters.checkKnown(name(), PARAMETERS, params);
-        return new SplitFuse(Parameters.integer(name(), PARAMETERS, params, "min-chunk", 1));
+        Parameters p = new Parameters("scheduler " + name(), params, PARAMETERS);
+        return new SplitFuse(p.intValue("min-chunk", Integer.parseInt(PARAMETERS.getFirst().defaultValue()), 1, Integer.MAX_VALUE));
     }
 }

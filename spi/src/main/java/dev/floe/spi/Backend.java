@@ -13,6 +13,12 @@ import java.util.Set;
  * <p>Errors: a call with sizes that do not fit the buffers or weights, or a closed resource, throws
  * {@link IllegalArgumentException} or {@link IllegalStateException} naming the argument; device failures throw
  * {@link BackendException} naming the device call and its error code. No call may crash the JVM.
+ *
+ * <h2>SPI 2: optional operations</h2>
+ * The operations after "SPI 2" below are optional. Each belongs to a {@link Capability}; the runtime calls one only
+ * when the backend declares its capability, and otherwise runs its own decomposition into the SPI 1 kernels. Their
+ * default bodies throw {@link UnsupportedOperationException} naming the capability: they never quietly do something
+ * else. A backend written against SPI 1 compiles and runs unchanged.
  */
 public interface Backend extends AutoCloseable {
     /** The provider name. */
@@ -93,6 +99,56 @@ public interface Backend extends AutoCloseable {
 
     /** {@code dst[rows[i]] += scales[i] * src[i]} for rows of {@code cols} floats, in order of i. */
     void scatterAddRows(Buffer src, int cols, int[] rows, float[] scales, Buffer dst);
+
+    // ---- SPI 2 (optional; see the class comment)
+
+    /** Copies a pass's metadata to the backend once ({@link Capability#STEP_METADATA}). */
+    default Step step(StepMetadata metadata) {
+        throw missing(Capability.STEP_METADATA, "step");
+    }
+
+    /** {@code out[r] = table[step token r]} ({@link Capability#STEP_METADATA}). */
+    default void embed(Weight table, Step step, Buffer out) {
+        throw missing(Capability.STEP_METADATA, "embed(step)");
+    }
+
+    /**
+     * Rotates {@code x} ({@code [rows, heads * headDim]}) in place by the step's rotation rows, rotate-half style as
+     * {@link #rope(Buffer, int, int, int, int[], float)} ({@link Capability#STEP_METADATA}).
+     */
+    default void rope(Buffer x, int heads, Step step) {
+        throw missing(Capability.STEP_METADATA, "rope(step)");
+    }
+
+    /** Writes the step's key and value rows of {@code layer} into the step's slots ({@link Capability#STEP_METADATA}). */
+    default void storeKv(KvCache cache, int layer, Buffer k, Buffer v, Step step) {
+        throw missing(Capability.STEP_METADATA, "storeKv(step)");
+    }
+
+    /** Attention as {@link #attention(Buffer, KvCache, int, AttentionBatch, Buffer)} for the step's rows. */
+    default void attention(Buffer q, KvCache cache, int layer, Step step, Buffer out) {
+        throw missing(Capability.STEP_METADATA, "attention(step)");
+    }
+
+    /** One whole MoE block, as {@link MoeCall} describes ({@link Capability#FUSED_MOE}). */
+    default void moe(MoeCall call) {
+        throw missing(Capability.FUSED_MOE, "moe");
+    }
+
+    /** Compiles a plan for replay ({@link Capability#PLANS}). */
+    default CompiledPlan compile(Plan plan) {
+        throw missing(Capability.PLANS, "compile");
+    }
+
+    /** Kernel launches or pool jobs issued since the backend opened ({@link Capability#DISPATCH_COUNTER}). */
+    default long dispatches() {
+        throw missing(Capability.DISPATCH_COUNTER, "dispatches");
+    }
+
+    private UnsupportedOperationException missing(Capability c, String operation) {
+        return new UnsupportedOperationException("backend " + name() + " does not offer " + operation + " (capability "
+                + c.id() + " not declared); the runtime decomposes it into SPI 1 kernels");
+    }
 
     /** Waits for every kernel issued so far. */
     void synchronize();

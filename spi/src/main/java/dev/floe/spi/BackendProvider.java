@@ -7,8 +7,11 @@ import java.util.Set;
  * construct and free of side effects until {@link #open}.
  */
 public interface BackendProvider {
-    /** The SPI version this interface describes; a provider built against another version is refused. */
-    int SPI_VERSION = 1;
+    /**
+     * The SPI version this interface describes ({@link SpiVersion#CURRENT}). Providers built against an older version
+     * down to {@link SpiVersion#OLDEST} still load; a newer one is refused with a message.
+     */
+    int SPI_VERSION = SpiVersion.CURRENT;
 
     /** The name to select the backend by: {@code cpu-vector}, {@code opencl}, {@code cuda}. */
     String name();
@@ -19,7 +22,10 @@ public interface BackendProvider {
     /** Preference when no backend is named: the available provider with the highest rank is chosen. */
     int rank();
 
-    /** The SPI version the provider was built against. */
+    /**
+     * The SPI version the provider was built against. Override it to state the version explicitly: the default
+     * answers the version of the SPI on the module path at run time.
+     */
     default int spiVersion() {
         return SPI_VERSION;
     }

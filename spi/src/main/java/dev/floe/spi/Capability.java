@@ -30,7 +30,26 @@ public enum Capability {
      * Attention over keys cached before RoPE, rotated by their index in the cache at attention time
      * ({@link AttentionBatch#keyRopeTheta()} &gt; 0), as attention-sink (StreamingLLM) windows need.
      */
-    ATTENTION_SINKS("attention.sinks");
+    ATTENTION_SINKS("attention.sinks"),
+    /**
+     * SPI 2: takes a pass's {@link StepMetadata} once ({@link Backend#step}) and runs {@code embed}, {@code rope},
+     * {@code storeKv} and {@code attention} from the backend-side {@link Step}. Without it the runtime calls the
+     * SPI 1 kernels with host arrays.
+     */
+    STEP_METADATA("spi2.step-metadata"),
+    /**
+     * SPI 2: the whole MoE block as one operation ({@link Backend#moe}), routing on the device for a
+     * {@link dev.floe.api.RoutingSpec}. Without it the runtime decomposes the block into SPI 1 kernels and routes on
+     * the host.
+     */
+    FUSED_MOE("spi2.moe"),
+    /**
+     * SPI 2: compiles a {@link Plan} into something it replays ({@link Backend#compile}); needs
+     * {@link #STEP_METADATA}. Without it the runtime interprets plans operation by operation.
+     */
+    PLANS("spi2.plans"),
+    /** SPI 2: counts its own dispatches (kernel launches or pool jobs), {@link Backend#dispatches()}. */
+    DISPATCH_COUNTER("spi2.dispatch-counter");
 
     private final String id;
 

@@ -8,9 +8,17 @@ import java.util.Locale;
  * @param category kernel, model, behaviour or routing
  * @param measured the measured error (NaN when skipped or when the check threw)
  * @param seconds  wall time of the check
+ * @param backend  whether the check called the backend under test; checks of Floe's own code (number formats,
+ *                 routers against their oracles) do not, and reports count them apart
  */
 public record CheckReport(String category, String name, double measured, double tolerance, Outcome outcome,
-                          String message, double seconds) {
+                          String message, double seconds, boolean backend) {
+    /** A result of a check that called the backend (the signature of kit 1.0). */
+    public CheckReport(String category, String name, double measured, double tolerance, Outcome outcome, String message,
+                       double seconds) {
+        this(category, name, measured, tolerance, outcome, message, seconds, true);
+    }
+
     /** One terminal line: outcome, name, measured error, tolerance, detail. */
     public String line() {
         String error = Double.isNaN(measured) ? "        -" : String.format(Locale.ROOT, "%.3e", measured);

@@ -1,6 +1,9 @@
 package dev.floe.tck;
 
+import dev.floe.api.InvalidRequestException;
+import dev.floe.runtime.Backends;
 import dev.floe.runtime.FloeEngine;
+import dev.floe.runtime.Providers;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
@@ -16,8 +19,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 
 /**
  * The technology compatibility kit: runs every check (kernel, model, behaviour, routing) against the backend of a
@@ -32,22 +33,49 @@ public final class Tck {
     public TckReport run(String backendName, TckOptions options) {
         long start = System.nanoTime();
         Path root = findRoot(options);
+        String noBundled = null;
+        if (root == null && options.bundledFixtures()) {
+            try {
+                root = BundledFixtures.root();
+            } catch (RuntimeException e) {
+                noBundled = "the bundled fixtures cannot be read: " + e.getMessage();
+            }
+        }
         List<Path> fixtures = new ArrayList<>();
-        if (options.bundledFixtures() && root != null) {
-            for (String dir : List.of("fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8", FloeEngine.BUILT_IN)) {
-                if (Files.isDirectory(root.resolve(dir))) fixtures.add(root.resolve(dir));
+        List<Check> unreadable = new ArrayList<>();
+        if (options.bundledFixtures()) {
+            for (String dir : BundledFixtures.FOLDERS) {
+                if (root != null && Files.isDirectory(root.resolve(dir))) {
+                    fixtures.add(root.resolve(dir));
+                } else {
+                    // a check that cannot run is reported skipped with the reason, never left out
+                    String reason = noBundled != null ? noBundled : "fixture folder " + dir + " is missing under " + root;
+                    for (Check c : ModelChecks.all(List.of(Path.of(dir)))) {
+                        unreadable.add(new Check(c.category(), c.name(), ctx -> {
+                            throw new Check.Skip(reason);
+                        }));
+                    }
+                }
             }
         }
         fixtures.addAll(options.fixtures());
-        List<Check> checks = checks(fixtures).stream()
-                .filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
+        List<Check> all = new ArrayList<>(checks(fixtures));
+        all.addAll(unreadable);
+        List<Check> checks = all.stream().filter(c -> options.filter() == null || options.filter().matcher(c.name()).find()).toList();
 
-        BackendProvider provider = find(backendName);
+        BackendProvider provider;
+        Probe probe;
+        try {
+            provider = find(backendName);
+            probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
+                    + installed() + ")") : Backends.safeProbe(provider);
+        } catch (InvalidRequestException duplicate) {
+            provider = null;
+            probe = new Probe.Unavailable(duplicate.getMessage());
+        }
         String version = provider == null ? "-" : provider.version();
         List<String> capabilities = provider == null ? List.of()
                 : provider.capabilities().stream().map(Capability::id).sorted().toList();
-        Probe probe = provider == null ? new Probe.Unavailable("no backend named '" + backendName + "' is installed (installed: "
-                + installed() + ")") : safeProbe(provider);
         String device = probe.available() ? probe.detail() : "-";
         List<CheckReport> results = new ArrayList<>();
         if (options.out() != null) {
@@ -102,6 +130,7 @@ public final class Tck {
         Measurement m;
         Outcome outcome;
         try {
+            ctx.exercised(true);
             m = c.body().run(ctx);
             outcome = m.passed() ? Outcome.PASSED : Outcome.FAILED;
         } catch (Check.Skip s) {
@@ -112,46 +141,20 @@ public final class Tck {
             outcome = Outcome.FAILED;
         }
         double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
-        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds);
+        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds, ctx.exercised(true));
     }
 
-    /** The provider of that name on the module path, or null. */
+    /** The provider of that name on Floe's path or the plugin path, or null; two of one name are an error. */
     static BackendProvider find(String name) {
-        for (BackendProvider p : providers()) if (p.name().equals(name)) return p;
-        return null;
-    }
-
-    private static List<BackendProvider> providers() {
-        List<BackendProvider> out = new ArrayList<>();
-        var it = ServiceLoader.load(BackendProvider.class, Tck.class.getClassLoader()).iterator();
-        while (true) {
-            try {
-                if (!it.hasNext()) break;
-                out.add(it.next());
-            } catch (ServiceConfigurationError | LinkageError e) {
-                // a provider that fails to load is simply not installed
-            }
-        }
-        return out;
+        List<Providers.Found<BackendProvider>> named = Providers.backends().stream().filter(f -> f.name().equals(name)).toList();
+        return named.isEmpty() ? null : Providers.unique(named).provider();
     }
 
     private static List<String> installed() {
-        return providers().stream().map(BackendProvider::name).toList();
+        return Providers.backends().stream().map(Providers.Found::name).toList();
     }
 
-    private static Probe safeProbe(BackendProvider p) {
-        if (p.spiVersion() != BackendProvider.SPI_VERSION) {
-            return new Probe.Unavailable("built against SPI version " + p.spiVersion() + ", this Floe has " + BackendProvider.SPI_VERSION);
-        }
-        try {
-            Probe probe = p.probe();
-            return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
-        } catch (RuntimeException | LinkageError e) {
-            return new Probe.Unavailable("probe failed: " + e);
-        }
-    }
-
-    /** The Floe checkout: the option, else the folder above the built-in model, else null. */
+    /** The Floe checkout: the option, else the folder above the built-in model, else null (then the kit's own copy). */
     static Path findRoot(TckOptions options) {
         if (options.root() != null) return options.root();
         try {

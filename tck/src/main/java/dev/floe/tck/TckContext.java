@@ -23,6 +23,7 @@ public final class TckContext implements AutoCloseable {
     private final List<Path> fixtures;
     private final Path root;
     private Backend shared;
+    private boolean exercised;
 
     TckContext(String backendName, BackendProvider provider, TckOptions options, Path root, List<Path> fixtures) {
         this.root = root;
@@ -44,13 +45,27 @@ public final class TckContext implements AutoCloseable {
 
     /** The backend shared by the kernel checks, opened on first use. */
     public Backend backend() {
+        exercised = true;
         if (shared == null) shared = openBackend();
         return shared;
     }
 
     /** A fresh backend instance; the caller closes it. */
     public Backend openBackend() {
+        exercised = true;
         return opener.apply(options.backendOptions());
+    }
+
+    /** Records that the running check reaches the backend another way (a model loaded by the backend's name). */
+    public void markExercised() {
+        exercised = true;
+    }
+
+    /** Whether the check now running has reached the backend; {@link Tck} resets it before each check. */
+    boolean exercised(boolean reset) {
+        boolean was = exercised;
+        if (reset) exercised = false;
+        return was;
     }
 
     /** The capabilities the provider declares. */

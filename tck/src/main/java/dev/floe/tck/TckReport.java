@@ -24,14 +24,38 @@ public record TckReport(String tckVersion, String backend, String backendVersion
         checks = List.copyOf(checks);
     }
 
-    /** True when nothing failed. */
+    /**
+     * The category of checks that run the gating strategies on the host: they pass with any backend, so they alone
+     * are no evidence about it.
+     */
+    static final String HOST_ONLY_CATEGORY = "routing";
+
+    /**
+     * True when nothing failed and at least one check {@linkplain #exercisedBackend() exercised the backend}: a run
+     * that skipped everything (backend unavailable, every check filtered out or skipped) claims nothing.
+     */
     public boolean conforms() {
-        return failed == 0;
+        return failed == 0 && exercisedBackend();
     }
 
-    /** {@code N passed, N failed, N skipped}. */
+    /** True when at least one check that uses the backend ran to a verdict (passed or failed) rather than skipping. */
+    public boolean exercisedBackend() {
+        return checks.stream().anyMatch(c -> c.outcome() != Outcome.SKIPPED && !c.category().equals(HOST_ONLY_CATEGORY));
+    }
+
+    /**
+     * {@code N passed, N failed, N skipped}, then the same counted over the checks that called the backend, so that
+     * checks of Floe's own code do not inflate a backend's count.
+     */
     public String summary() {
-        return passed + " passed, " + failed + " failed, " + skipped + " skipped";
+        List<CheckReport> own = checks.stream().filter(CheckReport::backend).toList();
+        return passed + " passed, " + failed + " failed, " + skipped + " skipped (on the backend: "
+                + count(own, Outcome.PASSED) + " passed, " + count(own, Outcome.FAILED) + " failed, " + count(own, Outcome.SKIPPED)
+                + " skipped; " + (checks.size() - own.size()) + " checks of Floe's own code)";
+    }
+
+    private static long count(List<CheckReport> list, Outcome o) {
+        return list.stream().filter(c -> c.outcome() == o).count();
     }
 
     /** The result of the check of that name. */

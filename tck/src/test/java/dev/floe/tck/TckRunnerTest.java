@@ -22,6 +22,18 @@ class TckRunnerTest {
         assertEquals(0, report.passed() + report.failed());
         assertEquals(Tck.checks(List.of()).size() + 8, report.skipped(), "every check, with two per bundled fixture");
         assertTrue(report.checks().stream().allMatch(c -> c.message().contains("no backend named 'no-such-backend'")));
+        assertFalse(report.exercisedBackend());
+        assertFalse(report.conforms(), "a run that checked nothing claims nothing");
+    }
+
+    @Test
+    void onlyChecksThatUseTheBackendMakeAClaim() {
+        TckOptions routingOnly = TckOptions.defaults().withOut(null).withBundledFixtures(false).withFilter("^routing\\.hash");
+        TckReport routing = new Tck().run("cpu-vector", routingOnly);
+        assertTrue(routing.passed() > 0 && routing.failed() == 0, routing.summary());
+        assertFalse(routing.exercisedBackend() || routing.conforms(), "routers run on the host: " + routing.summary());
+        TckReport none = new Tck().run("cpu-vector", routingOnly.withFilter("^no-such-check$"));
+        assertFalse(none.conforms(), none.summary());
     }
 
     @Test

@@ -8,11 +8,16 @@ import dev.floe.spi.Capability;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
+import dev.floe.spi.CompiledPlan;
+import dev.floe.spi.MoeCall;
+import dev.floe.spi.Plan;
+import dev.floe.spi.RopeTable;
+import dev.floe.spi.Step;
+import dev.floe.spi.StepMetadata;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -32,7 +37,6 @@ final class CpuVectorBackend implements Backend {
     private final String device;
     private final AtomicLong bytesInUse = new AtomicLong();
     private final Set<AutoCloseable> live = ConcurrentHashMap.newKeySet();
-    private final Map<Long, float[]> invFreqCache = new ConcurrentHashMap<>();
     private float[] scratch = new float[0];
     private volatile boolean closed;
 
@@ -112,8 +116,15 @@ final class CpuVectorBackend implements Backend {
 
     @Override
     public void embed(Weight table, int[] ids, Buffer out) {
-        CpuWeight t = weight(table, "table");
-        float[] o = array(out, "out");
+        embedRows(weight(table, "table"), ids, array(out, "out"));
+    }
+
+    @Override
+    public void embed(Weight table, Step step, Buffer out) {
+        embedRows(weight(table, "table"), step(step).tokens(), array(out, "out"));
+    }
+
+    private void embedRows(CpuWeight t, int[] ids, float[] o) {
         int cols = (int) t.cols();
         need("out", o, (long) ids.length * cols);
         for (int r = 0; r < ids.length; r++) {
@@ -164,33 +175,48 @@ final class CpuVectorBackend implements Backend {
         CpuWeight cw = weight(w, "w");
         float[] o = array(out, "out");
         nonNegative("rows", rows);
-        int cols = (int) cw.cols();
         if (cw.rows() > Integer.MAX_VALUE) throw new IllegalArgumentException("w: " + cw.name() + " has too many rows");
+        need("x", xs, (long) rows * cw.cols());
+        need("out", o, (long) rows * cw.rows());
+        matmul(xs, rows, cw, o);
+    }
+
+    /** {@code o = xs W^T} for {@code rows} rows, checked by the caller: one pool job at most. */
+    void matmul(float[] xs, int rows, CpuWeight cw, float[] o) {
+        int cols = (int) cw.cols();
         int outRows = (int) cw.rows();
-        need("x", xs, (long) rows * cols);
-        need("out", o, (long) rows * outRows);
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
-        int lanes = Matmul.lanes(cw.dtype());
-        float[] xp = xs;
-        if (lanes > 1) {
-            if (scratch.length < rows * cols) scratch = new float[rows * cols];
-            xp = scratch;
-            Matmul.permute(xs, rows, cols, lanes, xp);
-        }
+        float[] xp = permuted(xs, rows, cols, Matmul.lanes(cw.dtype()));
         long work = (long) outRows * cols * Math.max(1, rows / 4);
         int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, outRows / 16));
         if (tasks == 1) {
             Matmul.rows(cw, xp, rows, 0, outRows, o);
             return;
         }
-        float[] xpf = xp;
         int per = (outRows + tasks - 1) / tasks;
         pool.run(tasks, t -> {
             int o0 = t * per;
             int o1 = Math.min(outRows, o0 + per);
-            if (o0 < o1) Matmul.rows(cw, xpf, rows, o0, o1, o);
+            if (o0 < o1) Matmul.rows(cw, xp, rows, o0, o1, o);
         });
+    }
+
+    /** The activations as {@link Matmul#rows} reads them for weights of {@code lanes} elements per lane. */
+    float[] permuted(float[] xs, int rows, int cols, int lanes) {
+        if (lanes == 1) return xs;
+        if (scratch.length < rows * cols) scratch = new float[rows * cols];
+        Matmul.permute(xs, rows, cols, lanes, scratch);
+        return scratch;
+    }
+
+    WorkerPool pool() {
+        return pool;
+    }
+
+    /** Splits {@code n} into tasks for the pool when {@code work} multiply-adds are worth it. */
+    int tasksFor(long work, int n) {
+        return work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, n));
     }
 
     @Override
@@ -205,68 +231,62 @@ final class CpuVectorBackend implements Backend {
         }
         if (!(theta > 0)) throw new IllegalArgumentException("theta: " + theta + " is not positive");
         need("x", xs, (long) rows * heads * headDim);
-        float[] invFreq = invFreq(headDim, theta);
+        float[][] rotation = RopeTable.rows(java.util.Arrays.copyOf(positions, rows), headDim, theta);
+        rotate(xs, rows, heads, headDim, rotation[0], rotation[1]);
+    }
+
+    @Override
+    public void rope(Buffer x, int heads, Step step) {
+        float[] xs = array(x, "x");
+        CpuStep s = step(step);
+        positive("heads", heads);
+        int d = s.metadata().headDim();
+        need("x", xs, (long) s.rows() * heads * d);
+        rotate(xs, s.rows(), heads, d, s.cos(), s.sin());
+    }
+
+    /** Rotate-half RoPE of each row's heads by that row's {@code cos/sin[r * d/2 ..]}. */
+    private static void rotate(float[] xs, int rows, int heads, int headDim, float[] cos, float[] sin) {
         int half = headDim / 2;
-        float[] cos = new float[half];
-        float[] sin = new float[half];
         for (int r = 0; r < rows; r++) {
-            float pos = positions[r];
-            if (positions[r] < 0) throw new IllegalArgumentException("positions[" + r + "]: " + positions[r] + " is negative");
-            for (int j = 0; j < half; j++) {
-                float a = pos * invFreq[j];
-                cos[j] = (float) Math.cos(a);
-                sin[j] = (float) Math.sin(a);
-            }
+            int ro = r * half;
             for (int h = 0; h < heads; h++) {
                 int base = (r * heads + h) * headDim;
                 for (int j = 0; j < half; j++) {
                     float x1 = xs[base + j];
                     float x2 = xs[base + j + half];
-                    xs[base + j] = x1 * cos[j] - x2 * sin[j];
-                    xs[base + j + half] = x2 * cos[j] + x1 * sin[j];
+                    xs[base + j] = x1 * cos[ro + j] - x2 * sin[ro + j];
+                    xs[base + j + half] = x2 * cos[ro + j] + x1 * sin[ro + j];
                 }
             }
         }
     }
 
-    /** cos and sin, {@code [position * d/2 + j]}, of the RoPE angles of positions {@code 0..n-1}, as {@link #rope} computes them. */
-    private float[][] keyRotations(int n, int headDim, float theta) {
-        float[] invFreq = invFreq(headDim, theta);
-        int half = headDim / 2;
-        float[] cos = new float[n * half];
-        float[] sin = new float[n * half];
-        for (int p = 0; p < n; p++) {
-            float pos = p;
-            for (int j = 0; j < half; j++) {
-                float a = pos * invFreq[j];
-                cos[p * half + j] = (float) Math.cos(a);
-                sin[p * half + j] = (float) Math.sin(a);
-            }
-        }
-        return new float[][]{cos, sin};
-    }
-
-    /** {@code inv_freq_j = theta^(-2j/d)}, computed in double and rounded to float as HF stores it. */
-    private float[] invFreq(int headDim, float theta) {
-        long key = ((long) headDim << 32) | Float.floatToRawIntBits(theta);
-        return invFreqCache.computeIfAbsent(key, k -> {
-            float[] f = new float[headDim / 2];
-            for (int j = 0; j < f.length; j++) f[j] = (float) (1.0 / Math.pow(theta, (2.0 * j) / headDim));
-            return f;
-        });
+    /** cos and sin, {@code [position * d/2 + j]}, of the RoPE angles of positions {@code 0..n-1}. */
+    private static float[][] keyRotations(int n, int headDim, float theta) {
+        int[] positions = new int[n];
+        for (int p = 0; p < n; p++) positions[p] = p;
+        return RopeTable.rows(positions, headDim, theta);
     }
 
     @Override
     public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, int rows, int[] slots) {
-        PagedKvCache c = cache(cache);
-        float[] ks = array(k, "k");
-        float[] vs = array(v, "v");
         nonNegative("rows", rows);
+        if (slots.length < rows) throw new IllegalArgumentException("slots: " + slots.length + " slots for " + rows + " rows");
+        store(cache(cache), layer, array(k, "k"), array(v, "v"), rows, slots);
+    }
+
+    @Override
+    public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, Step step) {
+        CpuStep s = step(step);
+        store(cache(cache), layer, array(k, "k"), array(v, "v"), s.rows(), s.slots());
+    }
+
+    private static void store(PagedKvCache c, int layer, float[] ks, float[] vs, int rows, int[] slots) {
         KvLayout l = c.layout();
         int rw = l.rowWidth();
         need("k", ks, (long) rows * rw);
         need("v", vs, (long) rows * rw);
-        if (slots.length < rows) throw new IllegalArgumentException("slots: " + slots.length + " slots for " + rows + " rows");
         for (int r = 0; r < rows; r++) {
             if (slots[r] < 0 || slots[r] >= l.slots()) {
                 throw new IllegalArgumentException("slots[" + r + "]: slot " + slots[r] + " is outside the cache's " + l.slots() + " slots");
@@ -278,6 +298,11 @@ final class CpuVectorBackend implements Backend {
             System.arraycopy(ks, r * rw, kc, slots[r] * rw, rw);
             System.arraycopy(vs, r * rw, vc, slots[r] * rw, rw);
         }
+    }
+
+    @Override
+    public void attention(Buffer q, KvCache cache, int layer, Step step, Buffer out) {
+        attention(q, cache, layer, step(step).attention(), out);
     }
 
     @Override
@@ -366,15 +391,19 @@ final class CpuVectorBackend implements Backend {
         need("gate", g, n);
         need("up", u, n);
         need("out", o, n);
-        int len = (int) n;
-        int full = FS.loopBound(len);
-        int i = 0;
+        swiglu(g, u, 0, (int) n, o);
+    }
+
+    /** {@code o[i] = silu(g[i]) * u[i]} for i in {@code [from, to)}. */
+    static void swiglu(float[] g, float[] u, int from, int to, float[] o) {
+        int full = from + FS.loopBound(to - from);
+        int i = from;
         for (; i < full; i += VL) {
             FloatVector gv = FloatVector.fromArray(FS, g, i);
             FloatVector sig = Lanes.exp(gv.neg()).add(1f);
             gv.div(sig).mul(FloatVector.fromArray(FS, u, i)).intoArray(o, i);
         }
-        for (; i < len; i++) o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
+        for (; i < to; i++) o[i] = g[i] / (1f + (float) Math.exp(-g[i])) * u[i];
     }
 
     @Override
@@ -423,18 +452,46 @@ final class CpuVectorBackend implements Backend {
                 throw new IllegalArgumentException("rows[" + i + "]: row " + rows[i] + " is outside dst's " + dstRows + " rows");
             }
         }
+        for (int i = 0; i < rows.length; i++) addScaled(s, i * cols, scales[i], d, rows[i] * cols, cols);
+    }
+
+    /** {@code d[dO + j] += sc * s[so + j]} for {@code j < cols}. */
+    static void addScaled(float[] s, int so, float sc, float[] d, int dO, int cols) {
         int full = FS.loopBound(cols);
-        for (int i = 0; i < rows.length; i++) {
-            int so = i * cols;
-            int dO = rows[i] * cols;
-            float sc = scales[i];
-            FloatVector scv = FloatVector.broadcast(FS, sc);
-            int j = 0;
-            for (; j < full; j += VL) {
-                FloatVector.fromArray(FS, s, so + j).fma(scv, FloatVector.fromArray(FS, d, dO + j)).intoArray(d, dO + j);
-            }
-            for (; j < cols; j++) d[dO + j] += sc * s[so + j];
+        FloatVector scv = FloatVector.broadcast(FS, sc);
+        int j = 0;
+        for (; j < full; j += VL) {
+            FloatVector.fromArray(FS, s, so + j).fma(scv, FloatVector.fromArray(FS, d, dO + j)).intoArray(d, dO + j);
         }
+        for (; j < cols; j++) d[dO + j] += sc * s[so + j];
+    }
+
+    // ---- SPI 2
+
+    @Override
+    public Step step(StepMetadata metadata) {
+        open();
+        if (metadata == null) throw new IllegalArgumentException("metadata is null");
+        return new CpuStep(metadata, this);
+    }
+
+    @Override
+    public void moe(MoeCall call) {
+        open();
+        if (call == null) throw new IllegalArgumentException("call is null");
+        FusedMoe.run(this, call);
+    }
+
+    @Override
+    public CompiledPlan compile(Plan plan) {
+        open();
+        if (plan == null) throw new IllegalArgumentException("plan is null");
+        return new CpuPlan(this, plan);
+    }
+
+    @Override
+    public long dispatches() {
+        return pool.jobs();
     }
 
     @Override
@@ -462,7 +519,7 @@ final class CpuVectorBackend implements Backend {
         if (closed) throw new IllegalStateException("backend " + CpuVectorProvider.NAME + " is closed");
     }
 
-    private float[] array(Buffer b, String argument) {
+    float[] array(Buffer b, String argument) {
         open();
         if (b == null) throw new IllegalArgumentException(argument + " is null");
         if (!(b instanceof HeapBuffer hb) || hb.owner() != this) {
@@ -471,7 +528,7 @@ final class CpuVectorBackend implements Backend {
         return hb.array(argument);
     }
 
-    private CpuWeight weight(Weight w, String argument) {
+    CpuWeight weight(Weight w, String argument) {
         open();
         if (!(w instanceof CpuWeight cw)) {
             throw new IllegalArgumentException(argument + ": " + (w == null ? "null" : w.getClass().getName())
@@ -479,6 +536,15 @@ final class CpuVectorBackend implements Backend {
         }
         cw.data();
         return cw;
+    }
+
+    CpuStep step(Step s) {
+        open();
+        if (!(s instanceof CpuStep cs) || cs.owner() != this) {
+            throw new IllegalArgumentException("step: " + (s == null ? "null" : s.getClass().getName())
+                    + " is not a step of this backend");
+        }
+        return cs.live();
     }
 
     private PagedKvCache cache(KvCache c) {
@@ -490,7 +556,7 @@ final class CpuVectorBackend implements Backend {
         return pc;
     }
 
-    private static void need(String argument, float[] a, long floats) {
+    static void need(String argument, float[] a, long floats) {
         if (a.length < floats) {
             throw new IllegalArgumentException(argument + ": buffer of " + a.length + " floats, " + floats + " needed");
         }

@@ -22,11 +22,13 @@ public final class CpuVectorProvider implements BackendProvider {
     public static final String WARMUP = "cpu-vector.warmup";
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
-            Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS);
+            Capability.ZERO_COPY_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS,
+            Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS, Capability.DISPATCH_COUNTER);
 
     @Override public String name() { return NAME; }
     @Override public String version() { return "0.1.0"; }
     @Override public int rank() { return 10; }
+    @Override public int spiVersion() { return 2; }
     @Override public Set<Capability> capabilities() { return CAPABILITIES; }
 
     @Override

@@ -19,6 +19,8 @@ final class WorkerPool implements AutoCloseable {
     private volatile Job job;
     private volatile long generation;
     private volatile boolean closed;
+    /** Jobs handed to the workers (a run on the calling thread alone is not one). */
+    private volatile long jobs;
 
     WorkerPool(int threads, String name) {
         if (threads < 1) throw new IllegalArgumentException("threads must be positive: " + threads);
@@ -34,6 +36,11 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
+    /** Jobs handed to the workers since the pool started. */
+    long jobs() {
+        return jobs;
+    }
+
     /**
      * Runs {@code body.accept(t)} for every task {@code t} in {@code [0, tasks)} across the pool and waits for all of
      * them. The first exception thrown by a task is rethrown here.
@@ -45,6 +52,7 @@ final class WorkerPool implements AutoCloseable {
             for (int t = 0; t < tasks; t++) body.accept(t);
             return;
         }
+        jobs = jobs + 1; // one caller at a time
         Job j = new Job(body, tasks, Thread.currentThread());
         job = j;
         generation = generation + 1;

@@ -147,7 +147,8 @@ class KernelsTest {
             backend.rope(xb, 1, 1, headDim, new int[]{pos}, theta);
             float[] o = download(xb);
             for (int j = 0; j < headDim / 2; j++) {
-                float invFreq = (float) (1.0 / Math.pow(theta, 2.0 * j / headDim));
+                // transformers: inv_freq = 1 / theta ** (arange(0, d, 2).float() / d), every step in float32
+                float invFreq = 1f / (float) Math.pow(theta, (float) (2 * j) / (float) headDim);
                 float angle = pos * invFreq;
                 assertEquals((float) Math.cos(angle), o[j], 1e-7f);
                 assertEquals((float) Math.sin(angle), o[j + headDim / 2], 1e-7f);

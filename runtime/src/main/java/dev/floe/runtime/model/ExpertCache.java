@@ -5,6 +5,7 @@ import dev.floe.api.ExpertStore;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.spi.ExpertBank;
 
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,7 +15,7 @@ final class ExpertCache {
     private final ModelConfig config;
     private final ExpertStore store;
     private final WeightPlacer placer;
-    private final ConcurrentHashMap<Long, LayerWeights.Mlp> placed = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Long, ExpertBank.Weights> placed = new ConcurrentHashMap<>();
 
     ExpertCache(ModelConfig config, ExpertStore store, WeightPlacer placer) {
         this.config = config;
@@ -22,12 +23,35 @@ final class ExpertCache {
         this.placer = placer;
     }
 
-    LayerWeights.Mlp get(int layer, int expert) {
+    ExpertBank.Weights get(int layer, int expert) {
+        if (expert < 0 || expert >= config.numExperts()) {
+            throw new IllegalArgumentException("expert " + expert + " of layer " + layer + " is outside [0, " + config.numExperts() + ")");
+        }
         return placed.computeIfAbsent(((long) layer << 32) | expert, k -> {
             Expert e = store.expert(layer, expert);
             long h = config.hiddenSize(), i = config.intermediateSize();
-            return new LayerWeights.Mlp(place(e.w1(), i, h), place(e.w2(), h, i), place(e.w3(), i, h));
+            return new ExpertBank.Weights(place(e.w1(), i, h), place(e.w2(), h, i), place(e.w3(), i, h));
         });
+    }
+
+    /** The experts of {@code layer} as the fused MoE operation reads them. */
+    ExpertBank bank(int layer) {
+        return new ExpertBank() {
+            @Override
+            public int layer() {
+                return layer;
+            }
+
+            @Override
+            public int experts() {
+                return config.numExperts();
+            }
+
+            @Override
+            public Weights expert(int index) {
+                return get(layer, index);
+            }
+        };
     }
 
     private dev.floe.spi.Weight place(TensorData t, long... shape) {

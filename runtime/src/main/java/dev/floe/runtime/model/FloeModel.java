@@ -153,6 +153,11 @@ public final class FloeModel implements Model {
         return backend.measureBandwidth();
     }
 
+    /** What the layer graph has asked of the backend since loading: synchronisations, dispatches, bytes copied. */
+    public PassCounters counters() {
+        return graph.counters();
+    }
+
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");

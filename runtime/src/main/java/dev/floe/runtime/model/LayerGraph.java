@@ -6,18 +6,30 @@ import dev.floe.api.ModelConfig;
 import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
-import dev.floe.spi.AttentionBatch;
+import dev.floe.api.RoutingSpec;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
+import dev.floe.spi.Capability;
+import dev.floe.spi.CompiledPlan;
 import dev.floe.spi.KvCache;
+import dev.floe.spi.MoeCall;
+import dev.floe.spi.MoeRouting;
+import dev.floe.spi.MoeTrace;
+import dev.floe.spi.Plan;
+import dev.floe.spi.PlanOp;
+import dev.floe.spi.Step;
+import dev.floe.spi.StepMetadata;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The Arctic/Mixtral decoder (spec section 3), written once against the backend SPI. Data stays on the backend
- * between kernels; only router logits (for the host-side {@link Router}) and the requested logits come back.
+ * The Arctic/Mixtral decoder (spec section 3), written once against the backend SPI. Each pass describes itself once
+ * as {@link StepMetadata}; the layers are a {@link Plan} built once per scratch size and replayed (compiled by the
+ * backend when it can) whenever every MoE layer routes on the device and nobody observes the pass; otherwise they
+ * run eagerly, with a host {@link Router} where the router has no {@link RoutingSpec}. Data stays on the backend
+ * between kernels; only the requested logits come back (and router logits for a host router or an observer).
  * One pass at a time: callers serialise on the graph.
  */
 final class LayerGraph implements AutoCloseable {
@@ -26,6 +38,7 @@ final class LayerGraph implements AutoCloseable {
 
     private final ModelConfig c;
     private final Backend backend;
+    private final DeviceOps ops;
     private final ModelWeights weights;
     private final ExpertCache experts;
     private final Router router;
@@ -34,10 +47,21 @@ final class LayerGraph implements AutoCloseable {
     private final float eps;
     private final float theta;
     private Scratch scratch;
+    private PassPlan plan;
+
+    /** A plan for one scratch and key layout, with the buffer its last layer leaves the hidden states in. */
+    private record PassPlan(Scratch scratch, boolean keysBeforeRope, List<RoutingSpec> specs, Plan plan,
+                            CompiledPlan compiled, Buffer out) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (compiled != null) compiled.close();
+        }
+    }
 
     LayerGraph(ModelConfig c, Backend backend, ModelWeights weights, ExpertCache experts, Router router, KvCache cache) {
         this.c = c;
         this.backend = backend;
+        this.ops = new DeviceOps(backend);
         this.weights = weights;
         this.experts = experts;
         this.router = router;
@@ -51,117 +75,190 @@ final class LayerGraph implements AutoCloseable {
     synchronized float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         int t = batch.rows();
         if (t > MAX_ROWS) throw new IllegalArgumentException("a pass carries at most " + MAX_ROWS + " rows, got " + t);
-        Scratch s = scratch(t);
-        int hidden = c.hiddenSize();
-        int[] slots = new int[t];
-        for (int r = 0; r < t; r++) {
-            int[] table = batch.blockTables()[batch.sequence()[r]];
-            int p = batch.positions()[r];
-            slots[r] = table[p / blockSize] * blockSize + p % blockSize;
-        }
-        if (batch.keysBeforeRope() && !backend.capabilities().contains(dev.floe.spi.Capability.ATTENTION_SINKS)) {
+        if (batch.keysBeforeRope() && !backend.capabilities().contains(Capability.ATTENTION_SINKS)) {
             throw new dev.floe.api.InvalidRequestException("backend " + backend.name() + " lacks the "
-                    + dev.floe.spi.Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
+                    + Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
                     + " (cpu-vector has it)");
         }
-        AttentionBatch attention = new AttentionBatch(c.numHeads(), batch.positions(), batch.sequence(), batch.blockTables(),
-                batch.keysBeforeRope() ? theta : 0f);
-        backend.embed(weights.embed, batch.tokens(), s.x);
-        for (int l = 0; l < c.numLayers(); l++) {
-            layer(l, weights.layers.get(l), batch, t, slots, attention, s, observer);
-            if (observer != null && observer.wantsLayerOutputs()) {
-                float[] out = new float[t * hidden];
-                backend.download(s.x, 0, out, 0, out.length);
-                observer.onLayerOutput(l, out, t);
+        Scratch s = scratch(t);
+        StepMetadata meta = StepMetadata.of(batch.tokens(), batch.positions(), batch.sequence(), batch.blockTables(),
+                blockSize, c.numHeads(), c.headDim(), theta, batch.keysBeforeRope());
+        try (Step step = ops.step(meta)) {
+            List<RoutingSpec> specs = observer == null ? deviceSpecs() : null;
+            Buffer out;
+            if (specs != null) {
+                PassPlan p = plan(s, batch.keysBeforeRope(), specs);
+                if (p.compiled() != null) ops.run(p.compiled(), p.plan(), step);
+                else ops.interpret(p.plan(), step, s);
+                out = p.out();
+            } else {
+                Eager eager = new Eager(step, s, batch, observer);
+                out = layers(s, batch.keysBeforeRope(), eager);
             }
+            return logits(batch.logitRows(), t, out, s);
         }
-        return logits(batch.logitRows(), t, s);
     }
 
-    private void layer(int l, LayerWeights w, ForwardBatch batch, int t, int[] slots, AttentionBatch attention,
-                       Scratch s, ForwardObserver observer) {
-        int hidden = c.hiddenSize(), d = c.headDim();
-        long n = (long) t * hidden;
-        // attention: h = x + o_proj(Attention(N_in(x)))
-        backend.rmsNorm(s.x, w.inputNorm(), eps, t, hidden, s.xn);
-        backend.matmul(s.xn, t, w.q(), s.q);
-        backend.matmul(s.xn, t, w.k(), s.k);
-        backend.matmul(s.xn, t, w.v(), s.v);
-        backend.rope(s.q, t, c.numHeads(), d, batch.positions(), theta);
-        // attention-sink windows cache keys before RoPE; the attention kernel rotates them by their cache index
-        if (!batch.keysBeforeRope()) backend.rope(s.k, t, c.numKvHeads(), d, batch.positions(), theta);
-        backend.storeKv(cache, l, s.k, s.v, t, slots);
-        backend.attention(s.q, cache, l, attention, s.att);
-        backend.matmul(s.att, t, w.o(), s.h);
-        backend.add(s.x, s.h, n, s.h);
-
-        if (!c.isMoeLayer(l)) {
-            // out = h + DenseMLP(N_post(h))
-            backend.rmsNorm(s.h, w.postNorm(), eps, t, hidden, s.xn);
-            mlp(w.dense(), s.xn, t, s.mlpOut, s);
-            backend.add(s.h, s.mlpOut, n, s.x);
-        } else if (c.hasResidualMlp(l)) {
-            // arctic parallel wiring: out = (h + ResidualMLP(N_res(h))) + MoE(N_post(x)), x the PRE-attention input
-            backend.rmsNorm(s.x, w.postNorm(), eps, t, hidden, s.xn);
-            backend.rmsNorm(s.h, w.residualNorm(), eps, t, hidden, s.rn);
-            mlp(w.residual(), s.rn, t, s.mlpOut, s);
-            backend.add(s.h, s.mlpOut, n, s.x);
-            moe(l, w, batch, t, s.xn, s.x, s, observer);
-        } else {
-            // out = h + MoE(N_post(h))
-            backend.rmsNorm(s.h, w.postNorm(), eps, t, hidden, s.xn);
-            s.swapResidual();
-            moe(l, w, batch, t, s.xn, s.x, s, observer);
+    /** The device routing of every MoE layer, or null when some layer routes on the host. */
+    private List<RoutingSpec> deviceSpecs() {
+        List<RoutingSpec> specs = new ArrayList<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            if (!c.isMoeLayer(l)) continue;
+            var spec = router.deviceRouting(l, c.topK(), c.renormalizeTopK());
+            if (spec.isEmpty()) return null;
+            specs.add(spec.get());
         }
+        return specs;
+    }
+
+    private PassPlan plan(Scratch s, boolean keysBeforeRope, List<RoutingSpec> specs) {
+        if (plan != null && plan.scratch() == s && plan.keysBeforeRope() == keysBeforeRope && plan.specs().equals(specs)) {
+            return plan;
+        }
+        if (plan != null) plan.close();
+        plan = null;
+        Recorder recorder = new Recorder(specs);
+        Buffer out = layers(s, keysBeforeRope, recorder);
+        Plan p = new Plan(recorder.ops);
+        plan = new PassPlan(s, keysBeforeRope, specs, p, ops.compilesPlans() ? ops.compile(p) : null, out);
+        return plan;
+    }
+
+    /** Where the layers go: recorded into a plan, or run at once. */
+    private interface Emitter {
+        void op(PlanOp op);
+
+        /** One MoE block reading {@code in} and adding into {@code dst}. */
+        void moe(int layer, Buffer in, Buffer dst);
+    }
+
+    /** Records a plan; every MoE layer routes on the device. */
+    private final class Recorder implements Emitter {
+        final List<PlanOp> ops = new ArrayList<>();
+        private final List<RoutingSpec> specs;
+        private int moeIndex;
+
+        Recorder(List<RoutingSpec> specs) {
+            this.specs = specs;
+        }
+
+        @Override
+        public void op(PlanOp op) {
+            ops.add(op);
+        }
+
+        @Override
+        public void moe(int layer, Buffer in, Buffer dst) {
+            ops.add(new PlanOp.Moe(in, weights.layers.get(layer).gate(), experts.bank(layer), specs.get(moeIndex++), dst));
+        }
+    }
+
+    /** Runs each operation as it comes, routing on the host where the router asks for it, and feeds the observer. */
+    private final class Eager implements Emitter {
+        private final Step step;
+        private final Scratch s;
+        private final ForwardBatch batch;
+        private final ForwardObserver observer;
+
+        Eager(Step step, Scratch s, ForwardBatch batch, ForwardObserver observer) {
+            this.step = step;
+            this.s = s;
+            this.batch = batch;
+            this.observer = observer;
+        }
+
+        @Override
+        public void op(PlanOp op) {
+            ops.run(op, step, s);
+        }
+
+        @Override
+        public void moe(int l, Buffer in, Buffer dst) {
+            int t = batch.rows();
+            LayerWeights w = weights.layers.get(l);
+            boolean observed = observer != null && observer.wantsRouting();
+            var spec = router.deviceRouting(l, c.topK(), c.renormalizeTopK());
+            if (spec.isPresent()) {
+                MoeTrace trace = observed ? new MoeTrace() : null;
+                ops.moe(new MoeCall(in, t, w.gate(), experts.bank(l), new MoeRouting.OnDevice(spec.get()), dst, trace), s);
+                if (trace != null) {
+                    if (trace.decision() == null) {
+                        throw new FloeException("backend " + backend.name() + " did not report the routing of layer " + l
+                                + " that an observer asked for");
+                    }
+                    observer.onRouting(l, input(l, trace.logits()), trace.decision());
+                }
+                return;
+            }
+            RoutingInput input = input(l, MoeDecomposition.logits(ops, in, t, w.gate(), s.router));
+            RoutingDecision decision = router.route(input);
+            check(decision, t, l);
+            if (observed) observer.onRouting(l, input, decision);
+            ops.moe(new MoeCall(in, t, null, experts.bank(l), new MoeRouting.Decided(decision), dst, null), s);
+        }
+
+        private RoutingInput input(int l, float[][] logits) {
+            return new RoutingInput(l, logits, batch.tokens(), batch.positions(), c.topK(), c.renormalizeTopK());
+        }
+
+        void layerDone(int l, Buffer x) {
+            if (observer != null && observer.wantsLayerOutputs()) {
+                observer.onLayerOutput(l, ops.download(x, batch.rows() * c.hiddenSize()), batch.rows());
+            }
+        }
+    }
+
+    /** Emits the embedding and every layer; returns the buffer holding the last layer's output. */
+    private Buffer layers(Scratch s, boolean keysBeforeRope, Emitter emit) {
+        Buffer x = s.x, h = s.h;
+        emit.op(new PlanOp.Embed(weights.embed, x));
+        int hidden = c.hiddenSize(), heads = c.numHeads();
+        for (int l = 0; l < c.numLayers(); l++) {
+            LayerWeights w = weights.layers.get(l);
+            // attention: h = x + o_proj(Attention(N_in(x)))
+            emit.op(new PlanOp.RmsNorm(x, w.inputNorm(), eps, hidden, s.xn));
+            emit.op(new PlanOp.Matmul(s.xn, w.q(), s.q));
+            emit.op(new PlanOp.Matmul(s.xn, w.k(), s.k));
+            emit.op(new PlanOp.Matmul(s.xn, w.v(), s.v));
+            emit.op(new PlanOp.Rope(s.q, heads));
+            // attention-sink windows cache keys before RoPE; the attention kernel rotates them by their cache index
+            if (!keysBeforeRope) emit.op(new PlanOp.Rope(s.k, c.numKvHeads()));
+            emit.op(new PlanOp.StoreKv(cache, l, s.k, s.v));
+            emit.op(new PlanOp.Attention(s.q, cache, l, s.att));
+            emit.op(new PlanOp.Matmul(s.att, w.o(), h));
+            emit.op(new PlanOp.Add(x, h, hidden, h));
+
+            if (!c.isMoeLayer(l)) {
+                // out = h + DenseMLP(N_post(h))
+                emit.op(new PlanOp.RmsNorm(h, w.postNorm(), eps, hidden, s.xn));
+                mlp(w.dense(), s.xn, s.mlpOut, s, emit);
+                emit.op(new PlanOp.Add(h, s.mlpOut, hidden, x));
+            } else if (c.hasResidualMlp(l)) {
+                // arctic parallel wiring: out = (h + ResidualMLP(N_res(h))) + MoE(N_post(x)), x the PRE-attention input
+                emit.op(new PlanOp.RmsNorm(x, w.postNorm(), eps, hidden, s.xn));
+                emit.op(new PlanOp.RmsNorm(h, w.residualNorm(), eps, hidden, s.rn));
+                mlp(w.residual(), s.rn, s.mlpOut, s, emit);
+                emit.op(new PlanOp.Add(h, s.mlpOut, hidden, x));
+                emit.moe(l, s.xn, x);
+            } else {
+                // out = h + MoE(N_post(h)): h becomes the residual stream without a copy
+                emit.op(new PlanOp.RmsNorm(h, w.postNorm(), eps, hidden, s.xn));
+                Buffer swap = x;
+                x = h;
+                h = swap;
+                emit.moe(l, s.xn, x);
+            }
+            if (emit instanceof Eager e) e.layerDone(l, x);
+        }
+        return x;
     }
 
     /** {@code out = w2(silu(w1 in) * (w3 in))}. */
-    private void mlp(LayerWeights.Mlp m, Buffer in, int rows, Buffer out, Scratch s) {
-        backend.matmul(in, rows, m.w1(), s.mlpA);
-        backend.matmul(in, rows, m.w3(), s.mlpB);
-        backend.swiglu(s.mlpA, s.mlpB, (long) rows * m.width(), s.mlpA);
-        backend.matmul(s.mlpA, rows, m.w2(), out);
-    }
-
-    /** Routes the rows of {@code in} and adds each chosen expert's output, times its weight, into {@code dst}. */
-    private void moe(int l, LayerWeights w, ForwardBatch batch, int t, Buffer in, Buffer dst, Scratch s,
-                     ForwardObserver observer) {
-        int e = c.numExperts(), hidden = c.hiddenSize(), inter = c.intermediateSize();
-        backend.matmul(in, t, w.gate(), s.router);
-        float[] flat = new float[t * e];
-        backend.download(s.router, 0, flat, 0, flat.length);
-        float[][] logits = new float[t][];
-        for (int r = 0; r < t; r++) logits[r] = Arrays.copyOfRange(flat, r * e, (r + 1) * e);
-        RoutingInput input = new RoutingInput(l, logits, batch.tokens(), batch.positions(), c.topK(), c.renormalizeTopK());
-        RoutingDecision decision = router.route(input);
-        check(decision, t, l);
-        if (observer != null) observer.onRouting(l, input, decision);
-
-        List<List<int[]>> byExpert = new ArrayList<>(e);
-        for (int x = 0; x < e; x++) byExpert.add(new ArrayList<>());
-        for (int r = 0; r < t; r++) {
-            int[] ex = decision.experts()[r];
-            for (int j = 0; j < ex.length; j++) byExpert.get(ex[j]).add(new int[]{r, j});
-        }
-        for (int x = 0; x < e; x++) {
-            List<int[]> picks = byExpert.get(x);
-            if (picks.isEmpty()) continue;
-            int n = picks.size();
-            int[] rows = new int[n];
-            float[] scales = new float[n];
-            for (int i = 0; i < n; i++) {
-                int[] p = picks.get(i);
-                rows[i] = p[0];
-                scales[i] = decision.weights()[p[0]][p[1]];
-            }
-            LayerWeights.Mlp m = experts.get(l, x);
-            backend.gatherRows(in, hidden, rows, s.expertIn);
-            backend.matmul(s.expertIn, n, m.w1(), s.expertA);
-            backend.matmul(s.expertIn, n, m.w3(), s.expertB);
-            backend.swiglu(s.expertA, s.expertB, (long) n * inter, s.expertA);
-            backend.matmul(s.expertA, n, m.w2(), s.expertOut);
-            backend.scatterAddRows(s.expertOut, hidden, rows, scales, dst);
-        }
+    private static void mlp(LayerWeights.Mlp m, Buffer in, Buffer out, Scratch s, Emitter emit) {
+        emit.op(new PlanOp.Matmul(in, m.w1(), s.mlpA));
+        emit.op(new PlanOp.Matmul(in, m.w3(), s.mlpB));
+        emit.op(new PlanOp.Swiglu(s.mlpA, s.mlpB, m.width(), s.mlpA));
+        emit.op(new PlanOp.Matmul(s.mlpA, m.w2(), out));
     }
 
     private void check(RoutingDecision d, int t, int layer) {
@@ -184,19 +281,18 @@ final class LayerGraph implements AutoCloseable {
         }
     }
 
-    private float[][] logits(int[] rows, int t, Scratch s) {
+    private float[][] logits(int[] rows, int t, Buffer x, Scratch s) {
         int hidden = c.hiddenSize(), vocab = c.vocabSize();
         int n = rows.length;
         if (n == 0) return new float[0][];
-        Buffer src = s.x;
+        Buffer src = x;
         if (!isIdentity(rows, t)) {
-            backend.gatherRows(s.x, hidden, rows, s.selected);
+            ops.gatherRows(x, hidden, rows, s.selected);
             src = s.selected;
         }
-        backend.rmsNorm(src, weights.norm, eps, n, hidden, s.xn);
-        backend.matmul(s.xn, n, weights.head, s.logits);
-        float[] flat = new float[n * vocab];
-        backend.download(s.logits, 0, flat, 0, flat.length);
+        ops.rmsNorm(src, weights.norm, eps, n, hidden, s.xn);
+        ops.matmul(s.xn, n, weights.head, s.logits);
+        float[] flat = ops.download(s.logits, n * vocab);
         float[][] out = new float[n][];
         for (int r = 0; r < n; r++) out[r] = Arrays.copyOfRange(flat, r * vocab, (r + 1) * vocab);
         return out;
@@ -210,6 +306,10 @@ final class LayerGraph implements AutoCloseable {
 
     private Scratch scratch(int rows) {
         if (scratch == null || scratch.rows < rows) {
+            if (plan != null) {
+                plan.close();
+                plan = null;
+            }
             if (scratch != null) scratch.close();
             int size = scratch == null ? Math.max(rows, 1) : Math.min(MAX_ROWS, Math.max(rows, scratch.rows * 2));
             scratch = new Scratch(backend, c, size);
@@ -217,8 +317,17 @@ final class LayerGraph implements AutoCloseable {
         return scratch;
     }
 
+    /** What the graph has asked of the backend so far. */
+    synchronized PassCounters counters() {
+        return ops.counters();
+    }
+
     @Override
     public synchronized void close() {
+        if (plan != null) {
+            plan.close();
+            plan = null;
+        }
         if (scratch != null) {
             scratch.close();
             scratch = null;

@@ -7,7 +7,7 @@ import dev.floe.spi.Buffer;
 /** Activation buffers of a forward pass, sized for a number of rows and reused while passes fit. */
 final class Scratch implements AutoCloseable {
     final int rows;
-    Buffer x, h, xn, rn, q, k, v, att, mlpA, mlpB, mlpOut, router, expertIn, expertA, expertB, expertOut, selected, logits;
+    final Buffer x, h, xn, rn, q, k, v, att, mlpA, mlpB, mlpOut, router, expertIn, expertA, expertB, expertOut, selected, logits;
 
     Scratch(Backend b, ModelConfig c, int rows) {
         this.rows = rows;
@@ -31,13 +31,6 @@ final class Scratch implements AutoCloseable {
         expertOut = b.allocate(rows * hidden);
         selected = b.allocate(rows * hidden);
         logits = b.allocate(rows * (long) c.vocabSize());
-    }
-
-    /** Swaps the residual stream with the attention output, so {@code x} becomes {@code h} without a copy. */
-    void swapResidual() {
-        Buffer t = x;
-        x = h;
-        h = t;
     }
 
     @Override

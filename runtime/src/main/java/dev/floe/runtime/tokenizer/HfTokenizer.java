@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.api.ChatMessage;
+import dev.floe.api.ChatRequest;
 import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.Tokenizer;
@@ -50,6 +51,7 @@ public final class HfTokenizer implements Tokenizer {
     private final Map<String, String> specialTokenNames;
     private final String chatTemplateSource;
     private final ChatTemplate chatTemplate;
+    private final String chatTemplateProblem;
 
     private HfTokenizer(String source, JsonAt root, JsonAt config, String templateFile) {
         this.source = source;
@@ -107,15 +109,16 @@ public final class HfTokenizer implements Tokenizer {
         this.chatTemplateSource = cfg.flatMap(c -> c.opt("chat_template")).map(HfTokenizer::templateText)
                 .orElse(templateFile);
         ChatTemplate parsed = null;
+        String problem = null;
         if (chatTemplateSource != null) {
             try {
                 parsed = ChatTemplate.parse(chatTemplateSource);
             } catch (ChatTemplate.UnsupportedTemplateException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: chat_template uses {1}; falling back to ChatML",
-                        source, e.getMessage());
+                problem = e.getMessage();
             }
         }
         this.chatTemplate = parsed;
+        this.chatTemplateProblem = problem;
     }
 
     private ModelFormatException idOutOfRange(JsonAt at, int id, long limit, int addedTokens) {
@@ -360,22 +363,48 @@ public final class HfTokenizer implements Tokenizer {
         return Optional.ofNullable(chatTemplateSource);
     }
 
+    @Override public Optional<String> chatTemplateProblem() {
+        return Optional.ofNullable(chatTemplateProblem);
+    }
+
     /**
-     * Renders the conversation with the chat template of tokenizer_config.json. If there is none, or it uses a Jinja
-     * construct the interpreter does not support, ChatML is used instead (with a warning in the latter case). A
-     * template's {@code raise_exception(...)} becomes an {@link InvalidRequestException}.
+     * Renders the conversation with the model's chat template, or ChatML when the model has none. A template Floe
+     * cannot render is an {@link ChatTemplate.UnsupportedTemplateException} naming the construct and line; a
+     * template's {@code raise_exception(...)} is an {@link InvalidRequestException}.
      */
     @Override public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
         Objects.requireNonNull(messages, "messages");
-        if (chatTemplate != null) {
-            try {
-                return chatTemplate.render(messages, addGenerationPrompt, specialTokenNames);
-            } catch (ChatTemplate.UnsupportedTemplateException e) {
-                LOG.log(System.Logger.Level.WARNING, "{0}: chat_template uses {1}; falling back to ChatML",
-                        source, e.getMessage());
+        return applyChatTemplate(ChatRequest.of(messages).withGenerationPrompt(addGenerationPrompt));
+    }
+
+    /**
+     * Renders a conversation with tools and variables as transformers' {@code apply_chat_template} does. ChatML
+     * stands in only where the model has no template, or where the request asks for the fallback and the template
+     * cannot be rendered (which is logged).
+     */
+    @Override public String applyChatTemplate(ChatRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (chatTemplateSource == null) {
+            if (!request.tools().isEmpty()) {
+                throw new InvalidRequestException(source + " has no chat template, and ChatML has no way to describe"
+                        + " tools");
             }
+            return ChatTemplate.chatMl(request.messages(), request.addGenerationPrompt());
         }
-        return ChatTemplate.chatMl(messages, addGenerationPrompt);
+        try {
+            if (chatTemplate == null) {
+                throw new ChatTemplate.UnsupportedTemplateException(source + ": " + chatTemplateProblem);
+            }
+            Map<String, Object> variables = new HashMap<>(specialTokenNames);
+            variables.putAll(request.variables());
+            return chatTemplate.render(request.messages(), request.tools(), request.addGenerationPrompt(), variables);
+        } catch (ChatTemplate.UnsupportedTemplateException e) {
+            if (!request.chatMlFallback()) {
+                throw e;
+            }
+            LOG.log(System.Logger.Level.WARNING, "{0}; using ChatML as the request asked", e.getMessage());
+            return ChatTemplate.chatMl(request.messages(), request.addGenerationPrompt());
+        }
     }
 
     @Override public String toString() {

@@ -1,6 +1,7 @@
 package dev.floe.runtime.tokenizer;
 
 import dev.floe.api.ChatMessage;
+import dev.floe.api.ChatRequest;
 import dev.floe.api.InvalidRequestException;
 import org.junit.jupiter.api.Test;
 
@@ -163,16 +164,23 @@ class ChatTemplateTest {
             + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
     @Test
-    void unsupportedConstructsAreNamed() {
-        var macro = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
-                () -> ChatTemplate.parse("{% macro f(x) %}{{ x }}{% endmacro %}{{ f(1) }}"));
-        assertTrue(macro.getMessage().contains("macro"), macro.getMessage());
+    void unsupportedConstructsAreNamedWithTheirLine() {
+        var include = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
+                () -> ChatTemplate.parse("{{ bos_token }}\n{% include 'header.jinja' %}"));
+        assertTrue(include.getMessage().contains("{% include %}") && include.getMessage().contains("line 2"),
+                include.getMessage());
+        // Jinja2 has no from_json filter either: transformers fails on it when it compiles the template
         var filter = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
-                () -> ChatTemplate.parse("{{ messages | groupby('role') }}"));
-        assertTrue(filter.getMessage().contains("groupby"), filter.getMessage());
+                () -> ChatTemplate.parse("{% for m in messages %}\n{{ m.content | from_json }}{% endfor %}"));
+        assertTrue(filter.getMessage().contains("'from_json'") && filter.getMessage().contains("line 2"), filter.getMessage());
         var unclosed = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
                 () -> ChatTemplate.parse("{% if true %}x"));
         assertTrue(unclosed.getMessage().contains("endif"), unclosed.getMessage());
+        // A Jinja2 filter Floe does not implement fails when a render reaches it, by name and line
+        ChatTemplate groupby = ChatTemplate.parse("x\n{{ messages | groupby('role') }}");
+        var e = assertThrows(ChatTemplate.UnsupportedTemplateException.class,
+                () -> groupby.render(List.of(new ChatMessage("user", "hi")), false, TOKENS));
+        assertTrue(e.getMessage().contains("groupby") && e.getMessage().contains("line 2"), e.getMessage());
     }
 
     @Test
@@ -193,15 +201,41 @@ class ChatTemplateTest {
     }
 
     @Test
-    void tokenizerFallsBackToChatMl() {
+    void chatMlOnlyWithoutATemplateOrWhenAskedFor() {
         var msgs = List.of(new ChatMessage("user", "hi"));
-        // The built-in model has no chat_template.
+        // The built-in model has no chat_template: ChatML, the format of Arctic's instruct model.
         HfTokenizer builtIn = HfTokenizer.load(GoldenTokenizerTest.MODEL);
         assertEquals("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n", builtIn.applyChatTemplate(msgs, true));
-        // An unsupported template falls back to ChatML (with a logged warning) instead of failing the request.
-        HfTokenizer unsupported = HfTokenizer.fromJson(TinyLlama.json(), "{\"chat_template\": \"{% macro m() %}{% endmacro %}\"}",
-                "tiny/tokenizer.json");
-        assertEquals(ChatTemplate.chatMl(msgs, false), unsupported.applyChatTemplate(msgs, false));
+        assertTrue(builtIn.chatTemplateProblem().isEmpty());
+        // A template Floe cannot render is an error naming the construct and line, not a silent ChatML prompt
+        HfTokenizer unsupported = HfTokenizer.fromJson(TinyLlama.json(),
+                "{\"chat_template\": \"{{ bos_token }}\\n{% import 'm.jinja' as m %}\"}", "tiny/tokenizer.json");
         assertTrue(unsupported.chatTemplate().isPresent());
+        assertTrue(unsupported.chatTemplateProblem().orElseThrow().contains("{% import %}"),
+                unsupported.chatTemplateProblem().toString());
+        var e = assertThrows(ChatTemplate.UnsupportedTemplateException.class, () -> unsupported.applyChatTemplate(msgs, false));
+        assertTrue(e.getMessage().contains("{% import %}") && e.getMessage().contains("line 2"), e.getMessage());
+        // ... unless the caller asks for ChatML
+        assertEquals(ChatTemplate.chatMl(msgs, false), unsupported.applyChatTemplate(
+                ChatRequest.of(msgs).withGenerationPrompt(false).withChatMlFallback(true)));
+    }
+
+    @Test
+    void toolsReachTheTemplateAsTransformersPassesThem() {
+        ChatTemplate t = ChatTemplate.parse("{{ tools | tojson }}|{% for m in messages %}{{ m | tojson }};{% endfor %}");
+        var call = new ChatMessage.ToolCall("call_1", "get_weather", "{\"city\": \"Paris\", \"days\": 2}");
+        var msgs = List.of(new ChatMessage("user", "Weather?"), ChatMessage.assistantToolCalls(null, List.of(call)),
+                ChatMessage.toolResult("call_1", "get_weather", "sunny"));
+        Map<String, Object> tool = Map.of("type", "function");
+        assertEquals("[{\"type\": \"function\"}]|{\"role\": \"user\", \"content\": \"Weather?\"};"
+                + "{\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", "
+                + "\"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 2}}}]};"
+                + "{\"role\": \"tool\", \"content\": \"sunny\", \"tool_call_id\": \"call_1\", \"name\": \"get_weather\"};",
+                t.render(msgs, List.of(tool), false, Map.of()));
+        // Without tools the template sees none, as with transformers' tools=None
+        assertEquals("None|", ChatTemplate.parse("{{ tools }}|").render(List.of(), false, TOKENS));
+        var bad = List.of(ChatMessage.assistantToolCalls(null, List.of(new ChatMessage.ToolCall("c", "f", "{oops"))));
+        var e = assertThrows(InvalidRequestException.class, () -> t.render(bad, List.of(), false, Map.of()));
+        assertTrue(e.getMessage().contains("messages[0]") && e.getMessage().contains("'f'"), e.getMessage());
     }
 }

@@ -47,6 +47,7 @@ public final class ModelChecks {
         if (!ctx.providerBackend()) {
             throw new Check.Skip("models load backends by provider name; this run tests a backend factory");
         }
+        ctx.markExercised();
         ModelOptions options = ModelOptions.DEFAULTS.withBackend(ctx.backendName())
                 .withThreads(ctx.options().backendOptions().threads())
                 .withProperties(ctx.options().backendOptions().properties());

@@ -5,13 +5,13 @@ import dev.floe.api.ModelFamily;
 import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
+import dev.floe.runtime.Routers;
 import dev.floe.spi.RouterProvider;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
@@ -69,9 +69,9 @@ public final class RouterConformance {
                 10000, 1e-5, 4096, false, 1, List.of(2), "float32", null);
     }
 
-    /** Checks the providers on the module path against {@link RouterOracles#all()}. */
+    /** Checks the providers on Floe's path and the plugin path against {@link RouterOracles#all()}. */
     public List<Result> run() {
-        return run(ServiceLoader.load(RouterProvider.class), RouterOracles.all());
+        return run(Routers.providers(), RouterOracles.all());
     }
 
     /** Checks {@code providers} against those of {@code oracles} that share their name. */

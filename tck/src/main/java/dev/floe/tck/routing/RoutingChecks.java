@@ -1,5 +1,6 @@
 package dev.floe.tck.routing;
 
+import dev.floe.runtime.Routers;
 import dev.floe.spi.RouterProvider;
 import dev.floe.tck.Check;
 import dev.floe.tck.Measurement;
@@ -8,7 +9,6 @@ import dev.floe.tck.TckContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 
 /**
  * Each gating strategy with each of its oracle's parameter sets, through {@link RouterConformance}: Gaussian, NaN,
@@ -35,7 +35,7 @@ public final class RoutingChecks {
 
     private static Measurement check(TckContext ctx, RouterOracle oracle, Map<String, String> params) {
         List<RouterProvider> providers = ctx.options().routers() != null ? ctx.options().routers()
-                : ServiceLoader.load(RouterProvider.class, RoutingChecks.class.getClassLoader()).stream().map(ServiceLoader.Provider::get).toList();
+                : Routers.providers();
         List<RouterProvider> named = providers.stream().filter(p -> p.name().equals(oracle.name())).toList();
         if (named.isEmpty()) throw new Check.Skip("no router provider named " + oracle.name() + " is installed");
         for (RouterConformance.Result r : new RouterConformance().run(named, List.of(oracle))) {

@@ -1,6 +1,6 @@
-package dev.floe.runtime.tokenizer;
+package dev.floe.runtime.tokenizer.jinja;
 
-import dev.floe.runtime.tokenizer.ChatTemplate.UnsupportedTemplateException;
+
 
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -40,7 +40,7 @@ final class Strftime {
                 case 'a' -> DateTimeFormatter.ofPattern("EEE", Locale.ENGLISH).format(t);
                 case 'A' -> DateTimeFormatter.ofPattern("EEEE", Locale.ENGLISH).format(t);
                 case '%' -> "%";
-                default -> throw new UnsupportedTemplateException("the strftime directive %" + d);
+                default -> throw new TemplateException.Unsupported("the strftime directive %" + d, 0);
             };
             sb.append(v);
         }

@@ -1,0 +1,201 @@
+package dev.floe.backend.cpu;
+
+import dev.floe.api.RoutingDecision;
+import dev.floe.spi.ExpertBank;
+import dev.floe.spi.MoeCall;
+import dev.floe.spi.MoeRouting;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The MoE block in at most three pool jobs: the router logits (one matmul), then every chosen expert's
+ * {@code silu(w1 x) * (w3 x)} in one job (tasks over experts and slices of the intermediate width, each slice's
+ * SwiGLU done by the task that computed it), then every expert's {@code w2} in one job. Routing runs on the calling
+ * thread by the {@link dev.floe.api.RoutingSpec}'s own rule (the host is this backend's device), and the weighted
+ * sum goes into {@code dst} in ascending expert order, as the decomposition adds it.
+ */
+final class FusedMoe {
+    private FusedMoe() {
+    }
+
+    /** One chosen expert: its rows of the call, their weights, and its work arrays. */
+    private record Group(int expert, int[] rows, float[] scales, CpuWeight w1, CpuWeight w2, CpuWeight w3,
+                         float[] a, float[] b, float[] out) {
+        int n() {
+            return rows.length;
+        }
+    }
+
+    static void run(CpuVectorBackend backend, MoeCall call) {
+        float[] in = backend.array(call.input(), "input");
+        float[] dst = backend.array(call.dst(), "dst");
+        int t = call.rows();
+        ExpertBank bank = call.bank();
+        int experts = bank.experts();
+        RoutingDecision decision = switch (call.routing()) {
+            case MoeRouting.Decided d -> d.decision();
+            case MoeRouting.OnDevice d -> route(backend, call, in, t, experts, d);
+        };
+        List<Group> groups = groups(backend, decision, bank, experts);
+        if (groups.isEmpty()) return;
+        int hidden = (int) groups.getFirst().w1().cols();
+        CpuVectorBackend.need("input", in, (long) t * hidden);
+        CpuVectorBackend.need("dst", dst, (long) t * hidden);
+        WorkerPool pool = backend.pool();
+
+        // job 1: silu(w1 x) * (w3 x) of every group, sliced over the intermediate width
+        float[][] xp1 = new float[groups.size()][], xp3 = new float[groups.size()][];
+        long work = 0;
+        for (int g = 0; g < groups.size(); g++) {
+            Group gr = groups.get(g);
+            float[] x = new float[gr.n() * hidden];
+            for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
+            xp1[g] = permute(x, gr.n(), hidden, gr.w1());
+            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : permute(x, gr.n(), hidden, gr.w3());
+            work += 2L * gr.n() * gr.w1().rows() * hidden;
+        }
+        Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
+        up.run(pool, task -> {
+            int g = up.group(task), o0 = up.from(task), o1 = up.to(task);
+            Group gr = groups.get(g);
+            int inter = (int) gr.w1().rows();
+            Matmul.rows(gr.w1(), xp1[g], gr.n(), o0, o1, gr.a());
+            Matmul.rows(gr.w3(), xp3[g], gr.n(), o0, o1, gr.b());
+            for (int r = 0; r < gr.n(); r++) CpuVectorBackend.swiglu(gr.a(), gr.b(), r * inter + o0, r * inter + o1, gr.a());
+        });
+
+        // job 2: w2 of every group, sliced over the hidden width
+        float[][] hp = new float[groups.size()][];
+        work = 0;
+        for (int g = 0; g < groups.size(); g++) {
+            Group gr = groups.get(g);
+            hp[g] = permute(gr.a(), gr.n(), (int) gr.w2().cols(), gr.w2());
+            work += (long) gr.n() * hidden * gr.w2().cols();
+        }
+        Slices down = Slices.of(backend, groups, work, g -> hidden);
+        down.run(pool, task -> {
+            int g = down.group(task);
+            Group gr = groups.get(g);
+            Matmul.rows(gr.w2(), hp[g], gr.n(), down.from(task), down.to(task), gr.out());
+        });
+
+        // the weighted sum, in ascending expert order
+        for (Group gr : groups) {
+            for (int i = 0; i < gr.n(); i++) {
+                CpuVectorBackend.addScaled(gr.out(), i * hidden, gr.scales()[i], dst, gr.rows()[i] * hidden, hidden);
+            }
+        }
+    }
+
+    /** Router logits (one matmul) and the spec's decision on them; reported to the trace when asked. */
+    private static RoutingDecision route(CpuVectorBackend backend, MoeCall call, float[] in, int t, int experts,
+                                         MoeRouting.OnDevice d) {
+        CpuWeight gate = backend.weight(call.gate(), "gate");
+        if (gate.rows() != experts) {
+            throw new IllegalArgumentException("gate: " + gate.name() + " has " + gate.rows() + " rows for the bank's "
+                    + experts + " experts");
+        }
+        int hidden = (int) gate.cols();
+        CpuVectorBackend.need("input", in, (long) t * hidden);
+        float[] flat = new float[t * experts];
+        backend.matmul(in, t, gate, flat);
+        float[][] logits = new float[t][];
+        for (int r = 0; r < t; r++) logits[r] = java.util.Arrays.copyOfRange(flat, r * experts, (r + 1) * experts);
+        RoutingDecision decision = d.spec().route(logits);
+        if (call.trace() != null) call.trace().record(logits, decision);
+        return decision;
+    }
+
+    /** The chosen experts in ascending index, each with its rows in row order. */
+    private static List<Group> groups(CpuVectorBackend backend, RoutingDecision decision, ExpertBank bank, int experts) {
+        int[] count = new int[experts];
+        for (int r = 0; r < decision.tokens(); r++) {
+            for (int x : decision.experts()[r]) {
+                if (x < 0 || x >= experts) {
+                    throw new IllegalArgumentException("routing: row " + r + " goes to expert " + x + ", outside [0, " + experts + ")");
+                }
+                count[x]++;
+            }
+        }
+        List<Group> groups = new ArrayList<>();
+        for (int x = 0; x < experts; x++) {
+            if (count[x] == 0) continue;
+            int[] rows = new int[count[x]];
+            float[] scales = new float[count[x]];
+            int i = 0;
+            for (int r = 0; r < decision.tokens(); r++) {
+                int[] ex = decision.experts()[r];
+                for (int j = 0; j < ex.length; j++) {
+                    if (ex[j] == x) {
+                        rows[i] = r;
+                        scales[i++] = decision.weights()[r][j];
+                    }
+                }
+            }
+            ExpertBank.Weights w = bank.expert(x);
+            CpuWeight w1 = backend.weight(w.w1(), "expert " + x + " w1");
+            CpuWeight w2 = backend.weight(w.w2(), "expert " + x + " w2");
+            CpuWeight w3 = backend.weight(w.w3(), "expert " + x + " w3");
+            if (w3.rows() != w1.rows() || w3.cols() != w1.cols() || w2.cols() != w1.rows() || w2.rows() != w1.cols()) {
+                throw new IllegalArgumentException("expert " + x + " of layer " + bank.layer() + ": w1 " + w1.rows() + "x" + w1.cols()
+                        + ", w3 " + w3.rows() + "x" + w3.cols() + ", w2 " + w2.rows() + "x" + w2.cols() + " do not form a SwiGLU MLP");
+            }
+            for (CpuWeight cw : new CpuWeight[]{w1, w2, w3}) cw.scan(backend.pool());
+            int n = rows.length, inter = (int) w1.rows(), hidden = (int) w1.cols();
+            groups.add(new Group(x, rows, scales, w1, w2, w3, new float[n * inter], new float[n * inter], new float[n * hidden]));
+        }
+        return groups;
+    }
+
+    private static float[] permute(float[] x, int rows, int cols, CpuWeight w) {
+        int lanes = Matmul.lanes(w.dtype());
+        if (lanes == 1) return x;
+        float[] xp = new float[rows * cols];
+        Matmul.permute(x, rows, cols, lanes, xp);
+        return xp;
+    }
+
+    /** Tasks of one job: slices of each group's output rows. */
+    private record Slices(int[] group, int[] from, int[] to, boolean inline) {
+        /** Runs every task: as one pool job, or on the calling thread when the work is too small to share. */
+        void run(WorkerPool pool, java.util.function.IntConsumer task) {
+            if (inline) {
+                for (int i = 0; i < group.length; i++) task.accept(i);
+            } else {
+                pool.run(group.length, task);
+            }
+        }
+
+        static Slices of(CpuVectorBackend backend, List<Group> groups, long work,
+                         java.util.function.ToIntFunction<Group> outRows) {
+            int total = backend.tasksFor(work, Integer.MAX_VALUE);
+            int perGroup = Math.max(1, total / groups.size());
+            List<int[]> tasks = new ArrayList<>();
+            for (int g = 0; g < groups.size(); g++) {
+                int rows = outRows.applyAsInt(groups.get(g));
+                int slices = Math.max(1, Math.min(perGroup, rows / 16));
+                int per = (rows + slices - 1) / slices;
+                for (int o0 = 0; o0 < rows; o0 += per) tasks.add(new int[]{g, o0, Math.min(rows, o0 + per)});
+            }
+            return new Slices(tasks.stream().mapToInt(a -> a[0]).toArray(), tasks.stream().mapToInt(a -> a[1]).toArray(),
+                    tasks.stream().mapToInt(a -> a[2]).toArray(), total == 1);
+        }
+
+        int count() {
+            return group.length;
+        }
+
+        int group(int task) {
+            return group[task];
+        }
+
+        int from(int task) {
+            return from[task];
+        }
+
+        int to(int task) {
+            return to[task];
+        }
+    }
+}
