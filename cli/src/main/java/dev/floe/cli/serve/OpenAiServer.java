@@ -150,7 +150,8 @@ public final class OpenAiServer implements AutoCloseable {
                     case "/metrics" -> {
                         authorize(ex);
                         allow(method, "GET");
-                        send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", PrometheusMetrics.render(engine, byStatus).getBytes(StandardCharsets.UTF_8));
+                        send(ex, 200, "text/plain; version=0.0.4; charset=utf-8", (PrometheusMetrics.render(engine, byStatus)
+                                + PrometheusMetrics.connections(transport)).getBytes(StandardCharsets.UTF_8));
                     }
                     case "/v1/completions", "/v1/chat/completions" -> {
                         authorize(ex);

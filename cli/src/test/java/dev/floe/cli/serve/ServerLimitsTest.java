@@ -105,6 +105,7 @@ class ServerLimitsTest {
             double seconds = (System.nanoTime() - start) / 1e9;
             assertTrue(seconds < 5, "the connection was closed after " + seconds + " s, the deadline is 1 s");
             assertEquals(200, get(s, "/health").statusCode());
+            assertTrue(get(s, "/metrics").body().contains("floe_http_connections_closed_total{reason=\"header_timeout\"} 1"));
         }
     }
 

@@ -138,6 +138,21 @@ class ServingEngineTest {
         }
     }
 
+    /** {@code Model.generate} is one request through the engine, driven on the caller's thread. */
+    @Test
+    void generateRunsTheEngineOnTheCallingThreadAndRethrowsASinkFailure() {
+        Thread caller = Thread.currentThread();
+        List<Thread> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        GenerationResult r = model.generate(GenerationRequest.of(prompts.getFirst(), 5).withIgnoreEos(true), t -> seen.add(Thread.currentThread()));
+        assertEquals(5, r.tokens().length);
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertTrue(seen.stream().allMatch(t -> t == caller), "the sink is called on the caller's thread");
+        IllegalStateException boom = new IllegalStateException("sink broke");
+        assertEquals(boom, assertThrows(IllegalStateException.class, () -> model.generate(
+                GenerationRequest.of(prompts.getFirst(), 50).withIgnoreEos(true), t -> { throw boom; })));
+        assertEquals(0, model.kvBlocks().usedBlocks(), "no blocks are left behind");
+    }
+
     /** The issue: requeued preempted requests pushed the queue past --max-queue, so new clients got 429 during a thrash. */
     @Test
     void preemptedRequestsDoNotCountAgainstTheQueueLimit() throws Exception {
@@ -157,9 +172,13 @@ class ServingEngineTest {
                 }
             };
             for (int i = 0; i < 3; i++) {
-                handles.add(engine.submit(GenerationRequest.of(prompts.get(i % prompts.size()), 40).withIgnoreEos(true), probe));
-                int started = i + 1;
-                waitFor(() -> engine.queueLength() == 0 || engine.metrics().preemptions() > 0 || started == 0);
+                // each starts (its first token) before the next is submitted: the queue of one holds only fresh requests
+                CountDownLatch started = new CountDownLatch(1);
+                handles.add(engine.submit(GenerationRequest.of(prompts.get(i % prompts.size()), 40).withIgnoreEos(true), t -> {
+                    started.countDown();
+                    probe.onToken(t);
+                }));
+                assertTrue(started.await(60, TimeUnit.SECONDS));
             }
             waitFor(triedDuringThrash::get);
             assertTrue(triedDuringThrash.get(), "a request was preempted and waited while another was submitted");
