@@ -18,7 +18,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -300,15 +299,6 @@ class ServerLimitsTest {
             small.cancelAll();
             first.get(30, TimeUnit.SECONDS);
             second.get(30, TimeUnit.SECONDS);
-        }
-    }
-
-    static void assertClosedWithin(Socket socket, long millis) throws IOException {
-        socket.setSoTimeout((int) millis);
-        try {
-            readToEnd(socket);
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("still open after " + millis + " ms");
         }
     }
 }
