@@ -5,6 +5,7 @@
 module dev.floe.backend.cpu {
     requires dev.floe.spi;
     requires jdk.incubator.vector;
+    requires jdk.management;
     exports dev.floe.backend.cpu;
     provides dev.floe.spi.BackendProvider with dev.floe.backend.cpu.CpuVectorProvider;
 }

@@ -11,8 +11,11 @@ module dev.floe.runtime {
     exports dev.floe.runtime.experts;
     exports dev.floe.runtime.generate;
     exports dev.floe.runtime.golden;
+    exports dev.floe.runtime.grammar;
     exports dev.floe.runtime.kv;
+    exports dev.floe.runtime.launch;
     exports dev.floe.runtime.model;
+    exports dev.floe.runtime.plan;
     exports dev.floe.runtime.quantize;
     exports dev.floe.runtime.serving;
     exports dev.floe.runtime.tokenizer;

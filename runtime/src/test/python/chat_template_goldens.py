@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Renders every chat template under runtime/src/test/resources/chat-templates/ with Jinja2 exactly as transformers
-does, for every conversation in conversations.json, and writes goldens.json next to them.
+does, for every conversation in conversations.json, and the feature snippets of features.json (one Jinja construct
+each: macros, call blocks, filters, whitespace control, ...), and writes goldens.json next to them.
 
 The environment reproduces transformers' `_compile_jinja_template` and `render_jinja_template`
 (src/transformers/utils/chat_template_utils.py): an ImmutableSandboxedEnvironment with trim_blocks, lstrip_blocks,
@@ -86,8 +87,16 @@ def main():
                 except (TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
                     case["error"] = type(e).__name__ + ": " + str(e)
                 cases.append(case)
+    features = []
+    for feature in json.loads((ROOT / "features.json").read_text(encoding="utf-8")):
+        case = {"name": feature["name"]}
+        try:
+            case["output"] = compile_template(feature["template"]).render(**feature["variables"])
+        except (jinja2.TemplateError, TypeError, ValueError, AttributeError, KeyError, IndexError) as e:
+            case["error"] = type(e).__name__ + ": " + str(e)
+        features.append(case)
     out = {"jinja2": jinja2.__version__, "now": FIXED_NOW.isoformat(), "special_tokens": SPECIAL_TOKENS,
-           "cases": cases}
+           "cases": cases, "features": features}
     (ROOT / "goldens.json").write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     errors = sum(1 for c in cases if "error" in c)
     print(f"{len(templates)} templates, {len(conversations)} conversations: {len(cases)} cases, {errors} errors")

@@ -15,4 +15,6 @@ module dev.floe.tck {
     exports dev.floe.tck.routing;
     uses dev.floe.spi.BackendProvider;
     uses dev.floe.spi.RouterProvider;
+    /** Research modules add the float64 reference of their router. */
+    uses dev.floe.tck.routing.RouterOracle;
 }

@@ -95,6 +95,13 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-9s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
                         r.tokensPerSecond(), r.bytesPerToken() / 1e9, r.effectiveBandwidth(), r.bandwidthBefore(),
                         r.bandwidthAfter(), 100 * r.mbu());
+                DecodeBenchmark.Traffic tr = r.traffic();
+                System.out.printf("%-9s %-10s   per decode token: %.1f syncs, %.1f %s, %.0f bytes copied; %.1f dispatches per MoE layer%n",
+                        r.weights(), r.backend(), tr.syncsPerToken(), tr.dispatchesPerToken(),
+                        tr.counted() ? "dispatches" : "kernel calls", tr.bytesPerToken(), tr.dispatchesPerMoe());
+                var ex = r.experts();
+                System.out.printf("%-9s %-10s   experts while decoding: %d hits, %d misses, %d prefetched, %d evicted; %d resident%n",
+                        r.weights(), r.backend(), ex.hits(), ex.misses(), ex.prefetched(), ex.evicted(), ex.resident());
                 for (DecodeBenchmark.BatchResult b : r.batches()) {
                     System.out.printf("%-9s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence)%n", r.weights(),
                             r.backend(), b.tokensPerSecond(), b.batch(), b.stepMillis(), b.tokensPerSecond() / b.batch());

@@ -58,23 +58,35 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "seed of the workload (prompt lengths, max_tokens)")
     long seed;
 
+    @Option(names = "--shared-prefix", defaultValue = "0", description = "tokens of a system prompt every request starts with (default: ${DEFAULT-VALUE})")
+    int sharedPrefix;
+
+    @Option(names = "--prefix-caching", split = ",", defaultValue = "on", description = "on, off or on,off to compare (default: ${DEFAULT-VALUE})")
+    List<String> prefixCaching;
+
     @Override
     public Integer call() throws Exception {
         if (rounds < 1) throw new IllegalArgumentException("--rounds: " + rounds + " is not positive");
         if (clients < 1 || requests < 1) throw new IllegalArgumentException("--clients and --requests must be positive: " + clients + ", " + requests);
-        List<LoadGenerator.Job> jobs = workload();
+        if (sharedPrefix < 0) throw new IllegalArgumentException("--shared-prefix: " + sharedPrefix + " is negative");
+        for (String p : prefixCaching) {
+            if (!p.equals("on") && !p.equals("off")) throw new IllegalArgumentException("--prefix-caching: '" + p + "' is neither on nor off");
+        }
         try (FloeModel m = model.load()) {
+            List<LoadGenerator.Job> jobs = workload(m);
             String name = model.modelDir().getFileName().toString();
-            System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d%n",
-                    name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget);
+            System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d, shared prefix %d tokens%n",
+                    name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget, sharedPrefix);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
                     "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
             // warm-up: every scheduler once on a short workload, so that none pays for JIT compilation in its timed run
-            for (String s : schedulers) runOne(m, name, s, jobs.subList(0, Math.min(jobs.size(), clients)));
+            List<String> variants = new ArrayList<>();
+            for (String s : schedulers) for (String p : prefixCaching) variants.add(prefixCaching.size() > 1 ? s + (p.equals("on") ? "+pc" : "") : s);
+            for (String s : variants) runOne(m, name, s, jobs.subList(0, Math.min(jobs.size(), clients)));
             Map<String, List<Double>> throughput = new LinkedHashMap<>();
             for (int round = 0; round < rounds; round++) {
-                for (int i = 0; i < schedulers.size(); i++) {
-                    String s = schedulers.get((i + round) % schedulers.size());
+                for (int i = 0; i < variants.size(); i++) {
+                    String s = variants.get((i + round) % variants.size());
                     Report r = runOne(m, name, s, jobs);
                     throughput.computeIfAbsent(s, k -> new ArrayList<>()).add(r.tokensPerSecond());
                     System.out.printf("%-12s %8d %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %7d%n", s, r.tokens(), r.tokensPerSecond(),
@@ -82,21 +94,25 @@ final class BenchServeCommand implements Callable<Integer> {
                             Report.quantile(r.itlMs(), 0.5), Report.quantile(r.itlMs(), 0.9), Report.quantile(r.itlMs(), 0.99), r.failed());
                 }
             }
-            List<Double> base = throughput.get(schedulers.getFirst());
-            if (schedulers.size() > 1) {
-                StringBuilder line = new StringBuilder("throughput against " + schedulers.getFirst() + " (median of " + rounds + "):");
-                for (String s : schedulers.subList(1, schedulers.size())) {
+            List<Double> base = throughput.get(variants.getFirst());
+            if (variants.size() > 1) {
+                StringBuilder line = new StringBuilder("throughput against " + variants.getFirst() + " (median of " + rounds + "):");
+                for (String s : variants.subList(1, variants.size())) {
                     line.append(String.format(" %s %.2fx", s, median(throughput.get(s)) / median(base)));
                 }
                 System.out.println(line);
             }
-            System.out.println("(latencies in ms; ttft = time to first token, itl = inter-token latency, measured by the clients)");
+            System.out.println("(latencies in ms; ttft = time to first token, itl = inter-token latency, measured by the clients"
+                    + (prefixCaching.size() > 1 ? "; +pc = with prefix caching" : "") + ")");
         }
         return 0;
     }
 
-    private Report runOne(FloeModel m, String name, String scheduler, List<LoadGenerator.Job> jobs) throws Exception {
-        ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget);
+    /** One timed run; {@code variant} is a scheduler name, with "+pc" for prefix caching when both are compared. */
+    private Report runOne(FloeModel m, String name, String variant, List<LoadGenerator.Job> jobs) throws Exception {
+        boolean caching = prefixCaching.size() > 1 ? variant.endsWith("+pc") : prefixCaching.getFirst().equals("on");
+        String scheduler = variant.endsWith("+pc") ? variant.substring(0, variant.length() - 3) : variant;
+        ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget).withPrefixCaching(caching);
         try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config)) {
             if (inProcess) return LoadGenerator.runInProcess(engine, jobs, clients);
             try (OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
@@ -115,14 +131,21 @@ final class BenchServeCommand implements Callable<Integer> {
         return Math.clamp(minTokens, 1, maxTokens);
     }
 
-    /** Prompts of varied length and varied max_tokens, the same for every scheduler. */
-    private List<LoadGenerator.Job> workload() {
+    /**
+     * Prompts of varied length and varied max_tokens, the same for every scheduler; with {@code --shared-prefix},
+     * each starts with the same system prompt of that many tokens.
+     */
+    private List<LoadGenerator.Job> workload(FloeModel m) {
         String[] words = {"def", "return", "the", "value", "for", "index", "in", "range", "print", "list", "import", "class"};
         SplittableRandom random = new SplittableRandom(seed);
+        StringBuilder system = new StringBuilder();
+        for (int w = 0; sharedPrefix > 0 && m.tokenizer().encode(system.toString(), true).length < sharedPrefix; w++) {
+            system.append(words[(w * 7) % words.length]).append(w % 9 == 8 ? "\n" : " ");
+        }
         List<LoadGenerator.Job> jobs = new ArrayList<>();
         int min = min();
         for (int i = 0; i < requests; i++) {
-            StringBuilder prompt = new StringBuilder();
+            StringBuilder prompt = new StringBuilder(system);
             int n = 4 + random.nextInt(60);
             for (int w = 0; w < n; w++) prompt.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
             jobs.add(new LoadGenerator.Job(prompt.toString(), min + random.nextInt(maxTokens - min + 1)));

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code floe} command: generate, check, inspect, backends, and the tools of the other modules. */
 @Command(name = "floe", mixinStandardHelpOptions = true, versionProvider = FloeCli.Version.class,
         description = "Run Dense-MoE language models (Snowflake Arctic, Mixtral) on pluggable backends.",
-        subcommands = {GenerateCommand.class, CheckCommand.class, BackendsCommand.class, RoutersCommand.class, SchedulersCommand.class, InspectCommand.class, BenchCommand.class, QuantizeCommand.class, RouteStatsCommand.class, ServeCommand.class, BenchServeCommand.class, TckCommand.class,
+        subcommands = {GenerateCommand.class, CheckCommand.class, BackendsCommand.class, RoutersCommand.class, SchedulersCommand.class, InspectCommand.class, PlanCommand.class, BenchCommand.class, QuantizeCommand.class, RouteStatsCommand.class, ServeCommand.class, BenchServeCommand.class, TckCommand.class,
                 CommandLine.HelpCommand.class})
 public final class FloeCli implements Runnable {
     @CommandLine.Spec

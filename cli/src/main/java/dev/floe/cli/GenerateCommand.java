@@ -1,9 +1,11 @@
 package dev.floe.cli;
 
 import dev.floe.api.ChatMessage;
+import dev.floe.api.ChatRequest;
 import dev.floe.api.GenerationRequest;
 import dev.floe.api.GenerationResult;
 import dev.floe.api.SamplingParams;
+import dev.floe.runtime.generate.RoutingTrace;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,6 +53,14 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--chat", description = "wrap the prompt as a user message with the model's chat template")
     boolean chat;
 
+    @Option(names = "--trace-routing", paramLabel = "FILE",
+            description = "write every routing decision here as JSON lines: pass, layer, position, token, experts, weights")
+    java.nio.file.Path traceRouting;
+
+    @Option(names = "--chatml-fallback", description = "with --chat: use ChatML when Floe cannot render the model's"
+            + " chat template (otherwise that is an error)")
+    boolean chatMlFallback;
+
     @Option(names = "--quiet-stats", description = "do not print the speed line")
     boolean quietStats;
 
@@ -67,12 +77,24 @@ final class GenerateCommand implements Callable<Integer> {
                 err.println("floe: " + m.source() + " has no chat template (tokenizer_config.json chat_template);"
                         + " using ChatML, which a model not trained on it will not follow");
             }
-            String text = chat ? m.tokenizer().applyChatTemplate(List.of(new ChatMessage("user", prompt)), true) : prompt;
+            String text = chat ? m.tokenizer().applyChatTemplate(ChatRequest.of(List.of(new ChatMessage("user", prompt)))
+                    .withChatMlFallback(chatMlFallback)) : prompt;
             GenerationRequest request = GenerationRequest.of(text, maxTokens)
                     .withSampling(new SamplingParams(temperature, topK, topP, seed))
                     .withStop(stop).withIgnoreEos(ignoreEos);
             if (!chat) out.print(prompt);
-            GenerationResult r = m.generate(request, token -> out.print(token.text()));
+            GenerationResult r;
+            if (traceRouting != null) {
+                try (var trace = java.nio.file.Files.newBufferedWriter(traceRouting, StandardCharsets.UTF_8)) {
+                    RoutingTrace observer = new RoutingTrace(trace);
+                    r = m.generate(request.withObserver(observer), token -> out.print(token.text()));
+                    err.println("floe: " + observer.lines() + " routing decisions written to " + traceRouting);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("--trace-routing " + traceRouting + ": " + e.getMessage(), e);
+                }
+            } else {
+                r = m.generate(request, token -> out.print(token.text()));
+            }
             out.println();
             if (!quietStats) {
                 err.printf("[%s on %s: %d prompt tokens in %.1f ms, %d tokens at %.1f tokens/s, finish: %s]%n",

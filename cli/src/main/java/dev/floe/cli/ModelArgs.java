@@ -7,7 +7,9 @@ import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Options shared by the commands that load a model. */
@@ -27,6 +29,10 @@ final class ModelArgs {
     @Option(names = "--threads", paramLabel = "N", description = "worker threads for CPU kernels (default: all cores)")
     int threads;
 
+    @Option(names = "--devices", paramLabel = "INDEX[,INDEX...]", split = ",",
+            description = "the backend's devices to run on, as `floe backends` numbers them (default: the backend's choice)")
+    List<Integer> devices = new ArrayList<>();
+
     @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option, e.g. kv.blocks=64, opencl.device=0")
     Map<String, String> properties = new LinkedHashMap<>();
 
@@ -35,7 +41,7 @@ final class ModelArgs {
     }
 
     ModelOptions options() {
-        return new ModelOptions(backend, router, expertStore, threads, properties);
+        return new ModelOptions(backend, router, expertStore, threads, properties, devices);
     }
 
     /** Loads the model, showing per-layer progress on a terminal. */

@@ -67,8 +67,13 @@ public final class RouteStatsCommand implements Callable<Integer> {
 
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
             description = "run the text N times per router; statistics come from the first run, speed is the median of "
-                    + "runs 2..N (the first warms the JIT up) (default: ${DEFAULT-VALUE})")
+                    + "runs 2..N when N > 1 (default: ${DEFAULT-VALUE})")
     int repeat;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "untimed, unobserved passes over the text's first window per router before anything is "
+                    + "measured, so that the first timed run is not the JIT's (default: ${DEFAULT-VALUE})")
+    int warmup;
 
     @Spec
     CommandSpec spec;
@@ -80,6 +85,7 @@ public final class RouteStatsCommand implements Callable<Integer> {
         if (maxTokens < 2) return usage(err, "--max-tokens must be at least 2, got " + maxTokens);
         if (window < 2) return usage(err, "--window must be at least 2, got " + window);
         if (repeat < 1) return usage(err, "--repeat must be at least 1, got " + repeat);
+        if (warmup < 0) return usage(err, "--warmup must be at least 0, got " + warmup);
         List<String> specs = routers == null || routers.isEmpty() ? java.util.Collections.singletonList(null) : routers;
         try {
             String source = text == null ? sample() : Files.readString(text);
@@ -150,6 +156,13 @@ public final class RouteStatsCommand implements Callable<Integer> {
             int[] ids = runs.getFirst().model.tokenizer().encode(source, true);
             if (ids.length > maxTokens) ids = Arrays.copyOf(ids, maxTokens);
             if (ids.length < 2) throw new FloeException("route-stats: the text gives " + ids.length + " token(s), need at least 2");
+            int[] first = Arrays.copyOf(ids, Math.min(ids.length, runs.getFirst().session.capacity()));
+            for (int k = 0; k < warmup; k++) {
+                for (Run run : runs) {
+                    run.session.reset();
+                    run.session.prefill(first);
+                }
+            }
             // round-robin: every router's k-th run happens between the others' k-th runs
             for (int k = 0; k < repeat; k++) {
                 for (Run run : runs) run.speeds[k] = ids.length / (pass(run, ids, k == 0) / 1e9);
@@ -228,7 +241,10 @@ public final class RouteStatsCommand implements Callable<Integer> {
                     layer.droppedTokens(), 100 * layer.dropRate(), layer.loadCv(), layer.maxOverMean(), layer.meanEntropy(),
                     100 * layer.agreement(), busiest);
         }
-        out.printf(Locale.ROOT, "mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats, agreement with softmax-topk %.1f%%%n%n",
+        long tokens = routing.layers().stream().mapToLong(RoutingTelemetry.LayerStats::tokens).sum();
+        long pairs = routing.layers().stream().mapToLong(RoutingTelemetry.LayerStats::assignments).sum();
+        out.printf(Locale.ROOT, "experts per token %.2f, mean load CV %.3f, worst max/mean %.2f, mean entropy %.3f nats, "
+                        + "agreement with softmax-topk %.1f%%%n%n", tokens == 0 ? 0 : (double) pairs / tokens,
                 routing.meanLoadCv(), routing.maxOverMean(), routing.meanEntropy(), 100 * routing.agreement());
     }
 

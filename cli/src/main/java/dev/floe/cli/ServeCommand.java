@@ -56,6 +56,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--token-budget", defaultValue = "256", description = "most tokens per forward pass, at most 256 (default: ${DEFAULT-VALUE})")
     int tokenBudget;
 
+    @Option(names = "--no-prefix-caching", description = "compute every prompt in full instead of sharing the KV blocks of common prefixes")
+    boolean noPrefixCaching;
+
     @Option(names = "--warmup", paramLabel = "SECONDS", defaultValue = "2",
             description = "run short synthetic requests this long before listening, so that the first clients do not wait"
                     + " for the JIT (0: none; default: ${DEFAULT-VALUE})")
@@ -105,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxConnections(maxConnections).withMaxHeaderBytes(maxHeaderBytes).withCors(corsOrigins);
         ServingCapacity capacity = capacity();
         model.properties.putIfAbsent("kv.blocks", Integer.toString(capacity.kvBlocks()));
-        ServingConfig config = new ServingConfig(maxQueue, capacity.maxBatch(), tokenBudget);
+        ServingConfig config = new ServingConfig(maxQueue, capacity.maxBatch(), tokenBudget).withPrefixCaching(!noPrefixCaching);
         // the signal handlers go in first: a SIGTERM while loading still ends the process with status 0
         CountDownLatch stop = new CountDownLatch(1);
         ShutdownSignals.onTerminate(stop::countDown);

@@ -37,6 +37,10 @@ final class TckCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "FILE", description = "write the JSON report here")
     Path report;
 
+    @Option(names = "--dump", paramLabel = "DIR",
+            description = "write each failing check's inputs, outputs and oracle values here (NumPy .npy, and check.json with the command that reruns it)")
+    Path dump;
+
     @Option(names = "--filter", paramLabel = "REGEX", description = "run only the checks whose name matches")
     String filter;
 
@@ -55,7 +59,7 @@ final class TckCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         TckOptions options = TckOptions.defaults().withFixtures(fixtures).withBundledFixtures(!noBundled).withFilter(filter)
-                .withBackendOptions(new BackendOptions(threads, properties));
+                .withBackendOptions(new BackendOptions(threads, properties)).withDump(dump);
         if (seed != null) options = options.withSeed(seed);
         TckReport result = new Tck().run(backend, options);
         if (report != null) {

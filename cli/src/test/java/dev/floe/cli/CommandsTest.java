@@ -65,6 +65,29 @@ class CommandsTest {
     }
 
     @Test
+    void aChatTemplateFloeCannotRenderIsReportedNotReplaced(@TempDir Path tmp) throws Exception {
+        Path model = ROOT.resolve("models/arctic-tiny-code");
+        try (var files = Files.list(model)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("tokenizer_config.json")) Files.createSymbolicLink(tmp.resolve(f.getFileName()), f);
+            }
+        }
+        String config = Files.readString(model.resolve("tokenizer_config.json"));
+        Files.writeString(tmp.resolve("tokenizer_config.json"), config.substring(0, config.lastIndexOf('}'))
+                + ", \"chat_template\": \"{{ bos_token }}\\n{% include 'system.jinja' %}{{ messages[0].content }}\"}");
+        Run inspect = run("inspect", tmp.toString());
+        assertEquals(0, inspect.status(), inspect.err());
+        assertTrue(inspect.out().contains("chat template: NOT SUPPORTED") && inspect.out().contains("{% include %}")
+                && inspect.out().contains("line 2"), inspect.out());
+        Run chat = run("generate", "--model", tmp.toString(), "--chat", "hi", "-n", "2", "--quiet-stats");
+        assertTrue(chat.status() != 0 && chat.err().contains("{% include %}"), chat.out() + chat.err());
+        Run fallback = run("generate", "--model", tmp.toString(), "--chat", "--chatml-fallback", "hi", "-n", "2", "--quiet-stats");
+        assertEquals(0, fallback.status(), fallback.err());
+        Run builtIn = run("inspect");
+        assertTrue(builtIn.out().contains("chat template: none (ChatML"), builtIn.out());
+    }
+
+    @Test
     void checkPassesOnAFixtureAndEndsWithTheSummary() {
         Run r = run("check", ROOT.resolve("fixtures/tiny-mixtral").toString());
         assertEquals(0, r.status(), r.out() + r.err());

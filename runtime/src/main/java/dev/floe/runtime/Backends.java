@@ -1,5 +1,6 @@
 package dev.floe.runtime;
 
+import dev.floe.api.BackendDevice;
 import dev.floe.api.BackendStatus;
 import dev.floe.api.BackendUnavailableException;
 import dev.floe.api.InvalidRequestException;
@@ -31,7 +32,7 @@ public final class Backends {
         for (BackendProvider p : providers()) {
             Probe probe = safeProbe(p);
             out.add(new BackendStatus(p.name(), p.version(), p.rank(), probe.available(), probe.detail(),
-                    p.capabilities().stream().map(Capability::id).sorted().toList()));
+                    p.capabilities().stream().map(Capability::id).sorted().toList(), probe.available() ? safeDevices(p) : List.of()));
         }
         return out;
     }
@@ -45,6 +46,33 @@ public final class Backends {
             return probe == null ? new Probe.Unavailable("probe returned nothing") : probe;
         } catch (RuntimeException | LinkageError e) {
             return new Probe.Unavailable("probe failed: " + e);
+        }
+    }
+
+    /** The provider's devices; a provider that breaks the never-throw promise answers none. */
+    public static List<BackendDevice> safeDevices(BackendProvider p) {
+        try {
+            List<BackendDevice> devices = p.devices();
+            return devices == null ? List.of() : devices;
+        } catch (RuntimeException | LinkageError e) {
+            System.getLogger("dev.floe.runtime").log(System.Logger.Level.WARNING, p.name() + ": devices() failed: " + e);
+            return List.of();
+        }
+    }
+
+    /**
+     * Refuses device indices the provider does not list, naming them and the devices there are. A provider that lists
+     * no devices (one written before devices were enumerated) is left to judge the indices itself.
+     */
+    static void checkDevices(BackendProvider p, BackendOptions options) {
+        if (options == null || options.devices().isEmpty()) return;
+        List<BackendDevice> devices = safeDevices(p);
+        if (devices.isEmpty()) return;
+        for (int d : options.devices()) {
+            if (devices.stream().noneMatch(x -> x.index() == d)) {
+                throw new InvalidRequestException("--devices: " + p.name() + " has no device " + d + " (devices: "
+                        + devices.stream().map(x -> x.index() + " " + x.name()).toList() + ")");
+            }
         }
     }
 
@@ -70,12 +98,14 @@ public final class Backends {
             BackendProvider p = uniqueOrUnavailable(named);
             Probe probe = safeProbe(p);
             if (!probe.available()) throw new BackendUnavailableException("backend " + wanted + " is unavailable: " + probe.detail());
+            checkDevices(p, options);
             return p.open(options);
         }
         StringBuilder reasons = new StringBuilder();
         for (Providers.Found<BackendProvider> f : all) {
             Probe probe = safeProbe(f.provider());
             if (probe.available()) {
+                checkDevices(f.provider(), options);
                 return uniqueOrUnavailable(all.stream().filter(x -> x.name().equals(f.name())).toList()).open(options);
             }
             reasons.append("\n  ").append(f.name()).append(": ").append(probe.detail());

@@ -46,6 +46,14 @@ public final class FloeEngine implements Engine {
 
     /** Loads a folder, reporting each placed layer to {@code progress}. */
     public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress) {
+        return load(modelDir, options, progress, null, null);
+    }
+
+    /**
+     * Loads a folder onto a backend the caller opened (a test double, or a backend kept for SPI compatibility tests)
+     * with a router the caller made; null for either means the options' choice. The model closes the backend.
+     */
+    public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router) {
         if (!Files.isDirectory(modelDir)) throw new ModelFormatException(modelDir + ": not a model folder");
         ModelConfig config = ConfigReader.read(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
@@ -55,7 +63,7 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress);
+            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -69,9 +77,15 @@ public final class FloeEngine implements Engine {
      */
     public static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                      ModelOptions options, List<AutoCloseable> owned, IntConsumer progress) {
+        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null);
+    }
+
+    private static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
+                                      ModelOptions options, List<AutoCloseable> owned, IntConsumer progress,
+                                      Backend given, Router givenRouter) {
         String where = source.toString();
         ExpertStores.checkShapes(config, tensors, where);
-        Router router = Routers.create(options.router(), config);
+        Router router = givenRouter != null ? givenRouter : Routers.create(options.router(), config);
         int blockSize = intProperty(options, "kv.block-size", 16, 1, 4096);
         long bytesPerBlock = 2L * config.numLayers() * blockSize * config.numKvHeads() * config.headDim() * Float.BYTES;
         long perSequence = ((long) config.maxPositions() + blockSize - 1) / blockSize;
@@ -79,18 +93,32 @@ public final class FloeEngine implements Engine {
         long wanted = Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock));
         int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
-        Backend backend = Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties()));
+        Backend backend = given != null ? given
+                : Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties(), options.devices()));
         ExpertStore store = null;
         try {
             store = expertStore(options.expertStore()).open(config, tensors);
             List<AutoCloseable> all = new ArrayList<>(owned);
             if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
             return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, backend, tensors, store, router, blocks,
-                    blockSize, all, sinkWindow(options)), progress);
+                    blockSize, all, sinkWindow(options), expertCacheBytes(options)), progress);
         } catch (RuntimeException e) {
             if (store != null) store.close();
             backend.close();
             throw e;
+        }
+    }
+
+    /** {@code experts.cache-bytes=N}: the most bytes of experts kept placed on the backend (default: no limit). */
+    private static long expertCacheBytes(ModelOptions o) {
+        String v = o.properties().get("experts.cache-bytes");
+        if (v == null) return Long.MAX_VALUE;
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n < 1) throw new NumberFormatException();
+            return n;
+        } catch (NumberFormatException e) {
+            throw new InvalidRequestException("option experts.cache-bytes=" + v + " must be a positive number of bytes");
         }
     }
 

@@ -1,5 +1,8 @@
 package dev.floe.spi;
 
+import dev.floe.api.BackendDevice;
+
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -35,6 +38,23 @@ public interface BackendProvider {
      * driver or device is an {@link Probe.Unavailable} answer with the reason. May be called repeatedly.
      */
     Probe probe();
+
+    /**
+     * The devices the backend can open here, numbered as {@link BackendOptions#devices()} chooses them, with their
+     * memory and free memory. Like {@link #probe()} it never throws: an unavailable backend answers an empty list.
+     * Providers written before devices were enumerated inherit this default, which says nothing.
+     */
+    default List<BackendDevice> devices() {
+        return List.of();
+    }
+
+    /**
+     * Opens {@code size} ranks, each with its own backend instance and memory, joined by communicators
+     * ({@link Capability#COLLECTIVES}). Providers without collectives inherit this default, which refuses.
+     */
+    default DeviceGroup openGroup(int size, BackendOptions options) {
+        throw new UnsupportedOperationException("backend " + name() + " offers no device groups (no " + Capability.COLLECTIVES.id() + ")");
+    }
 
     /** What the backend offers once open. */
     Set<Capability> capabilities();

@@ -20,6 +20,11 @@ public enum Capability {
     WEIGHTS_FP8_E5M2("weights.fp8-e5m2"),
     /** Weights stay where the checkpoint is mapped: {@link Backend#weight} copies nothing. */
     ZERO_COPY_WEIGHTS("weights.zero-copy"),
+    /**
+     * {@link Backend#weight} and {@link Weight#close} may be called from another thread while kernels run, so the
+     * runtime can place experts ahead of time on a background thread.
+     */
+    CONCURRENT_WEIGHTS("weights.concurrent"),
     /** Runs kernels on several threads. */
     MULTI_THREADED("threads.multi"),
     /** Memory separate from the host: activations are copied across. */

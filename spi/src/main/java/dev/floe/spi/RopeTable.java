@@ -2,10 +2,11 @@ package dev.floe.spi;
 
 /**
  * The RoPE rotation of each position, computed once per pass by the runtime and handed to every backend through
- * {@link StepMetadata}, so that no backend computes angles of its own. The arithmetic is float32 exactly as
- * transformers' {@code LlamaRotaryEmbedding} does it: {@code inv_freq_j = 1 / theta^((2j)/d)} with the exponent
- * rounded to float32 first, {@code angle = float(pos) * inv_freq_j} in float32, and cos/sin of that float32 angle
- * rounded to float32.
+ * {@link StepMetadata}, so that no backend computes angles of its own. The arithmetic follows transformers'
+ * {@code LlamaRotaryEmbedding} step by step in float32: {@code inv_freq = 1.0 / (base ** (arange(0, d, 2).float() / d))}
+ * (the exponent rounded to float32, the power rounded to float32, the reciprocal rounded to float32), then
+ * {@code angle = float(pos) * inv_freq} in float32, then cos/sin of that angle rounded to float32. The power and
+ * cos/sin are correctly rounded here; PyTorch's vectorised float32 versions are within one ulp of them.
  */
 public final class RopeTable {
     private RopeTable() {

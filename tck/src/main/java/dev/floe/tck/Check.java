@@ -4,7 +4,7 @@ package dev.floe.tck;
  * One named check of the kit. The body measures; throwing fails the check with the exception as its message, and
  * {@link Skip} skips it.
  *
- * @param category kernel, model, behaviour or routing
+ * @param category kernel, spi2, model, behaviour or routing
  * @param name     stable and unique, e.g. {@code kernel.matmul.f16.scalar-scale.rows=3.cols=127}
  */
 public record Check(String category, String name, Body body) {

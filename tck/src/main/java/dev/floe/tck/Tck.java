@@ -9,6 +9,7 @@ import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 import dev.floe.tck.behaviour.BehaviourChecks;
+import dev.floe.tck.behaviour.ContractChecks;
 import dev.floe.tck.kernel.KernelChecks;
 import dev.floe.tck.model.ModelChecks;
 import dev.floe.tck.routing.RoutingChecks;
@@ -27,7 +28,7 @@ import java.util.List;
  */
 public final class Tck {
     /** The version of the kit, written in every report. */
-    public static final String VERSION = "1.0.0";
+    public static final String VERSION = "1.1.0";
 
     /** Runs the kit against the backend {@code backendName}. */
     public TckReport run(String backendName, TckOptions options) {
@@ -109,8 +110,10 @@ public final class Tck {
     /** Every check of the kit, for these fixture folders, in the order they run. */
     public static List<Check> checks(List<Path> fixtures) {
         List<Check> all = new ArrayList<>(KernelChecks.all());
+        all.addAll(dev.floe.tck.kernel.Spi2Checks.all());
         all.addAll(ModelChecks.all(fixtures));
         all.addAll(BehaviourChecks.all());
+        all.addAll(ContractChecks.all());
         all.addAll(RoutingChecks.all());
         return all;
     }
@@ -131,6 +134,7 @@ public final class Tck {
         Outcome outcome;
         try {
             ctx.exercised(true);
+            if (ctx.options().dump() != null) Dump.start();
             m = c.body().run(ctx);
             outcome = m.passed() ? Outcome.PASSED : Outcome.FAILED;
         } catch (Check.Skip s) {
@@ -141,7 +145,14 @@ public final class Tck {
             outcome = Outcome.FAILED;
         }
         double seconds = Math.round((System.nanoTime() - t0) / 1e6) / 1000.0;
-        return new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds, ctx.exercised(true));
+        var recorded = Dump.stop();
+        CheckReport report = new CheckReport(c.category(), c.name(), m.measured(), m.tolerance(), outcome, m.message(), seconds, ctx.exercised(true));
+        if (outcome == Outcome.FAILED && ctx.options().dump() != null) {
+            Path folder = Dump.write(ctx.options().dump(), report, ctx.options().seed(), recorded);
+            report = new CheckReport(report.category(), report.name(), report.measured(), report.tolerance(), outcome,
+                    report.message() + " [dumped to " + folder + "]", seconds, report.backend());
+        }
+        return report;
     }
 
     /** The provider of that name on Floe's path or the plugin path, or null; two of one name are an error. */

@@ -68,9 +68,22 @@ public final class TckContext implements AutoCloseable {
         return was;
     }
 
-    /** The capabilities the provider declares. */
+    /** The capabilities the provider declares (what {@code floe backends} shows before anything is opened). */
     public Set<Capability> capabilities() {
         return provider.capabilities();
+    }
+
+    /**
+     * The capabilities of the opened backend under test: what the runtime reads to decide which weights to dequantise,
+     * hence what the dtype checks follow. {@code behaviour.capabilities.agree} demands they equal {@link #capabilities()}.
+     */
+    public Set<Capability> backendCapabilities() {
+        return backend().capabilities();
+    }
+
+    /** The provider under test. */
+    public BackendProvider provider() {
+        return provider;
     }
 
     /** Randomness for one check: the same seed and check name give the same stream. */

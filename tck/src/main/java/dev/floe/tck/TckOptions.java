@@ -24,10 +24,11 @@ import java.util.regex.Pattern;
  * @param backendFactory  opens the backend under test instead of its provider (test doubles), or null
  * @param routers         router providers for the routing checks, or null for those on the module path
  * @param out             where one line per check is printed, or null for silence
+ * @param dump            where a failing check's inputs, outputs and oracle values are written ({@link Dump}), or null
  */
 public record TckOptions(List<Path> fixtures, boolean bundledFixtures, Path root, Pattern filter,
                          BackendOptions backendOptions, long seed, Function<BackendOptions, Backend> backendFactory,
-                         List<RouterProvider> routers, PrintStream out) {
+                         List<RouterProvider> routers, PrintStream out, Path dump) {
     /** The seed of published reports. */
     public static final long DEFAULT_SEED = 0x5EED_F10EL;
 
@@ -36,47 +37,57 @@ public record TckOptions(List<Path> fixtures, boolean bundledFixtures, Path root
         routers = routers == null ? null : List.copyOf(routers);
     }
 
+    /** Options without a dump folder (the signature of kit 1.0). */
+    public TckOptions(List<Path> fixtures, boolean bundledFixtures, Path root, Pattern filter, BackendOptions backendOptions,
+                      long seed, Function<BackendOptions, Backend> backendFactory, List<RouterProvider> routers, PrintStream out) {
+        this(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, out, null);
+    }
+
     /** Every check, bundled fixtures, default seed, printing to standard output. */
     public static TckOptions defaults() {
-        return new TckOptions(List.of(), true, null, null, BackendOptions.DEFAULTS, DEFAULT_SEED, null, null, System.out);
+        return new TckOptions(List.of(), true, null, null, BackendOptions.DEFAULTS, DEFAULT_SEED, null, null, System.out, null);
     }
 
     public TckOptions withFixtures(List<Path> extra) {
         List<Path> all = new ArrayList<>(fixtures);
         all.addAll(extra);
-        return new TckOptions(all, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, out);
+        return new TckOptions(all, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withBundledFixtures(boolean bundled) {
-        return new TckOptions(fixtures, bundled, root, filter, backendOptions, seed, backendFactory, routers, out);
+        return new TckOptions(fixtures, bundled, root, filter, backendOptions, seed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withRoot(Path floeRoot) {
-        return new TckOptions(fixtures, bundledFixtures, floeRoot, filter, backendOptions, seed, backendFactory, routers, out);
+        return new TckOptions(fixtures, bundledFixtures, floeRoot, filter, backendOptions, seed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withFilter(String regex) {
         return new TckOptions(fixtures, bundledFixtures, root, regex == null ? null : Pattern.compile(regex),
-                backendOptions, seed, backendFactory, routers, out);
+                backendOptions, seed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withBackendOptions(BackendOptions options) {
-        return new TckOptions(fixtures, bundledFixtures, root, filter, options, seed, backendFactory, routers, out);
+        return new TckOptions(fixtures, bundledFixtures, root, filter, options, seed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withSeed(long newSeed) {
-        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, newSeed, backendFactory, routers, out);
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, newSeed, backendFactory, routers, out, dump);
     }
 
     public TckOptions withBackendFactory(Function<BackendOptions, Backend> factory) {
-        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, factory, routers, out);
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, factory, routers, out, dump);
     }
 
     public TckOptions withRouters(List<RouterProvider> providers) {
-        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, providers, out);
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, providers, out, dump);
     }
 
     public TckOptions withOut(PrintStream stream) {
-        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, stream);
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, stream, dump);
+    }
+
+    public TckOptions withDump(Path folder) {
+        return new TckOptions(fixtures, bundledFixtures, root, filter, backendOptions, seed, backendFactory, routers, out, folder);
     }
 }

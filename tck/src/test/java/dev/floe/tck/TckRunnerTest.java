@@ -44,7 +44,7 @@ class TckRunnerTest {
             assertTrue(names.add(c.name()), "duplicate check " + c.name());
             assertTrue(c.name().startsWith(c.category() + "."), c.name());
         }
-        assertEquals(Set.of("kernel", "model", "behaviour", "routing"), checks.stream().map(Check::category).collect(java.util.stream.Collectors.toSet()));
+        assertEquals(Set.of("kernel", "spi2", "model", "behaviour", "routing"), checks.stream().map(Check::category).collect(java.util.stream.Collectors.toSet()));
     }
 
     @Test

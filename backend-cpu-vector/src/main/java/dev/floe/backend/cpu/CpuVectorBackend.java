@@ -5,6 +5,7 @@ import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
+import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
@@ -127,12 +128,7 @@ final class CpuVectorBackend implements Backend {
     private void embedRows(CpuWeight t, int[] ids, float[] o) {
         int cols = (int) t.cols();
         need("out", o, (long) ids.length * cols);
-        for (int r = 0; r < ids.length; r++) {
-            if (ids[r] < 0 || ids[r] >= t.rows()) {
-                throw new IllegalArgumentException("ids[" + r + "]: token id " + ids[r] + " is outside the "
-                        + t.rows() + " rows of " + t.name());
-            }
-        }
+        KernelArguments.tokenIds("embed", ids, t.rows(), t.name());
         for (int r = 0; r < ids.length; r++) t.row(ids[r], 1f, o, r * cols);
     }
 
@@ -187,6 +183,10 @@ final class CpuVectorBackend implements Backend {
         int outRows = (int) cw.rows();
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
+        if (rows >= Gemm.MIN_ROWS) {
+            Gemm.multiply(pool, cw, xs, 0, rows, o, 0);
+            return;
+        }
         float[] xp = permuted(xs, rows, cols, Matmul.lanes(cw.dtype()));
         long work = (long) outRows * cols * Math.max(1, rows / 4);
         int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, outRows / 16));
@@ -287,11 +287,7 @@ final class CpuVectorBackend implements Backend {
         int rw = l.rowWidth();
         need("k", ks, (long) rows * rw);
         need("v", vs, (long) rows * rw);
-        for (int r = 0; r < rows; r++) {
-            if (slots[r] < 0 || slots[r] >= l.slots()) {
-                throw new IllegalArgumentException("slots[" + r + "]: slot " + slots[r] + " is outside the cache's " + l.slots() + " slots");
-            }
-        }
+        KernelArguments.slots("storeKv", slots, rows, l);
         float[] kc = c.keys(layer);
         float[] vc = c.values(layer);
         for (int r = 0; r < rows; r++) {
@@ -321,29 +317,9 @@ final class CpuVectorBackend implements Backend {
         int width = heads * d;
         need("q", qs, (long) rows * width);
         need("out", o, (long) rows * width);
+        KernelArguments.attentionBatch("attention", batch, l);
         int maxPos = 0;
-        int sequences = batch.blockTables().length;
-        for (int r = 0; r < rows; r++) {
-            int s = batch.sequenceOf(r);
-            int p = batch.position(r);
-            if (s < 0 || s >= sequences) {
-                throw new IllegalArgumentException("batch.sequence[" + r + "]: " + s + " has no block table");
-            }
-            if (p < 0) throw new IllegalArgumentException("batch.positions[" + r + "]: " + p + " is negative");
-            int[] table = batch.blockTable(s);
-            int needed = p / l.blockSize() + 1;
-            if (table.length < needed) {
-                throw new IllegalArgumentException("batch.blockTables[" + s + "]: " + table.length
-                        + " blocks cannot hold position " + p + " with block size " + l.blockSize());
-            }
-            for (int b = 0; b < needed; b++) {
-                if (table[b] < 0 || table[b] >= l.blocks()) {
-                    throw new IllegalArgumentException("batch.blockTables[" + s + "][" + b + "]: block " + table[b]
-                            + " is outside the cache's " + l.blocks() + " blocks");
-                }
-            }
-            maxPos = Math.max(maxPos, p);
-        }
+        for (int r = 0; r < rows; r++) maxPos = Math.max(maxPos, batch.position(r));
         float[] kc = c.keys(layer);
         float[] vc = c.values(layer);
         int group = heads / kvHeads;

@@ -44,9 +44,9 @@ final class Matmul {
     /** Keeps the touch loop's loads alive. */
     static volatile int touched;
 
-    private static final float E4M3_BIAS = 0x1p120f;
-    private static final float E5M2_BIAS = 0x1p112f;
-    private static final float F16_BIAS = 0x1p112f;
+    static final float E4M3_BIAS = 0x1p120f;
+    static final float E5M2_BIAS = 0x1p112f;
+    static final float F16_BIAS = 0x1p112f;
 
     private Matmul() {
     }
@@ -222,11 +222,11 @@ final class Matmul {
 
     // ---- BF16: the low half of a lane is the even element, the high half the odd one
 
-    private static FloatVector bf16Lo(IntVector v) {
+    static FloatVector bf16Lo(IntVector v) {
         return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
-    private static FloatVector bf16Hi(IntVector v) {
+    static FloatVector bf16Hi(IntVector v) {
         return v.and(0xFFFF0000).reinterpretAsFloats();
     }
 
@@ -327,11 +327,11 @@ final class Matmul {
 
     // ---- F16: sign and 15 magnitude bits land in a float32 2^112 too small; exponent 31 (inf, NaN) rows are found by scanSpecialRows
 
-    private static FloatVector f16Lo(IntVector v) {
+    static FloatVector f16Lo(IntVector v) {
         return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
     }
 
-    private static FloatVector f16Hi(IntVector v) {
+    static FloatVector f16Hi(IntVector v) {
         return v.lanewise(VectorOperators.ASHR, 3).and(0x8FFFE000).reinterpretAsFloats();
     }
 
@@ -396,22 +396,22 @@ final class Matmul {
     // low half shifted up first. Shifting the lane left by 8 beforehand does the same for the two low bytes.
 
     /** Halves shifted right arithmetically: the odd bytes in place. */
-    private static IntVector fp8Odd(IntVector v, int shift) {
+    static IntVector fp8Odd(IntVector v, int shift) {
         return v.reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
     }
 
     /** The even bytes in place. */
-    private static IntVector fp8Even(IntVector v, int shift) {
+    static IntVector fp8Even(IntVector v, int shift) {
         return v.lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
     }
 
     /** The float of the high half's byte. */
-    private static FloatVector fp8High(IntVector t, int mask) {
+    static FloatVector fp8High(IntVector t, int mask) {
         return t.and(mask).reinterpretAsFloats();
     }
 
     /** The float of the low half's byte. */
-    private static FloatVector fp8Low(IntVector t, int mask) {
+    static FloatVector fp8Low(IntVector t, int mask) {
         return t.lanewise(VectorOperators.LSHL, 16).and(mask).reinterpretAsFloats();
     }
 
@@ -485,7 +485,7 @@ final class Matmul {
         out[oi + 3 * stride] = s3;
     }
 
-    private static boolean isSet(long[] bits, int i) {
+    static boolean isSet(long[] bits, int i) {
         return (bits[i >>> 6] & (1L << i)) != 0;
     }
 

@@ -147,7 +147,7 @@ class KernelsTest {
             backend.rope(xb, 1, 1, headDim, new int[]{pos}, theta);
             float[] o = download(xb);
             for (int j = 0; j < headDim / 2; j++) {
-                // transformers: inv_freq = 1 / theta ** (arange(0, d, 2).float() / d), every step in float32
+                // transformers: inv_freq = 1.0 / (base ** (arange(0, d, 2).float() / d)), each step rounded to float32
                 float invFreq = 1f / (float) Math.pow(theta, (float) (2 * j) / (float) headDim);
                 float angle = pos * invFreq;
                 assertEquals((float) Math.cos(angle), o[j], 1e-7f);

@@ -1,6 +1,7 @@
 package dev.floe.backend.cuda;
 
 import dev.floe.spi.AttentionBatch;
+import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvLayout;
 
 import java.util.Arrays;
@@ -50,35 +51,17 @@ record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[]
             throw new IllegalArgumentException("headDim=" + layout.headDim() + " exceeds the attention kernel's "
                     + Launch.ATT_MAX_DIM);
         }
+        KernelArguments.attentionBatch("attention", batch, layout);
         int[][] tables = batch.blockTables();
         int maxBlocks = 1;
         for (int[] t : tables) maxBlocks = Math.max(maxBlocks, t.length);
         int[] flat = new int[Math.multiplyExact(Math.max(1, tables.length), maxBlocks)];
         Arrays.fill(flat, -1);
-        for (int s = 0; s < tables.length; s++) {
-            for (int b = 0; b < tables[s].length; b++) {
-                int block = tables[s][b];
-                if (block < 0 || block >= layout.blocks()) {
-                    throw new IllegalArgumentException("blockTables[" + s + "][" + b + "]=" + block
-                            + " outside the cache's " + layout.blocks() + " blocks");
-                }
-                flat[s * maxBlocks + b] = block;
-            }
-        }
+        // blocks past a row's last one in use are never read (KernelArguments checks only those in use)
+        for (int s = 0; s < tables.length; s++) System.arraycopy(tables[s], 0, flat, s * maxBlocks, tables[s].length);
         int rows = batch.rows();
         int[] positions = batch.positions();
         int[] sequence = batch.sequence();
-        for (int r = 0; r < rows; r++) {
-            int s = sequence[r], p = positions[r];
-            if (s < 0 || s >= tables.length) {
-                throw new IllegalArgumentException("sequence[" + r + "]=" + s + " but there are " + tables.length + " block tables");
-            }
-            if (p < 0) throw new IllegalArgumentException("positions[" + r + "]=" + p + " is negative");
-            if (p / layout.blockSize() >= tables[s].length) {
-                throw new IllegalArgumentException("positions[" + r + "]=" + p + " needs block " + p / layout.blockSize()
-                        + " of sequence " + s + ", whose table has " + tables[s].length + " blocks");
-            }
-        }
         return new AttentionPlan(rows, heads, positions, sequence, flat, maxBlocks);
     }
 }

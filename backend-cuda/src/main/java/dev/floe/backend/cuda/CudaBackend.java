@@ -9,6 +9,7 @@ import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Communicator;
 import dev.floe.spi.FloatFormats;
+import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
@@ -217,7 +218,7 @@ final class CudaBackend implements Backend {
         open();
         CudaWeight t = weight("table", table);
         int cols = toInt("table.cols", t.cols());
-        Checks.indices("ids", ids, t.rows(), "of " + t.name() + " rows");
+        KernelArguments.tokenIds("embed", ids, t.rows(), t.name());
         fits("out", out, (long) ids.length * cols);
         if (ids.length == 0) return;
         long idsDev = stage(ids);
@@ -343,7 +344,7 @@ final class CudaBackend implements Backend {
         int width = layout.rowWidth();
         if (rows < 0 || slots.length < rows) throw new IllegalArgumentException("rows=" + rows + " with " + slots.length + " slots");
         int[] used = Arrays.copyOf(slots, rows);
-        Checks.indices("slots", used, layout.slots(), "of the cache's slots");
+        KernelArguments.slots("storeKv", used, rows, layout);
         fits("k", k, (long) rows * width);
         fits("v", v, (long) rows * width);
         long kp = c.keys(layer), vp = c.values(layer);

@@ -1,5 +1,6 @@
 package dev.floe.backend.cuda;
 
+import dev.floe.api.BackendDevice;
 import dev.floe.api.BackendUnavailableException;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
@@ -7,6 +8,8 @@ import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -61,6 +64,34 @@ public final class CudaProvider implements BackendProvider {
     /** The driver the committed PTX needs, read from the PTX's own {@code .version}. */
     static int requiredDriver() {
         return PtxModule.requiredDriver(PtxModule.load(PtxModule.Name.ELEMENTWISE, PtxModule.ARCHS[1]).isa());
+    }
+
+    /**
+     * Every device the driver lists, with its total memory and, through each device's primary context, its free
+     * memory; an empty list when the driver cannot load. Never throws.
+     */
+    @Override
+    public List<BackendDevice> devices() {
+        DriverApi api;
+        try {
+            api = driver.get();
+            api.init();
+            List<BackendDevice> out = new ArrayList<>();
+            for (int i = 0, n = api.deviceCount(); i < n; i++) {
+                DeviceInfo d = api.device(i);
+                long free;
+                try {
+                    free = api.freeMemory(i);
+                } catch (RuntimeException e) {
+                    free = BackendDevice.UNKNOWN; // a device busy in exclusive mode refuses a context
+                }
+                out.add(new BackendDevice(i, d.name() + " (compute capability " + d.major() + "." + d.minor() + ")",
+                        d.totalMemory(), free));
+            }
+            return out;
+        } catch (RuntimeException | LinkageError e) {
+            return List.of();
+        }
     }
 
     @Override

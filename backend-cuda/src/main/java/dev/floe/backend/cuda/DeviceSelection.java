@@ -2,7 +2,10 @@ package dev.floe.backend.cuda;
 
 import dev.floe.spi.BackendOptions;
 
-/** Which device to open: the {@code cuda.device} option, else the system property, else device 0. */
+/**
+ * Which device to open: the first of the chosen devices ({@code --devices}, {@link BackendOptions#devices()}), else the
+ * {@code cuda.device} option, else the system property, else device 0.
+ */
 final class DeviceSelection {
     static final String PROPERTY = "cuda.device";
 
@@ -11,6 +14,7 @@ final class DeviceSelection {
 
     /** The raw setting from the options, falling back to the system property; null when neither is set. */
     static String setting(BackendOptions options) {
+        if (options != null && !options.devices().isEmpty()) return Integer.toString(options.device(0));
         String v = options == null ? null : options.properties().get(PROPERTY);
         return v != null ? v : System.getProperty(PROPERTY);
     }

@@ -17,4 +17,12 @@ interface DriverApi {
 
     /** Name, capability and memory of device {@code ordinal}. */
     DeviceInfo device(int ordinal);
+
+    /**
+     * Free bytes of device {@code ordinal} ({@code cuMemGetInfo} in the device's primary context, retained for the
+     * query and released after), or {@link dev.floe.api.BackendDevice#UNKNOWN} where the binding cannot say.
+     */
+    default long freeMemory(int ordinal) {
+        return dev.floe.api.BackendDevice.UNKNOWN;
+    }
 }

@@ -1,5 +1,6 @@
 package dev.floe.backend.cuda;
 
+import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.JCudaDriver;
@@ -81,6 +82,29 @@ final class JCudaDriverApi implements DriverApi {
                 attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
                 attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR), mem[0],
                 attribute(dev, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+    }
+
+    /**
+     * Retains the device's primary context (creating it if no one holds it, which costs the driver a few hundred MB
+     * of the device until released), reads {@code cuMemGetInfo} in it, and releases it.
+     */
+    @Override
+    public long freeMemory(int ordinal) {
+        CUdevice dev = handle(ordinal);
+        CUcontext ctx = new CUcontext();
+        check("cuDevicePrimaryCtxRetain(" + ordinal + ")", JCudaDriver.cuDevicePrimaryCtxRetain(ctx, dev));
+        try {
+            check("cuCtxPushCurrent", JCudaDriver.cuCtxPushCurrent(ctx));
+            try {
+                long[] free = new long[1], total = new long[1];
+                check("cuMemGetInfo", JCudaDriver.cuMemGetInfo(free, total));
+                return free[0];
+            } finally {
+                JCudaDriver.cuCtxPopCurrent(new CUcontext());
+            }
+        } finally {
+            JCudaDriver.cuDevicePrimaryCtxRelease(dev);
+        }
     }
 
     static CUdevice handle(int ordinal) {

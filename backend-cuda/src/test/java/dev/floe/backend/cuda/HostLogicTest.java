@@ -74,11 +74,11 @@ class HostLogicTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
                 new AttentionBatch(3, new int[]{0}, new int[]{0}, new int[][]{{0}}), layout)).getMessage().contains("heads=3"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
-                new AttentionBatch(4, new int[]{4}, new int[]{0}, new int[][]{{0}}), layout)).getMessage().contains("positions[0]=4"));
+                new AttentionBatch(4, new int[]{4}, new int[]{0}, new int[][]{{0}}), layout)).getMessage().contains("positions[0] = 4"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
-                new AttentionBatch(4, new int[]{0}, new int[]{1}, new int[][]{{0}}), layout)).getMessage().contains("sequence[0]=1"));
+                new AttentionBatch(4, new int[]{0}, new int[]{1}, new int[][]{{0}}), layout)).getMessage().contains("sequence[0] = 1"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
-                new AttentionBatch(4, new int[]{0}, new int[]{0}, new int[][]{{10}}), layout)).getMessage().contains("blockTables[0][0]=10"));
+                new AttentionBatch(4, new int[]{0}, new int[]{0}, new int[][]{{10}}), layout)).getMessage().contains("blockTables[0][0] = 10"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> AttentionPlan.of(
                 new AttentionBatch(4, new int[]{0}, new int[]{0}, new int[][]{{0}}), new KvLayout(1, 2, 512, 1, 4)))
                 .getMessage().contains("headDim=512"));

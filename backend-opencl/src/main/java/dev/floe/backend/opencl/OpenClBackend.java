@@ -7,6 +7,7 @@ import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
 import dev.floe.spi.FloatFormats;
+import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
@@ -265,12 +266,7 @@ final class OpenClBackend implements Backend {
         requireOpen();
         ClWeight t = weight(table, "table");
         ClBuffer o = buffer(out, "out", (long) ids.length * t.cols(), "ids.length x table.cols");
-        for (int r = 0; r < ids.length; r++) {
-            if (ids[r] < 0 || ids[r] >= t.rows()) {
-                throw new IllegalArgumentException("embed: ids[" + r + "] = " + ids[r] + " is outside [0, "
-                        + t.rows() + ") of " + t.name());
-            }
-        }
+        KernelArguments.tokenIds("embed", ids, t.rows(), t.name());
         if (ids.length == 0) return;
         ParamRing.Slice p = params.ints(ids, ids.length);
         launch("embed_" + t.kernelSuffix()).mem(t.data()).mem(t.scale()).i(t.scaleStride()).l(t.cols())
@@ -348,15 +344,7 @@ final class OpenClBackend implements Backend {
         int width = layout.rowWidth();
         ClBuffer kb = buffer(k, "k", (long) rows * width, "rows x kvHeads x headDim");
         ClBuffer vb = buffer(v, "v", (long) rows * width, "rows x kvHeads x headDim");
-        if (slots.length < rows) {
-            throw new IllegalArgumentException("storeKv: " + slots.length + " slots for " + rows + " rows");
-        }
-        for (int r = 0; r < rows; r++) {
-            if (slots[r] < 0 || slots[r] >= layout.slots()) {
-                throw new IllegalArgumentException("storeKv: slots[" + r + "] = " + slots[r] + " is outside [0, "
-                        + layout.slots() + ")");
-            }
-        }
+        KernelArguments.slots("storeKv", slots, rows, layout);
         if (rows == 0) return;
         ParamRing.Slice p = params.ints(slots, rows);
         launch("store_kv").mem(kb.mem()).mem(vb.mem()).mem(p.mem()).l(p.offset()).i(rows).i(width)
@@ -380,7 +368,7 @@ final class OpenClBackend implements Backend {
         ClBuffer ob = buffer(out, "out", (long) rows * heads * headDim, "rows x heads x headDim");
         noAlias("attention", qb, "q", ob, "out");
         int[][] tables = batch.blockTables();
-        validate(batch, tables, layout);
+        KernelArguments.attentionBatch("attention", batch, layout);
         if (rows == 0) return;
 
         // The batch as one int array: positions, sequence, the start of each table, then the tables.
@@ -412,31 +400,6 @@ final class OpenClBackend implements Backend {
                     .i(headDim).i(layout.blockSize()).f(scale).local((long) l.localSize() * Float.BYTES)
                     .local((long) headDim * Float.BYTES).runGroups(heads, end - start);
             start = end;
-        }
-    }
-
-    /** Every block a row reads must exist in its table and in the cache: the kernel trusts these indices. */
-    private static void validate(AttentionBatch batch, int[][] tables, KvLayout layout) {
-        for (int r = 0; r < batch.rows(); r++) {
-            int seq = batch.sequenceOf(r);
-            int pos = batch.position(r);
-            if (seq < 0 || seq >= tables.length) {
-                throw new IllegalArgumentException("attention: sequence[" + r + "] = " + seq + " is outside [0, "
-                        + tables.length + ")");
-            }
-            if (pos < 0) throw new IllegalArgumentException("attention: positions[" + r + "] = " + pos + " is negative");
-            int lastBlock = pos / layout.blockSize();
-            if (lastBlock >= tables[seq].length) {
-                throw new IllegalArgumentException("attention: positions[" + r + "] = " + pos + " needs block "
-                        + lastBlock + " but blockTables[" + seq + "] has " + tables[seq].length + " blocks");
-            }
-            for (int b = 0; b <= lastBlock; b++) {
-                int block = tables[seq][b];
-                if (block < 0 || block >= layout.blocks()) {
-                    throw new IllegalArgumentException("attention: blockTables[" + seq + "][" + b + "] = " + block
-                            + " is outside [0, " + layout.blocks() + ")");
-                }
-            }
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.floe.backend.opencl;
 
+import dev.floe.api.BackendDevice;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendException;
 import dev.floe.spi.BackendOptions;
@@ -7,6 +8,8 @@ import dev.floe.spi.BackendProvider;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -65,12 +68,36 @@ public final class OpenClProvider implements BackendProvider {
         return OpenClBackend.CAPABILITIES;
     }
 
+    /**
+     * Every device of every platform, numbered in platform order (the numbering {@code opencl.device} uses when no
+     * platform is set). OpenCL has no standard query for free memory, so it is {@link BackendDevice#UNKNOWN}.
+     */
+    @Override
+    public List<BackendDevice> devices() {
+        try {
+            String lib = library != null ? library : OpenClLibrary.configuredName();
+            if (OpenClLibrary.load(lib).isPresent()) return List.of();
+            List<ClDevice> found = Discovery.devices().devices();
+            List<BackendDevice> out = new ArrayList<>();
+            for (int i = 0; i < found.size(); i++) {
+                ClDevice d = found.get(i);
+                out.add(new BackendDevice(i, d.name() + " (" + d.type() + ", " + d.platformName() + ")", d.globalMemory(),
+                        BackendDevice.UNKNOWN));
+            }
+            return out;
+        } catch (LinkageError | RuntimeException e) {
+            return List.of();
+        }
+    }
+
     @Override
     public Backend open(BackendOptions options) {
         ClDevice device;
         try {
-            device = choose(options.property("opencl.platform", System.getProperty("opencl.platform")),
-                    options.property("opencl.device", System.getProperty("opencl.device")));
+            // a device chosen by index (--devices) counts over all platforms, as devices() numbers them
+            boolean byIndex = !options.devices().isEmpty();
+            device = choose(byIndex ? null : options.property("opencl.platform", System.getProperty("opencl.platform")),
+                    byIndex ? Integer.toString(options.device(0)) : options.property("opencl.device", System.getProperty("opencl.device")));
         } catch (LinkageError e) {
             throw new BackendException("OpenCL failed: " + e, e);
         }

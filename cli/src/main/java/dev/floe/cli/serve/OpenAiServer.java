@@ -2,15 +2,10 @@ package dev.floe.cli.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.floe.api.FinishReason;
-import dev.floe.api.GeneratedToken;
-import dev.floe.api.GenerationResult;
 import dev.floe.api.InvalidRequestException;
-import dev.floe.api.TokenSink;
 import dev.floe.runtime.serving.QueueFullException;
-import dev.floe.runtime.serving.RequestHandle;
 import dev.floe.runtime.serving.ServingEngine;
 
 import java.io.IOException;
@@ -20,12 +15,8 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -158,7 +149,25 @@ public final class OpenAiServer implements AutoCloseable {
                         allow(method, "POST");
                         complete(ex, path.equals("/v1/chat/completions"));
                     }
-                    default -> throw new ApiError(404, "invalid_request_error", "no endpoint " + method + " " + path, null, "not_found");
+                    case "/tokenize", "/detokenize" -> {
+                        authorize(ex);
+                        allow(method, "POST");
+                        JsonNode body = readBody(ex);
+                        sendJson(ex, 200, path.equals("/tokenize") ? Tokenization.tokenize(body, modelName, engine)
+                                : Tokenization.detokenize(body, modelName, engine));
+                    }
+                    default -> {
+                        if (!path.startsWith("/v1/models/")) {
+                            throw new ApiError(404, "invalid_request_error", "no endpoint " + method + " " + path, null, "not_found");
+                        }
+                        authorize(ex);
+                        allow(method, "GET");
+                        String name = path.substring("/v1/models/".length());
+                        if (!name.equals(modelName)) {
+                            throw new ApiError(404, "invalid_request_error", "the model '" + name + "' does not exist; this server serves '" + modelName + "'", "model", "model_not_found");
+                        }
+                        sendJson(ex, 200, model());
+                    }
                 }
             } catch (ApiError e) {
                 if (e.status == 405) ex.setHeader("Allow", e.code);
@@ -197,8 +206,15 @@ public final class OpenAiServer implements AutoCloseable {
 
     private ObjectNode models() {
         ObjectNode root = JSON.createObjectNode().put("object", "list");
-        root.putArray("data").addObject().put("id", modelName).put("object", "model").put("created", created).put("owned_by", "floe");
+        root.putArray("data").add(model());
         return root;
+    }
+
+    /** OpenAI's model object, with vLLM's {@code max_model_len}. */
+    private ObjectNode model() {
+        ObjectNode m = JSON.createObjectNode().put("id", modelName).put("object", "model").put("created", created).put("owned_by", "floe");
+        if (engine.contextLength() != Integer.MAX_VALUE) m.put("max_model_len", engine.contextLength());
+        return m;
     }
 
     private static JsonNode readBody(Exchange ex) throws IOException {
@@ -207,102 +223,102 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void complete(Exchange ex, boolean chat) throws IOException {
         if (draining) throw new ShuttingDown();
-        CompletionRequest req = CompletionRequest.parse(readBody(ex), chat, modelName, engine.model().tokenizer(),
-                engine.maxNewTokens());
+        CompletionRequest req = CompletionRequest.parse(readBody(ex), chat, modelName, engine);
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long createdAt = System.currentTimeMillis() / 1000;
+        String object = chat ? (req.stream() ? "chat.completion.chunk" : "chat.completion") : "text_completion";
+        CompletionRun run = start(req);
         if (!req.stream()) {
-            RequestHandle handle = submit(req, t -> { });
-            GenerationResult r = awaitWhileConnected(ex, handle);
-            if (r.finishReason() == FinishReason.CANCELLED && draining) throw new ShuttingDown();
-            ObjectNode root = envelope(id, chat ? "chat.completion" : "text_completion", createdAt);
-            ObjectNode choice = root.putArray("choices").addObject().put("index", 0);
-            if (chat) choice.putObject("message").put("role", "assistant").put("content", r.text());
-            else choice.put("text", r.text()).putNull("logprobs");
-            choice.put("finish_reason", finishReason(r.finishReason()));
-            root.set("usage", usage(r));
+            ObjectNode root = envelope(id, object, createdAt);
+            try {
+                awaitWhileConnected(ex, run);
+                if (draining && run.cancelledAny()) throw new ShuttingDown();
+                run.awaitChoices(root);
+            } catch (InterruptedException e) {
+                run.cancel();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for " + id);
+            } catch (RuntimeException e) {
+                run.cancel();
+                throw e;
+            }
+            RoutingCollector.addTo(root, req);
             sendJson(ex, 200, root);
             return;
         }
-        StreamingSink sink = new StreamingSink();
-        RequestHandle handle = submit(req, sink);
         ex.setHeader("Cache-Control", "no-cache");
         count(200);
         OutputStream out = null;
         try {
             out = ex.stream(200, "text/event-stream; charset=utf-8");
-            String object = chat ? "chat.completion.chunk" : "text_completion";
-            if (chat) {
-                ObjectNode first = envelope(id, object, createdAt);
-                first.putArray("choices").addObject().put("index", 0).putNull("finish_reason")
-                        .putObject("delta").put("role", "assistant").put("content", "");
+            int[] textOffset = new int[req.n()];
+            for (int i = 0; i < req.n(); i++) {
+                // chat opens each choice with the assistant's role; an echoed completion starts with its prompt
+                if (!chat && !req.echo()) continue;
+                ObjectNode first = chunk(req, id, object, createdAt);
+                ObjectNode choice = first.putArray("choices").addObject().put("index", i);
+                if (chat) choice.putObject("delta").put("role", "assistant").put("content", "");
+                else choice.put("text", req.prompt());
+                choice.putNull("logprobs").putNull("finish_reason");
                 event(out, first);
+                if (!chat) textOffset[i] = req.prompt().length();
             }
-            while (true) {
-                Object item = sink.queue.poll(100, TimeUnit.MILLISECONDS);
-                if (item == null) {
-                    if (handle.result().isDone() && sink.queue.isEmpty()) break;
-                    continue;
+            int done = 0, completionTokens = 0;
+            while (done < req.n()) {
+                CompletionRun.Event e = run.poll(100);
+                if (e == null) continue;
+                ObjectNode chunk = chunk(req, id, object, createdAt);
+                switch (e) {
+                    case CompletionRun.TokenEvent t -> {
+                        if (run.holdsText() || run.tokenChoice(chunk, t, textOffset[t.choice()]) == null) continue;
+                        textOffset[t.choice()] += t.token().text().length();
+                    }
+                    case CompletionRun.DoneEvent d -> {
+                        if (d.failure() != null) throw CompletionRun.failure(d.failure());
+                        done++;
+                        completionTokens += d.result().tokens().length;
+                        run.finishChoice(chunk, d);
+                        // ended by a drain deadline: vLLM's word for a request the server stopped
+                        if (draining && d.result().finishReason() == FinishReason.CANCELLED) {
+                            ((ObjectNode) chunk.get("choices").get(0)).put("finish_reason", "abort");
+                        }
+                    }
                 }
-                GeneratedToken token = (GeneratedToken) item;
-                if (token.text().isEmpty()) continue;
-                ObjectNode chunk = envelope(id, object, createdAt);
-                ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
-                if (chat) choice.putObject("delta").put("content", token.text());
-                else choice.put("text", token.text()).putNull("logprobs");
-                choice.putNull("finish_reason");
+                if (done == req.n() && !req.includeUsage()) chunk.set("usage", run.usage(completionTokens));
+                if (done == req.n()) RoutingCollector.addTo(chunk, req);
                 event(out, chunk);
             }
-            GenerationResult r = await(handle);
-            ObjectNode last = envelope(id, object, createdAt);
-            ObjectNode choice = last.putArray("choices").addObject().put("index", 0);
-            if (chat) choice.putObject("delta");
-            else choice.put("text", "").putNull("logprobs");
-            choice.put("finish_reason", r.finishReason() == FinishReason.CANCELLED && draining ? "abort" : finishReason(r.finishReason()));
-            last.set("usage", usage(r));
-            event(out, last);
+            if (req.includeUsage()) {
+                // OpenAI's stream_options.include_usage: one more chunk, with no choices and the usage of all of them
+                ObjectNode usage = envelope(id, object, createdAt);
+                usage.putArray("choices");
+                usage.set("usage", run.usage(completionTokens));
+                event(out, usage);
+            }
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
             out.flush();
         } catch (IOException e) {
             // the client disconnected: stop generating and free the request's KV blocks
-            sink.cancelled = true;
-            handle.cancel();
+            run.cancel();
             throw e;
         } catch (RuntimeException e) {
             // the request failed in the engine after the headers went out: say so in the stream
-            sink.cancelled = true;
-            handle.cancel();
+            run.cancel();
             ObjectNode error = JSON.createObjectNode();
             error.putObject("error").put("message", String.valueOf(e.getMessage())).put("type", "server_error").putNull("param").putNull("code");
             if (out == null) throw e;
             event(out, error);
             out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         } catch (InterruptedException e) {
-            handle.cancel();
+            run.cancel();
             Thread.currentThread().interrupt();
         }
     }
 
-    /** Hands tokens from the engine thread to the exchange's thread. */
-    private static final class StreamingSink implements TokenSink {
-        final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-        volatile boolean cancelled;
-
-        @Override
-        public void onToken(GeneratedToken token) {
-            queue.add(token);
-        }
-
-        @Override
-        public boolean cancelled() {
-            return cancelled;
-        }
-    }
-
-    /** Submits to the engine; an engine that no longer takes requests means the server is going away. */
-    private RequestHandle submit(CompletionRequest req, TokenSink sink) {
+    /** Submits every choice; an engine that no longer takes requests means the server is going away. */
+    private CompletionRun start(CompletionRequest req) {
         try {
-            return engine.submit(req.request(), sink);
+            return new CompletionRun(engine, req);
         } catch (IllegalStateException e) {
             if (draining || engine.closed()) throw new ShuttingDown();
             throw e;
@@ -310,58 +326,29 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * Waits for a non-streaming result while checking that the client is still there: one that has gone cancels
-     * the request (its KV blocks are freed at the engine's next step) and gets no answer.
+     * Waits for a non-streaming request's choices while checking that the client is still there: one that has gone
+     * cancels them (their KV blocks are freed at the engine's next step) and gets no answer.
      */
-    private static GenerationResult awaitWhileConnected(Exchange ex, RequestHandle handle) throws IOException {
-        while (true) {
-            try {
-                handle.result().get(CLIENT_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-                return await(handle);
-            } catch (TimeoutException e) {
-                if (ex.clientGone()) {
-                    handle.cancel();
-                    throw new IOException("the client closed the connection before request " + handle.id() + " finished");
-                }
-            } catch (InterruptedException e) {
-                handle.cancel();
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for request " + handle.id(), e);
-            } catch (ExecutionException e) {
-                return await(handle); // rethrows as await does
+    private static void awaitWhileConnected(Exchange ex, CompletionRun run) throws IOException, InterruptedException {
+        while (!run.awaitFinished(CLIENT_CHECK_MILLIS)) {
+            if (ex.clientGone()) {
+                run.cancel();
+                throw new IOException("the client closed the connection before its completion finished");
             }
         }
     }
 
-    private static GenerationResult await(RequestHandle handle) {
-        try {
-            return handle.result().get();
-        } catch (InterruptedException e) {
-            handle.cancel();
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for request " + handle.id());
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof InvalidRequestException ire) throw ire;
-            throw new IllegalStateException("request " + handle.id() + " failed: " + cause, cause);
-        }
-    }
-
-    private static String finishReason(FinishReason r) {
-        return switch (r) {
-            case LENGTH, CONTEXT -> "length";
-            case EOS, STOP, CANCELLED -> "stop";
-        };
+    /** A stream chunk; with {@code include_usage}, every chunk but the last carries {@code "usage": null}, as OpenAI's do. */
+    private ObjectNode chunk(CompletionRequest req, String id, String object, long createdAt) {
+        ObjectNode chunk = envelope(id, object, createdAt);
+        if (req.includeUsage()) chunk.putNull("usage");
+        return chunk;
     }
 
     private ObjectNode envelope(String id, String object, long createdAt) {
         return JSON.createObjectNode().put("id", id).put("object", object).put("created", createdAt).put("model", modelName);
     }
 
-    private static ObjectNode usage(GenerationResult r) {
-        return JSON.createObjectNode().put("prompt_tokens", r.promptTokens()).put("completion_tokens", r.tokens().length)
-                .put("total_tokens", r.promptTokens() + r.tokens().length);
-    }
 
     private static void event(OutputStream out, JsonNode data) throws IOException {
         out.write(("data: " + JSON.writeValueAsString(data) + "\n\n").getBytes(StandardCharsets.UTF_8));

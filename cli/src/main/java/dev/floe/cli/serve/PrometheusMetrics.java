@@ -34,6 +34,11 @@ final class PrometheusMetrics {
         new TreeMap<>(byStatus).forEach((code, n) -> sb.append("floe_http_responses_total{code=\"").append(code).append("\"} ").append(n.get()).append('\n'));
         counter(sb, "floe_generated_tokens_total", "Tokens generated", m.generatedTokens());
         counter(sb, "floe_preemptions_total", "Sequences preempted for recomputation", m.preemptions());
+        counter(sb, "floe_prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache", m.prefixCacheQueries());
+        counter(sb, "floe_prefix_cache_hits_total", "Prompt tokens found in the prefix cache (not computed again)", m.prefixCacheHits());
+        sb.append("# HELP floe_prefix_cache_hit_rate Prefix cache hits over queries since start\n# TYPE floe_prefix_cache_hit_rate gauge\n")
+                .append("floe_prefix_cache_hit_rate ").append(String.format(Locale.ROOT, "%.4f", m.prefixCacheHitRate())).append('\n');
+        gauge(sb, "floe_kv_blocks_cached", "KV blocks registered for prefix caching", engine.model().kvBlocks().cachedBlocks());
         return sb.toString();
     }
 

@@ -122,7 +122,7 @@ class OpenAiServerTest {
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"temperature\":\"hot\"}"), 400, "temperature");
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"stop\":5}"), 400, "stop");
         assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"stream\":\"yes\"}"), 400, "stream");
-        assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"n\":2}"), 400, "n");
+        assertError(post(server, "/v1/completions", "{\"prompt\":\"x\",\"n\":0}"), 400, "n");
         assertError(post(server, "/v1/completions", "{\"prompt\":7}"), 400, "prompt");
         assertError(post(server, "/v1/chat/completions", "{\"messages\":\"hi\"}"), 400, "messages");
         HttpResponse<String> unknown = post(server, "/v1/completions", "{\"model\":\"gpt-4\",\"prompt\":\"x\"}");

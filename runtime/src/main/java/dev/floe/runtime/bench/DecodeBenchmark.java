@@ -9,6 +9,8 @@ import dev.floe.runtime.generate.Sampler;
 import dev.floe.runtime.kv.SequenceKv;
 import dev.floe.runtime.model.ForwardBatch;
 import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.model.PassCounters;
+import dev.floe.runtime.model.ExpertCacheStats;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -37,7 +39,8 @@ public final class DecodeBenchmark {
      */
     public record Result(String preset, String weights, String backend, String device, int threads, int promptTokens,
                          int decodeTokens, double tokensPerSecond, long bytesPerToken, long weightBytes,
-                         double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches) {
+                         double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches, Traffic traffic,
+                         ExpertCacheStats experts) {
         /** GB/s of weights and KV read while decoding. */
         public double effectiveBandwidth() {
             return tokensPerSecond * bytesPerToken / 1e9;
@@ -46,6 +49,22 @@ public final class DecodeBenchmark {
         /** MBU against the mean of the two bandwidth measurements. */
         public double mbu() {
             return effectiveBandwidth() / ((bandwidthBefore + bandwidthAfter) / 2);
+        }
+    }
+
+    /**
+     * What one batch-1 decode token asked of the backend, averaged over the timed tokens.
+     *
+     * @param syncsPerToken       host/backend synchronisations (waits for the backend)
+     * @param dispatchesPerToken  kernel launches or pool jobs ({@code counted}: by the backend itself; else kernel calls)
+     * @param bytesPerToken       bytes copied between host and backend
+     * @param dispatchesPerMoe    dispatches per MoE layer, when measured apart (NaN otherwise)
+     */
+    public record Traffic(double syncsPerToken, double dispatchesPerToken, double bytesPerToken, double dispatchesPerMoe,
+                          boolean counted) {
+        static Traffic of(PassCounters c, int tokens, double dispatchesPerMoe) {
+            return new Traffic((double) c.syncs() / tokens, (double) c.dispatches() / tokens, (double) c.bytesCopied() / tokens,
+                    dispatchesPerMoe, c.dispatchesCounted());
         }
     }
 
@@ -149,9 +168,27 @@ public final class DecodeBenchmark {
             logits = last[0];
             double before = model.measureBandwidth();
             int startContext = s.position();
+            PassCounters counted = model.counters();
+            ExpertCacheStats expertsBefore = model.expertCache();
             long t0 = System.nanoTime();
             for (int i = 0; i < o.decodeTokens(); i++) logits = s.next(Sampler.argmax(logits));
             long elapsed = System.nanoTime() - t0;
+            PassCounters timed = model.counters().since(counted);
+            ExpertCacheStats experts = model.expertCache().since(expertsBefore);
+            // a compiled plan runs the MoE layers inside the backend: a few eager steps (an observer that wants
+            // nothing turns plans off) count the dispatches of each MoE layer apart
+            s.observer(new dev.floe.api.ForwardObserver() {
+                @Override
+                public boolean wantsRouting() {
+                    return false;
+                }
+            });
+            PassCounters eagerStart = model.counters();
+            for (int i = 0; i < 4; i++) logits = s.next(Sampler.argmax(logits));
+            PassCounters eager = model.counters().since(eagerStart);
+            s.observer(null);
+            double perMoe = eager.moeLayers() == 0 ? Double.NaN : (double) eager.moeDispatches() / eager.moeLayers();
+            Traffic traffic = Traffic.of(timed, o.decodeTokens(), perMoe);
             double after = model.measureBandwidth();
             double meanContext = startContext + o.decodeTokens() / 2.0;
             double tokensPerSecond = o.decodeTokens() * 1e9 / elapsed;
@@ -159,7 +196,8 @@ public final class DecodeBenchmark {
             List<BatchResult> batched = new java.util.ArrayList<>();
             for (int b : o.batches()) batched.add(batched(model, b, o));
             return new Result(name, weightsLabel, model.backend(), model.device(), o.threads(), o.promptTokens(),
-                    o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched);
+                    o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched,
+                    traffic, experts);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -43,15 +44,58 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
 
     /** Opens the safetensors files of a folder. */
     public static Checkpoint open(Path dir) {
-        Path index = dir.resolve("model.safetensors.index.json");
-        List<Path> paths;
-        Map<String, String> weightMap = null;
-        if (Files.exists(index)) {
-            weightMap = readIndex(index);
-            paths = new LinkedHashSet<>(weightMap.values()).stream().map(dir::resolve).toList();
-        } else if (Files.exists(dir.resolve("model.safetensors"))) {
-            paths = List.of(dir.resolve("model.safetensors"));
-        } else {
+        Shards shards = Shards.of(dir);
+        List<SafetensorsFile> files = new ArrayList<>();
+        try {
+            Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
+            for (Path p : shards.paths()) {
+                SafetensorsFile f = SafetensorsFile.open(p);
+                files.add(f);
+                for (String name : f.names()) {
+                    SafetensorsFile previous = byTensor.putIfAbsent(name, f);
+                    shards.checkUnique(name, previous == null ? null : previous.path(), p);
+                }
+            }
+            shards.checkIndex(byTensor.keySet(), name -> byTensor.get(name).path());
+            return new Checkpoint(dir, List.copyOf(files), byTensor);
+        } catch (RuntimeException e) {
+            files.forEach(SafetensorsFile::close);
+            throw e;
+        }
+    }
+
+    /**
+     * The headers of every tensor of a folder, found as {@link #open} finds them and validated the same way, without
+     * mapping or reading any tensor data: what {@code floe inspect} and {@code floe plan} need, on a checkpoint of any
+     * size (its data may even be holes of a sparse file).
+     */
+    public static List<SafetensorsHeader> headers(Path dir) {
+        Shards shards = Shards.of(dir);
+        List<SafetensorsHeader> out = new ArrayList<>();
+        Map<String, Path> byTensor = new LinkedHashMap<>();
+        for (Path p : shards.paths()) {
+            SafetensorsHeader h = SafetensorsHeader.read(p);
+            out.add(h);
+            for (String name : h.tensors().keySet()) shards.checkUnique(name, byTensor.putIfAbsent(name, p), p);
+        }
+        shards.checkIndex(byTensor.keySet(), byTensor::get);
+        return List.copyOf(out);
+    }
+
+    /** The shard files of a folder and, when it has one, the index that lists them. */
+    private record Shards(Path dir, Path index, Map<String, String> weightMap, List<Path> paths) {
+        static Shards of(Path dir) {
+            Path index = dir.resolve("model.safetensors.index.json");
+            if (Files.exists(index)) {
+                Map<String, String> weightMap = readIndex(index);
+                List<Path> paths = new LinkedHashSet<>(weightMap.values()).stream().map(dir::resolve).toList();
+                for (Path p : paths) {
+                    if (!Files.exists(p)) throw new ModelFormatException(index + ": shard " + p.getFileName() + " does not exist");
+                }
+                return new Shards(dir, index, weightMap, paths);
+            }
+            if (Files.exists(dir.resolve("model.safetensors"))) return new Shards(dir, null, null, List.of(dir.resolve("model.safetensors")));
+            List<Path> paths;
             try (Stream<Path> s = Files.list(dir)) {
                 paths = s.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
                         .filter(p -> !p.getFileName().toString().startsWith("golden")).sorted().toList();
@@ -59,27 +103,31 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
                 throw new ModelFormatException(dir + ": cannot list the checkpoint folder: " + e.getMessage(), e);
             }
             if (paths.isEmpty()) throw new ModelFormatException(dir + ": no model.safetensors, index or *.safetensors file");
+            return new Shards(dir, null, null, paths);
         }
-        List<SafetensorsFile> files = new ArrayList<>();
-        try {
-            Map<String, SafetensorsFile> byTensor = new LinkedHashMap<>();
-            for (Path p : paths) {
-                if (!Files.exists(p)) throw new ModelFormatException(index + ": shard " + p.getFileName() + " does not exist");
-                SafetensorsFile f = SafetensorsFile.open(p);
-                files.add(f);
-                for (String name : f.names()) {
-                    SafetensorsFile prev = byTensor.putIfAbsent(name, f);
-                    if (prev != null) {
-                        throw new ModelFormatException(dir + ": tensor " + name + " appears in both " + prev.path().getFileName()
-                                + " and " + p.getFileName());
-                    }
+
+        /** A tensor name may appear in one shard only; {@code previous} is the shard that already had it, or null. */
+        void checkUnique(String name, Path previous, Path current) {
+            if (previous != null) {
+                throw new ModelFormatException(dir + ": tensor " + name + " appears in both " + previous.getFileName()
+                        + " and " + current.getFileName());
+            }
+        }
+
+        /** Every tensor the index names is in the shard it names. */
+        void checkIndex(Set<String> present, Function<String, Path> fileOf) {
+            if (weightMap == null) return;
+            for (Map.Entry<String, String> e : weightMap.entrySet()) {
+                if (!present.contains(e.getKey())) {
+                    throw new ModelFormatException(index + ": weight_map names tensor " + e.getKey() + " but shard "
+                            + e.getValue() + " does not contain it");
+                }
+                Path actual = fileOf.apply(e.getKey());
+                if (!actual.getFileName().toString().equals(e.getValue())) {
+                    throw new ModelFormatException(index + ": weight_map puts " + e.getKey() + " in " + e.getValue()
+                            + " but it is in " + actual.getFileName());
                 }
             }
-            if (weightMap != null) checkIndex(index, weightMap, byTensor);
-            return new Checkpoint(dir, List.copyOf(files), byTensor);
-        } catch (RuntimeException e) {
-            files.forEach(SafetensorsFile::close);
-            throw e;
         }
     }
 
@@ -102,20 +150,6 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
             out.put(e.getKey(), file);
         }
         return out;
-    }
-
-    private static void checkIndex(Path index, Map<String, String> weightMap, Map<String, SafetensorsFile> byTensor) {
-        for (Map.Entry<String, String> e : weightMap.entrySet()) {
-            SafetensorsFile f = byTensor.get(e.getKey());
-            if (f == null) {
-                throw new ModelFormatException(index + ": weight_map names tensor " + e.getKey() + " but shard "
-                        + e.getValue() + " does not contain it");
-            }
-            if (!f.path().getFileName().toString().equals(e.getValue())) {
-                throw new ModelFormatException(index + ": weight_map puts " + e.getKey() + " in " + e.getValue()
-                        + " but it is in " + f.path().getFileName());
-            }
-        }
     }
 
     public Path dir() {

@@ -8,6 +8,7 @@ import dev.floe.api.TensorData;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -56,21 +57,7 @@ public final class SafetensorsWriter {
 
     /** Writes items in order, with optional {@code __metadata__}. */
     public static void writeItems(Path file, List<Item> items, Map<String, String> metadata) {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode header = json.createObjectNode();
-        if (metadata != null && !metadata.isEmpty()) header.set("__metadata__", json.valueToTree(new LinkedHashMap<>(metadata)));
-        long offset = 0;
-        for (Item t : items) {
-            ObjectNode e = header.putObject(t.name());
-            e.put("dtype", t.dtype().safetensorsName());
-            var shape = e.putArray("shape");
-            for (long d : t.shape()) shape.add(d);
-            e.putArray("data_offsets").add(offset).add(offset + t.byteSize());
-            offset += t.byteSize();
-        }
-        byte[] head = header.toString().getBytes(StandardCharsets.UTF_8);
-        byte[] padded = Arrays.copyOf(head, (head.length + 7) / 8 * 8);
-        Arrays.fill(padded, head.length, padded.length, (byte) ' ');
+        byte[] padded = header(items, metadata);
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
             out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length).array());
@@ -90,6 +77,44 @@ public final class SafetensorsWriter {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Writes the header of {@code items} and leaves their data as a hole: the file has its full size but the file
+     * system stores no blocks for the data (it reads as zeros). A real checkpoint's layout without its bytes, for
+     * {@code floe plan} and {@code floe inspect} tests on models far larger than the disk; the items' data is not used.
+     */
+    public static void writeSparse(Path file, List<Item> items, Map<String, String> metadata) {
+        byte[] padded = header(items, metadata);
+        long dataBytes = items.stream().mapToLong(Item::byteSize).sum();
+        try (RandomAccessFile out = new RandomAccessFile(file.toFile(), "rw")) {
+            out.setLength(0);
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded.length).array());
+            out.write(padded);
+            out.setLength(8L + padded.length + dataBytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The JSON header of {@code items} laid out back to back, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] header(List<Item> items, Map<String, String> metadata) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode header = json.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) header.set("__metadata__", json.valueToTree(new LinkedHashMap<>(metadata)));
+        long offset = 0;
+        for (Item t : items) {
+            ObjectNode e = header.putObject(t.name());
+            e.put("dtype", t.dtype().safetensorsName());
+            var shape = e.putArray("shape");
+            for (long d : t.shape()) shape.add(d);
+            e.putArray("data_offsets").add(offset).add(offset + t.byteSize());
+            offset += t.byteSize();
+        }
+        byte[] head = header.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] padded = Arrays.copyOf(head, (head.length + 7) / 8 * 8);
+        Arrays.fill(padded, head.length, padded.length, (byte) ' ');
+        return padded;
     }
 
     private static void copy(MemorySegment d, OutputStream out) throws IOException {

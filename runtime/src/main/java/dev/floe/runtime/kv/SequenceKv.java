@@ -40,6 +40,19 @@ public final class SequenceKv implements AutoCloseable {
         return blocks;
     }
 
+    /** The pool block at logical index {@code index}. */
+    public int block(int index) {
+        if (index < 0 || index >= blocks) throw new IllegalArgumentException("block index " + index + " outside [0, " + blocks + ")");
+        return table[index];
+    }
+
+    /** Appends a block this sequence already holds (one {@link KvBlockManager#lookup} found): a shared, cached prefix block. */
+    public void adopt(int block) {
+        if (closed) throw new IllegalStateException("sequence KV is closed");
+        if (blocks == table.length) table = Arrays.copyOf(table, table.length * 2);
+        table[blocks++] = block;
+    }
+
     /** The KV slot of a position. */
     public int slot(int position) {
         int bs = pool.blockSize();

@@ -20,13 +20,19 @@ import java.util.Set;
  * {@code floe bench} reports ({@link PassCounters}). One pass at a time, like the graph.
  */
 final class DeviceOps {
+    /**
+     * System property: run every backend through the SPI 1 decompositions (dispatch counting kept), to compare the
+     * two paths on one build ({@code FLOE_JAVA_OPTS=-Dfloe.spi1-path=true floe bench}).
+     */
+    static final String SPI1_PATH = "floe.spi1-path";
     private final Backend b;
     private final boolean metadata, fusedMoe, plans, counted, deviceMemory;
-    private long syncs, calls, bytes, passes, moeLayers;
+    private long syncs, calls, bytes, passes, moeLayers, moeDispatches;
 
     DeviceOps(Backend b) {
         this.b = b;
-        Set<Capability> caps = dev.floe.spi.SpiVersion.effectiveCapabilities(b);
+        Set<Capability> caps = new java.util.HashSet<>(dev.floe.spi.SpiVersion.effectiveCapabilities(b));
+        if (Boolean.getBoolean(SPI1_PATH)) caps.removeAll(Set.of(Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS));
         this.metadata = caps.contains(Capability.STEP_METADATA);
         this.fusedMoe = caps.contains(Capability.FUSED_MOE);
         // a plan's operations are SPI 2 ones: compiling one needs the others
@@ -109,6 +115,7 @@ final class DeviceOps {
     /** One MoE block: the backend's fused operation, or the decomposition. */
     void moe(MoeCall call, Scratch s) {
         moeLayers++;
+        long before = dispatches();
         if (fusedMoe) {
             calls++;
             b.moe(call);
@@ -116,6 +123,11 @@ final class DeviceOps {
         } else {
             MoeDecomposition.run(this, call, s);
         }
+        moeDispatches += dispatches() - before;
+    }
+
+    private long dispatches() {
+        return counted ? b.dispatches() : calls;
     }
 
     void matmul(Buffer x, int rows, Weight w, Buffer out) {
@@ -154,6 +166,6 @@ final class DeviceOps {
     }
 
     PassCounters counters() {
-        return new PassCounters(syncs, counted ? b.dispatches() : calls, bytes, passes, moeLayers, counted);
+        return new PassCounters(syncs, dispatches(), bytes, passes, moeLayers, moeDispatches, counted);
     }
 }

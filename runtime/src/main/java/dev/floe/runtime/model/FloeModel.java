@@ -42,6 +42,7 @@ public final class FloeModel implements Model {
     private final KvCache kvCache;
     private final KvBlockManager kvBlocks;
     private final LayerGraph graph;
+    private final ExpertCache experts;
     private final List<AutoCloseable> owned;
     private final SinkWindow sinkWindow;
     private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
@@ -50,7 +51,14 @@ public final class FloeModel implements Model {
     /** Parts of a model; {@link dev.floe.runtime.FloeEngine} assembles them. */
     public record Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
                         ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned,
-                        SinkWindow sinkWindow) {
+                        SinkWindow sinkWindow, long expertCacheBytes) {
+        /** With an unlimited expert cache. */
+        public Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
+                     ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned,
+                     SinkWindow sinkWindow) {
+            this(config, tokenizer, source, backend, tensors, store, router, kvBlocks, kvBlockSize, owned, sinkWindow, Long.MAX_VALUE);
+        }
+
         /** Without an attention-sink window. */
         public Parts(ModelConfig config, Tokenizer tokenizer, Path source, Backend backend, dev.floe.spi.TensorSource tensors,
                      ExpertStore store, Router router, int kvBlocks, int kvBlockSize, List<AutoCloseable> owned) {
@@ -100,7 +108,8 @@ public final class FloeModel implements Model {
         this.kvBlocks = new KvBlockManager(p.kvBlocks(), p.kvBlockSize());
         this.owned = List.copyOf(p.owned());
         this.sinkWindow = p.sinkWindow();
-        this.graph = new LayerGraph(config, backend, weights, new ExpertCache(config, store, weights.placer), router, cache);
+        this.experts = new ExpertCache(config, store, weights.placer, p.expertCacheBytes());
+        this.graph = new LayerGraph(config, backend, weights, experts, router, cache);
     }
 
     @Override
@@ -156,6 +165,11 @@ public final class FloeModel implements Model {
     /** What the layer graph has asked of the backend since loading: synchronisations, dispatches, bytes copied. */
     public PassCounters counters() {
         return graph.counters();
+    }
+
+    /** Expert cache hits, misses, prefetches and evictions since loading. */
+    public ExpertCacheStats expertCache() {
+        return experts.stats();
     }
 
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
@@ -239,6 +253,7 @@ public final class FloeModel implements Model {
         closed = true;
         for (DecoderSession s : List.copyOf(sessions)) s.close();
         graph.close();
+        experts.close();
         kvCache.close();
         weights.close();
         store.close();

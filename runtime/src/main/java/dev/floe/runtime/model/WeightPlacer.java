@@ -47,6 +47,15 @@ final class WeightPlacer implements AutoCloseable {
         return new TensorData(t.name(), DType.F32, t.shape(), seg, null);
     }
 
+    Backend backend() {
+        return backend;
+    }
+
+    /** Frees a weight placed here before the placer closes (an evicted expert). */
+    synchronized void release(Weight w) {
+        if (placed.remove(w)) w.close();
+    }
+
     /** Bytes of host memory spent on dequantised copies. */
     synchronized long hostFallbackBytes() {
         return hostFallbackBytes;

@@ -43,11 +43,18 @@ public final class Fp8Quantizer {
 
     /** Whether a tensor is quantised: a 2-D float weight outside the excluded modules. */
     static boolean quantises(TensorData t) {
-        String n = t.name();
-        if (!n.endsWith(".weight") || t.shape().length != 2 || !t.dtype().isFloat()) return false;
-        if (t.dtype() == DType.F8_E4M3 || t.dtype() == DType.F8_E5M2) return false;
-        if (n.endsWith(".gate.weight")) return false;
-        return NOT_CONVERTED.stream().filter(s -> !s.equals("gate")).noneMatch(n::contains);
+        return quantises(t.name(), t.shape(), t.dtype());
+    }
+
+    /**
+     * The same rule from a tensor's header alone (name, shape, dtype), so {@code floe plan} can size an FP8 copy of a
+     * checkpoint it never reads.
+     */
+    public static boolean quantises(String name, long[] shape, DType dtype) {
+        if (!name.endsWith(".weight") || shape.length != 2 || !dtype.isFloat()) return false;
+        if (dtype == DType.F8_E4M3 || dtype == DType.F8_E5M2) return false;
+        if (name.endsWith(".gate.weight")) return false;
+        return NOT_CONVERTED.stream().filter(s -> !s.equals("gate")).noneMatch(name::contains);
     }
 
     public static Report quantise(Path in, Path out, IntConsumer progress) {

@@ -7,8 +7,9 @@ import dev.floe.api.GenerationResult;
 import dev.floe.api.SchedulerState.SequenceView;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
-import dev.floe.runtime.generate.Sampler;
+import dev.floe.api.TokenLogprobs;
 import dev.floe.runtime.generate.StopMatcher;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.kv.SequenceKv;
 
 import java.util.Arrays;
@@ -20,7 +21,7 @@ final class ActiveRequest {
     final TokenSink sink;
     final RequestHandle handle;
     final SequenceKv kv;
-    final Sampler sampler;
+    final TokenSelector selector;
     final StopMatcher stops;
     final Tokenizer.StreamingDecoder decoder;
     final int promptTokens;
@@ -33,6 +34,9 @@ final class ActiveRequest {
     int computed;
     /** Tokens evicted from the front of the attention-sink window (0 without one): the cache holds computed - evicted. */
     int evicted;
+    /** Leading KV blocks registered in (or taken from) the prefix cache, and the hash of the last of them. */
+    int registered;
+    long lastHash;
     int generated;
     /** What the sink threw, if it did (the request was then cancelled). */
     RuntimeException sinkFailure;
@@ -48,7 +52,7 @@ final class ActiveRequest {
         this.sink = sink;
         this.handle = handle;
         this.kv = kv;
-        this.sampler = new Sampler(request.sampling());
+        this.selector = new TokenSelector(request, prompt);
         this.stops = new StopMatcher(request.stop());
         this.decoder = tokenizer.streamingDecoder(true, prompt);
         this.promptTokens = prompt.length;
@@ -79,6 +83,20 @@ final class ActiveRequest {
         return tokens[index];
     }
 
+    /** The token array itself (prompt then generated, {@link #total()} of them valid); engine thread only, not to be changed. */
+    int[] tokenArray() {
+        return tokens;
+    }
+
+    /** Drops the request's KV (preemption by recomputation): it starts over from its first token. */
+    void resetKv() {
+        kv.release();
+        computed = 0;
+        evicted = 0;
+        registered = 0;
+        lastHash = 0;
+    }
+
     void append(int id) {
         if (total == tokens.length) tokens = Arrays.copyOf(tokens, tokens.length * 2);
         tokens[total++] = id;
@@ -89,16 +107,16 @@ final class ActiveRequest {
     }
 
     /** Streams a piece of text for the newest token. */
-    void emit(int id, String piece) {
+    void emit(int id, String piece, TokenLogprobs logprobs) {
         text.append(piece);
-        sink.onToken(new GeneratedToken(id, piece, generated - 1));
+        sink.onToken(new GeneratedToken(id, piece, generated - 1, logprobs));
     }
 
     /** Flushes held-back text and builds the result. */
     GenerationResult finish(FinishReason reason, long now) {
         if (!stops.stopped()) {
             String tail = stops.accept(decoder.flush()) + stops.flush();
-            if (!tail.isEmpty() && generated > 0) emit(tokens[total - 1], tail);
+            if (!tail.isEmpty() && generated > 0) emit(tokens[total - 1], tail, null);
         }
         long first = firstTokenAt == 0 ? now : firstTokenAt;
         return new GenerationResult(text.toString(), Arrays.copyOfRange(tokens, promptTokens, promptTokens + generated), reason,

@@ -10,6 +10,7 @@ import dev.floe.api.SchedulerState;
 import dev.floe.api.StepPlan;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
+import dev.floe.runtime.generate.TokenSelector;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.model.ForwardBatch;
@@ -59,6 +60,8 @@ public final class ServingEngine implements AutoCloseable {
     /** Tokens a sequence's cache holds at most: the sink window's capacity, unbounded without one. */
     private final int cacheLimit;
     private final Thread thread;
+    /** Shares the KV blocks of common prompt prefixes between requests; null when prefix caching is off. */
+    private final PrefixCache prefixCache;
     private volatile boolean closed;
     /** Requests with ids up to this one are ended at the next step ({@link #cancelAll}). */
     private volatile long cancelUpTo;
@@ -75,6 +78,7 @@ public final class ServingEngine implements AutoCloseable {
         this.config = config;
         this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
         this.cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
+        this.prefixCache = config.prefixCaching() ? new PrefixCache(model.kvBlocks(), metrics, config.maxBatch(), cacheLimit) : null;
         this.thread = ownThread ? Thread.ofPlatform().name("floe-engine").daemon().start(this::loop) : null;
     }
 
@@ -86,7 +90,7 @@ public final class ServingEngine implements AutoCloseable {
      * @throws InvalidRequestException when the request cannot be served (see {@link #submit})
      */
     public static GenerationResult generate(FloeModel model, GenerationRequest request, TokenSink sink) {
-        try (ServingEngine engine = new ServingEngine(model, new SoloScheduler(), new ServingConfig(1, 1, ServingConfig.MAX_ROWS), false)) {
+        try (ServingEngine engine = new ServingEngine(model, new SoloScheduler(), new ServingConfig(1, 1, ServingConfig.MAX_ROWS, false), false)) {
             RequestHandle handle = engine.submit(request, sink);
             ActiveRequest r = engine.inbox.peek();
             while (!handle.result().isDone()) {
@@ -114,6 +118,16 @@ public final class ServingEngine implements AutoCloseable {
     /** Most tokens one request may generate: the context less one, or 2^20 with an attention-sink window. */
     public int maxNewTokens() {
         return sinks == null ? model.config().maxPositions() - 1 : 1 << 20;
+    }
+
+    /** Most tokens a prompt and its completion may hold together: the model's context, unbounded with a sink window. */
+    public int contextLength() {
+        return sinks == null ? model.config().maxPositions() : Integer.MAX_VALUE;
+    }
+
+    /** Tokenizes a text prompt as {@link #submit} does: special tokens added, BOS unless the text starts with it. */
+    public int[] tokenize(String text) {
+        return encode(model.tokenizer(), text);
     }
 
     public Scheduler scheduler() {
@@ -260,6 +274,7 @@ public final class ServingEngine implements AutoCloseable {
         for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         if (waiting.isEmpty() && running.isEmpty()) return true;
         KvBlockManager pool = model.kvBlocks();
+        if (prefixCache != null) prefixCache.reuseForWaiting(waiting);
         SchedulerState state = new SchedulerState(waiting.stream().map(r -> r.view(cacheLimit)).toList(),
                 running.stream().map(r -> r.view(cacheLimit)).toList(), pool.freeBlocks(), pool.blockSize(),
                 config.tokenBudget(), config.maxBatch());
@@ -270,15 +285,18 @@ public final class ServingEngine implements AutoCloseable {
         for (long id : plan.preempt()) {
             ActiveRequest r = byId.get(id);
             if (r == null || !running.remove(r)) throw new IllegalStateException(scheduler.name() + " preempted sequence " + id + ", which is not running");
-            r.kv.release();
-            r.computed = 0;
-            r.evicted = 0;
+            r.resetKv();
             r.preempted = true;
             waiting.add(r);
             requeued.incrementAndGet();
             metrics.countPreempted();
         }
         waiting.sort(Comparator.comparingLong(r -> r.id));
+        if (prefixCache != null) {
+            java.util.Set<Long> planned = new java.util.HashSet<>();
+            for (StepPlan.Chunk c : plan.chunks()) planned.add(c.sequenceId());
+            prefixCache.releaseUnplanned(waiting, planned);
+        }
         if (plan.chunks().isEmpty()) {
             runningCount.set(running.size());
             return !plan.preempt().isEmpty();
@@ -289,17 +307,22 @@ public final class ServingEngine implements AutoCloseable {
         int[][] tables = new int[plan.chunks().size()][];
         List<Integer> logitRows = new ArrayList<>();
         List<ActiveRequest> sampling = new ArrayList<>();
+        List<ActiveRequest> fed = new ArrayList<>();
         int row = 0;
-        for (int i = 0; i < plan.chunks().size(); i++) {
-            StepPlan.Chunk chunk = plan.chunks().get(i);
+        for (StepPlan.Chunk chunk : plan.chunks()) {
             ActiveRequest r = byId.get(chunk.sequenceId());
             int n = chunk.tokens();
             if (sinks != null) {
                 n = Math.min(n, sinks.maxChunk());
                 r.evicted += sinks.makeRoom(r.kv, r.cached(), n);
             }
-            r.kv.ensureCapacity(r.cached() + n);
-            if (leaveWaiting(r)) running.add(r);
+            if (!allocate(r, r.cached() + n)) continue;
+            if (leaveWaiting(r)) {
+                running.add(r);
+                if (prefixCache != null) prefixCache.countStart(r);
+            }
+            int i = fed.size();
+            fed.add(r);
             tables[i] = r.kv.table();
             for (int k = 0; k < n; k++, row++) {
                 tokens[row] = r.token(r.computed + k);
@@ -313,17 +336,43 @@ public final class ServingEngine implements AutoCloseable {
             }
         }
         runningCount.set(running.size());
-        if (row < rows) { // chunks capped to the sink window's largest chunk
+        if (fed.isEmpty()) return false;
+        if (row < rows) { // chunks capped to the sink window's largest chunk, or left out for want of blocks
             tokens = java.util.Arrays.copyOf(tokens, row);
             positions = java.util.Arrays.copyOf(positions, row);
             sequence = java.util.Arrays.copyOf(sequence, row);
         }
+        if (fed.size() < tables.length) tables = java.util.Arrays.copyOf(tables, fed.size());
+        List<GenerationRequest> fedRequests = new ArrayList<>(fed.size()); // indexed as sequence[] indexes
+        for (ActiveRequest r : fed) fedRequests.add(r.request);
         float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables,
-                logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), null);
+                logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), RoutingByRequest.of(fedRequests, sequence));
+        if (prefixCache != null) for (ActiveRequest r : fed) prefixCache.register(r);
         long t = System.nanoTime();
         for (int i = 0; i < sampling.size(); i++) accept(sampling.get(i), logits[i], t);
         runningCount.set(running.size());
         return true;
+    }
+
+    /**
+     * Makes room for {@code tokens} cached tokens of {@code r}; false when the pool is out of blocks. That happens
+     * only with prefix caching, when a preempted sequence's shared blocks stayed with the others holding them, so
+     * fewer came free than the scheduler counted: a running {@code r} is then preempted itself, a waiting one waits.
+     */
+    private boolean allocate(ActiveRequest r, int tokens) {
+        try {
+            r.kv.ensureCapacity(tokens);
+            return true;
+        } catch (InvalidRequestException poolFull) {
+            if (running.remove(r)) {
+                r.preempted = true;
+                waiting.add(r);
+                requeued.incrementAndGet();
+                metrics.countPreempted();
+            }
+            r.resetKv();
+            return false;
+        }
     }
 
     private void checkPlan(StepPlan plan, Map<Long, ActiveRequest> byId) {
@@ -347,7 +396,8 @@ public final class ServingEngine implements AutoCloseable {
     /** Samples the next token of {@code r} from its logits and applies the stop conditions of {@code Model.generate}. */
     private void accept(ActiveRequest r, float[] logits, long now) {
         ModelConfig c = model.config();
-        int id = r.sampler.sample(logits);
+        TokenSelector.Choice choice = r.selector.next(logits);
+        int id = choice.id();
         boolean eos = c.isEos(id) || model.tokenizer().eosId().orElse(-1) == id;
         if (eos && !r.request.ignoreEos()) {
             finish(r, FinishReason.EOS, now);
@@ -364,7 +414,7 @@ public final class ServingEngine implements AutoCloseable {
         r.lastTokenAt = now;
         metrics.countToken();
         try {
-            r.emit(id, r.stops.accept(r.decoder.next(id)));
+            r.emit(id, r.stops.accept(r.decoder.next(id)), choice.logprobs());
         } catch (RuntimeException e) {
             // a sink that throws (a client gone away) cancels its own request only
             r.sinkFailure = e;

@@ -15,6 +15,8 @@ public final class ServingMetrics {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong preemptions = new AtomicLong();
     private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong prefixQueried = new AtomicLong();
+    private final AtomicLong prefixHits = new AtomicLong();
 
     ServingMetrics() {
         for (FinishReason r : FinishReason.values()) finished.put(r, new AtomicLong());
@@ -49,6 +51,27 @@ public final class ServingMetrics {
 
     public long generatedTokens() {
         return generatedTokens.get();
+    }
+
+    /** Tokens looked up in the prefix cache as requests started (a preempted request's prompt and output again on restart). */
+    public long prefixCacheQueries() {
+        return prefixQueried.get();
+    }
+
+    /** Tokens found in the prefix cache, so not computed again. */
+    public long prefixCacheHits() {
+        return prefixHits.get();
+    }
+
+    /** Hits over queries (0 before any query). */
+    public double prefixCacheHitRate() {
+        long q = prefixQueried.get();
+        return q == 0 ? 0 : (double) prefixHits.get() / q;
+    }
+
+    void countPrefixLookup(int tokens, int hitTokens) {
+        prefixQueried.addAndGet(tokens);
+        prefixHits.addAndGet(hitTokens);
     }
 
     void countFinished(FinishReason reason) {

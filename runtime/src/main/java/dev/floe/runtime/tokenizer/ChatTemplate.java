@@ -111,6 +111,11 @@ public final class ChatTemplate {
      */
     public String renderDicts(List<? extends Map<String, ?>> messages, List<? extends Map<String, ?>> tools,
                               boolean addGenerationPrompt, Map<String, ?> variables) {
+        for (String reserved : List.of("messages", "tools", "documents", "add_generation_prompt")) {
+            if (variables.containsKey(reserved)) { // transformers fails the same way: a keyword given twice
+                throw new InvalidRequestException("chat template variables: '" + reserved + "' is set by the request itself");
+            }
+        }
         Map<String, Object> vars = new LinkedHashMap<>();
         vars.put("messages", messages);
         vars.put("tools", tools == null || tools.isEmpty() ? null : tools);

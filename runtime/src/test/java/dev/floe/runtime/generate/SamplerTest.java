@@ -1,7 +1,12 @@
 package dev.floe.runtime.generate;
 
+import dev.floe.api.InvalidRequestException;
 import dev.floe.api.SamplingParams;
+import dev.floe.api.TokenLogprobs;
 import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -115,5 +120,89 @@ class SamplerTest {
         int zeros = 0;
         for (int i = 0; i < 1000; i++) if (cold.sample(logits) == 0) zeros++;
         assertTrue(zeros > 990, "at T=0.1 the better token wins nearly always: " + zeros);
+    }
+
+    @Test
+    void presenceAndFrequencyPenaltiesLowerTheLogitsOfChosenTokens() {
+        float[] logits = {1.0f, 0.9f, -3};
+        Sampler s = new Sampler(SamplingParams.GREEDY.withPenalties(0.2, 0.3, 1));
+        assertEquals(0, s.sample(logits));
+        // after one 0: 1.0 - 0.2 - 0.3 = 0.5 < 0.9, so 1 wins; after one 1 as well: 0.5 vs 0.4, so 0 again
+        assertEquals(1, s.sample(logits));
+        assertEquals(0, s.sample(logits));
+        float[] adjusted = s.adjust(logits);
+        assertEquals(1.0f - 0.2f - 2 * 0.3f, adjusted[0], 1e-6);
+        assertEquals(0.9f - 0.2f - 0.3f, adjusted[1], 1e-6);
+        assertEquals(-3f, adjusted[2]);
+        assertArrayEquals(new float[]{1.0f, 0.9f, -3}, logits, "the caller's logits are untouched");
+        Sampler plain = new Sampler(SamplingParams.GREEDY);
+        for (int i = 0; i < 3; i++) assertEquals(0, plain.sample(logits), "without penalties greedy repeats itself");
+    }
+
+    @Test
+    void repetitionPenaltyDividesPositiveAndMultipliesNegativeLogitsOfPromptAndOutput() {
+        float[] logits = {2, 3, -1, 0.5f};
+        Sampler s = new Sampler(SamplingParams.GREEDY.withPenalties(0, 0, 2), new int[]{1, 2});
+        assertArrayEquals(new float[]{2, 1.5f, -2, 0.5f}, s.adjust(logits));
+        assertEquals(0, s.sample(logits), "the prompt's token 1 fell from 3 to 1.5");
+        assertArrayEquals(new float[]{1, 1.5f, -2, 0.5f}, s.adjust(logits));
+        assertEquals(1, s.sample(logits));
+    }
+
+    @Test
+    void logitBiasIsAddedBeforeTheChoice() {
+        float[] logits = {5, 0, 1};
+        assertEquals(2, new Sampler(SamplingParams.GREEDY.withLogitBias(Map.of(2, 4.5))).sample(logits));
+        Sampler banned = new Sampler(new SamplingParams(1, 0, 1, 9).withLogitBias(Map.of(0, -100.0)));
+        for (int i = 0; i < 500; i++) assertTrue(banned.sample(logits) != 0, "a -100 bias bans the token");
+        assertThrows(InvalidRequestException.class, () -> SamplingParams.GREEDY.withLogitBias(Map.of(1, 101.0)));
+    }
+
+    @Test
+    void minPCutsTokensBelowTheFractionOfTheMostLikely() {
+        // relative probabilities 1, 0.51 and 0.49 of the most likely: min_p 0.5 keeps the first two only
+        float[] logits = {0, (float) Math.log(0.51), (float) Math.log(0.49)};
+        int[] seen = new int[3];
+        Sampler s = new Sampler(new SamplingParams(1, 0, 1, 21).withMinP(0.5));
+        for (int i = 0; i < 3000; i++) seen[s.sample(logits)]++;
+        assertEquals(0, seen[2], "below min_p");
+        assertEquals(0.51 / 1.51, seen[1] / 3000.0, 0.03, "the kept ones keep their relative odds");
+        int[] free = new int[3];
+        Sampler open = new Sampler(new SamplingParams(1, 0, 1, 21));
+        for (int i = 0; i < 3000; i++) free[open.sample(logits)]++;
+        assertTrue(free[2] > 600, "without min_p the third token comes up: " + free[2]);
+        // temperature comes first: at T=0.5 the second token's relative probability is 0.51^2 = 0.26 < 0.5
+        Sampler hot = new Sampler(new SamplingParams(0.5, 0, 1, 4).withMinP(0.5));
+        for (int i = 0; i < 500; i++) assertEquals(0, hot.sample(logits));
+    }
+
+    @Test
+    void logprobsAreTheLogSoftmaxOfTheLogits() {
+        float[] logits = {1.5f, -2, 3.25f, 0, 3.25f, Float.NEGATIVE_INFINITY};
+        double z = 0;
+        for (float x : logits) z += Math.exp(x);
+        TokenLogprobs lp = Sampler.logprobs(logits, 1, 3);
+        assertEquals(1, lp.id());
+        assertEquals(-2 - Math.log(z), lp.logprob(), 1e-9);
+        assertEquals(List.of(2, 4, 0), lp.top().stream().map(TokenLogprobs.Candidate::id).toList(), "most likely first, ties to the lower id");
+        for (TokenLogprobs.Candidate c : lp.top()) assertEquals(logits[c.id()] - Math.log(z), c.logprob(), 1e-9);
+        assertEquals(Double.NEGATIVE_INFINITY, Sampler.logprobs(logits, 5, 0).logprob());
+        assertTrue(Sampler.logprobs(logits, 0, 0).top().isEmpty());
+        double total = 0;
+        for (int i = 0; i < logits.length; i++) total += Math.exp(Sampler.logprobs(logits, i, 0).logprob());
+        assertEquals(1, total, 1e-9);
+    }
+
+    @Test
+    void aMaskedTokenIsNeverDrawn() {
+        // most of the vocabulary at -inf (a constraint's mask): rounding in the draw must not fall through to one
+        float[] logits = new float[4096];
+        java.util.Arrays.fill(logits, Float.NEGATIVE_INFINITY);
+        logits[7] = 0.3f;
+        logits[4000] = -0.2f;
+        for (int seed = 0; seed < 2000; seed++) {
+            int id = new Sampler(new SamplingParams(1, 0, 1, seed)).sample(logits);
+            assertTrue(id == 7 || id == 4000, "seed " + seed + " drew " + id);
+        }
     }
 }

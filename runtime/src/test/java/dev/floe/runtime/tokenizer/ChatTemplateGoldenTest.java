@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.api.ChatMessage;
 import dev.floe.api.InvalidRequestException;
+import dev.floe.runtime.tokenizer.jinja.Template;
+import dev.floe.runtime.tokenizer.jinja.TemplateException;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -72,6 +74,39 @@ class ChatTemplateGoldenTest {
             }));
         }
         assertTrue(tests.size() >= 1000, "cases: " + tests.size());
+        return tests.stream();
+    }
+
+    /** One Jinja construct per snippet (features.json), against Jinja2 in transformers' environment. */
+    @TestFactory
+    Stream<DynamicTest> featuresRenderAsJinja2() throws IOException {
+        JsonNode goldens = JSON.readTree(DIR.resolve("goldens.json").toFile());
+        Clock clock = Clock.fixed(LocalDateTime.parse(goldens.get("now").textValue()).toInstant(ZoneOffset.UTC), ZoneOffset.UTC);
+        Map<String, JsonNode> expected = new HashMap<>();
+        goldens.get("features").forEach(f -> expected.put(f.get("name").textValue(), f));
+        List<DynamicTest> tests = new ArrayList<>();
+        for (JsonNode f : JSON.readTree(DIR.resolve("features.json").toFile())) {
+            String name = f.get("name").textValue();
+            JsonNode golden = expected.get(name);
+            tests.add(DynamicTest.dynamicTest(name, () -> {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> variables = (Map<String, Object>) ChatTemplate.plain(f.get("variables"));
+                Template t = Template.parse(f.get("template").textValue());
+                if (golden.has("output")) {
+                    assertEquals(golden.get("output").textValue(), t.render(variables, clock));
+                } else {
+                    String error = golden.get("error").textValue();
+                    var e = assertThrows(TemplateException.class, () -> t.render(variables, clock), "Jinja2 fails with " + error);
+                    if (error.startsWith("TemplateError: ")) {
+                        assertTrue(e instanceof TemplateException.Raised r
+                                && r.templateMessage().equals(error.substring("TemplateError: ".length())), e.getMessage());
+                    } else {
+                        assertTrue(e instanceof TemplateException.Failed, e.toString());
+                    }
+                }
+            }));
+        }
+        assertTrue(tests.size() >= 50, "features: " + tests.size());
         return tests.stream();
     }
 

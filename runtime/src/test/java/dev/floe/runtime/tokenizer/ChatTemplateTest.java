@@ -234,6 +234,8 @@ class ChatTemplateTest {
                 t.render(msgs, List.of(tool), false, Map.of()));
         // Without tools the template sees none, as with transformers' tools=None
         assertEquals("None|", ChatTemplate.parse("{{ tools }}|").render(List.of(), false, TOKENS));
+        var twice = assertThrows(InvalidRequestException.class, () -> t.render(msgs, List.of(), false, Map.of("tools", List.of())));
+        assertTrue(twice.getMessage().contains("'tools'"), twice.getMessage());
         var bad = List.of(ChatMessage.assistantToolCalls(null, List.of(new ChatMessage.ToolCall("c", "f", "{oops"))));
         var e = assertThrows(InvalidRequestException.class, () -> t.render(bad, List.of(), false, Map.of()));
         assertTrue(e.getMessage().contains("messages[0]") && e.getMessage().contains("'f'"), e.getMessage());

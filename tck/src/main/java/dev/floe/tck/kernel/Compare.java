@@ -1,5 +1,6 @@
 package dev.floe.tck.kernel;
 
+import java.util.List;
 import java.util.Locale;
 
 /** Error metrics against the float64 oracle. */
@@ -12,6 +13,39 @@ public final class Compare {
         public String where() {
             return index < 0 ? "" : String.format(Locale.ROOT, "worst at [%d]: %s vs oracle %s", index, ours, expected);
         }
+
+        /**
+         * Where the worst error is, by the tensor's axes rather than a flat index: {@code layout("row", rows, "head",
+         * heads, "dim", headDim)} gives {@code worst at (row 3, head 1, dim 17): ...}.
+         */
+        public String where(Layout layout) {
+            return index < 0 ? "" : String.format(Locale.ROOT, "worst at (%s): %s vs oracle %s", layout.locate(index), ours, expected);
+        }
+    }
+
+    /** Names and sizes of a row-major tensor's axes, outermost first. */
+    public record Layout(List<String> names, int[] sizes) {
+        public static Layout of(Object... namesAndSizes) {
+            List<String> names = new java.util.ArrayList<>();
+            int[] sizes = new int[namesAndSizes.length / 2];
+            for (int i = 0; i < sizes.length; i++) {
+                names.add((String) namesAndSizes[2 * i]);
+                sizes[i] = (Integer) namesAndSizes[2 * i + 1];
+            }
+            return new Layout(names, sizes);
+        }
+
+        /** {@code row 3, head 1, dim 17} for a flat index. */
+        public String locate(int flat) {
+            int[] at = new int[sizes.length];
+            for (int a = sizes.length - 1; a >= 0; a--) {
+                at[a] = a == 0 ? flat : flat % sizes[a];
+                flat = a == 0 ? flat : flat / sizes[a];
+            }
+            StringBuilder b = new StringBuilder();
+            for (int a = 0; a < at.length; a++) b.append(a == 0 ? "" : ", ").append(names.get(a)).append(' ').append(at[a]);
+            return b.toString();
+        }
     }
 
     /**
@@ -19,6 +53,7 @@ public final class Compare {
      * infinity; anything else non-finite is an infinite error. A zero magnitude demands an exact result.
      */
     public static Error conditioned(float[] ours, double[] ref, double[] magnitude) {
+        dev.floe.tck.Dump.expected(ref);
         if (ours.length < ref.length) return new Error(Double.POSITIVE_INFINITY, -1, Double.NaN, Double.NaN);
         double worst = 0;
         int at = -1;

@@ -1,5 +1,6 @@
 package dev.floe.tck.kernel;
 
+import dev.floe.tck.Dump;
 import dev.floe.api.DType;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
@@ -72,6 +73,7 @@ final class Inputs {
     }
 
     static Buffer upload(Backend b, float[] x) {
+        Dump.input(x);
         Buffer buf = b.allocate(Math.max(1, x.length));
         if (x.length > 0) b.upload(x, 0, buf, 0, x.length);
         return buf;
@@ -80,6 +82,7 @@ final class Inputs {
     static float[] download(Backend b, Buffer buf, int n) {
         float[] out = new float[n];
         b.download(buf, 0, out, 0, n);
+        Dump.output(out);
         return out;
     }
 

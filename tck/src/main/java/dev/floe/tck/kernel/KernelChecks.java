@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import static dev.floe.tck.kernel.Inputs.download;
 import static dev.floe.tck.kernel.Inputs.gaussian;
@@ -83,6 +84,7 @@ public final class KernelChecks {
         }
         String longContext = "kernel.attention.context-end.positions=4090..4095";
         checks.add(check(longContext, ctx -> attention(ctx, longContext, 8, 2, 64, 16, new int[]{4096, 3}, 6)));
+        checks.addAll(HardInputChecks.all());
         for (int n : new int[]{1, 7, 8, 17, 1031, 65537}) {
             String sw = "kernel.swiglu.n=" + n;
             checks.add(check(sw, ctx -> swiglu(ctx, sw, n, false)));
@@ -117,9 +119,12 @@ public final class KernelChecks {
         };
     }
 
-    /** Skips when the backend does not declare the dtype (the runtime then hands it F32 weights). */
+    /**
+     * Skips when the opened backend does not declare the dtype (the runtime then hands it F32 weights). The opened
+     * backend's capabilities decide, as they decide in the runtime.
+     */
     static void requireDtype(TckContext ctx, DType dtype) {
-        if (!ctx.capabilities().contains(Capability.forWeights(dtype))) {
+        if (!ctx.backendCapabilities().contains(Capability.forWeights(dtype))) {
             throw new Check.Skip("the backend does not declare " + Capability.forWeights(dtype).id()
                     + ": the runtime dequantises " + dtype + " weights to F32 on the host");
         }
@@ -138,7 +143,7 @@ public final class KernelChecks {
             b.matmul(bx, rows, dw, bo);
             float[] ours = download(b, bo, rows * w.rows());
             Compare.Error e = Compare.conditioned(ours, Oracle.matmul(x, rows, w), Oracle.matmulMagnitude(x, rows, w));
-            return Measurement.ofError(e.value(), Tolerances.matmul(w.dtype()), e.where());
+            return Measurement.ofError(e.value(), Tolerances.matmul(w.dtype()), e.where(Compare.Layout.of("row", rows, "out", w.rows())));
         }
     }
 
@@ -193,7 +198,12 @@ public final class KernelChecks {
             Compare.Error e = Compare.relative(ours, ref, 0);
             String zero = Compare.zeroSignMismatch(ours, ref);
             if (zero != null) return Measurement.ofError(Double.POSITIVE_INFINITY, Tolerances.embed(dtype), zero);
-            return Measurement.ofError(e.value(), Tolerances.embed(dtype), e.where());
+            String where = e.where(Compare.Layout.of("row", ids.length, "dim", dim));
+            if (e.index() >= 0 && isFp8(dtype)) {
+                int id = ids[e.index() / dim], col = e.index() % dim;
+                where += String.format(java.util.Locale.ROOT, " (token %d, FP8 code 0x%02X)", id, table.code(id, col));
+            }
+            return Measurement.ofError(e.value(), Tolerances.embed(dtype), where);
         }
     }
 
@@ -208,7 +218,7 @@ public final class KernelChecks {
             Buffer target = inPlace ? bx : bo;
             b.rmsNorm(bx, dw, eps, rows, dim, target);
             Compare.Error e = Compare.relative(download(b, target, rows * dim), Oracle.rmsNorm(x, w, eps, rows, dim), 0);
-            return Measurement.ofError(e.value(), Tolerances.RMS_NORM, e.where());
+            return Measurement.ofError(e.value(), Tolerances.RMS_NORM, e.where(Compare.Layout.of("row", rows, "dim", dim)));
         }
     }
 
@@ -234,7 +244,7 @@ public final class KernelChecks {
                 }
             }
             Compare.Error e = Compare.conditioned(download(b, bx, rows * width), ref, mag);
-            return Measurement.ofError(e.value(), Tolerances.rope(4095), e.where());
+            return Measurement.ofError(e.value(), Tolerances.rope(4095), e.where(Compare.Layout.of("row", rows, "head", heads, "dim", headDim)));
         }
     }
 
@@ -244,6 +254,31 @@ public final class KernelChecks {
      */
     static Measurement attention(TckContext ctx, String name, int heads, int kvHeads, int headDim, int blockSize,
                                  int[] lengths, int queriesPerSequence) {
+        return attention(ctx, name, heads, kvHeads, headDim, blockSize, lengths, queriesPerSequence, Scores.GAUSSIAN, 0f);
+    }
+
+    /** How attention's queries and keys are drawn. */
+    enum Scores {
+        /** N(0,1) queries and keys: scores of order one. */
+        GAUSSIAN,
+        /**
+         * Integer queries in [-1000, 1000] and keys in [-100, 100] with a head size of 64: scores of magnitude 1e4 that
+         * float32 computes exactly in any order (every partial sum is an integer below 2^24, the scale 1/8 is exact),
+         * so the float32 tolerance still holds; a softmax that does not subtract the row's maximum overflows.
+         */
+        LARGE
+    }
+
+    /**
+     * Attention as above; {@code keyRopeTheta > 0} caches keys before RoPE and has the backend rotate the key at cache
+     * index i by angle i (attention sinks), the oracle rotating them itself.
+     */
+    static Measurement attention(TckContext ctx, String name, int heads, int kvHeads, int headDim, int blockSize,
+                                 int[] lengths, int queriesPerSequence, Scores scores, float keyRopeTheta) {
+        if (keyRopeTheta > 0 && !ctx.backendCapabilities().contains(Capability.ATTENTION_SINKS)) {
+            throw new Check.Skip("the backend does not declare " + Capability.ATTENTION_SINKS.id()
+                    + ": attention-sink windows are refused at load");
+        }
         SplittableRandom random = ctx.random(name);
         int kvWidth = kvHeads * headDim;
         int[] blocksOf = Arrays.stream(lengths).map(l -> (l + blockSize - 1) / blockSize).toArray();
@@ -265,10 +300,14 @@ public final class KernelChecks {
                 int len = lengths[s];
                 int[] slots = new int[len];
                 for (int p = 0; p < len; p++) slots[p] = tablesOnly.slot(s, p, blockSize);
-                float[] k = gaussian(random, len * kvWidth, 1), v = gaussian(random, len * kvWidth, 1);
+                float[] k = scores == Scores.LARGE ? integers(random, len * kvWidth, 100) : gaussian(random, len * kvWidth, 1);
+                float[] v = gaussian(random, len * kvWidth, 1);
                 float[] junkK = gaussian(random, len * kvWidth, 5), junkV = gaussian(random, len * kvWidth, 5);
+                // with sinks the oracle sees each key rotated by its cache index, the backend rotates it itself
+                double[] rotated = keyRopeTheta > 0 ? Oracle.rope(k, len, kvHeads, headDim, IntStream.range(0, len).toArray(), keyRopeTheta) : null;
                 for (int p = 0; p < len; p++) {
-                    keys[slots[p]] = Arrays.copyOfRange(k, p * kvWidth, (p + 1) * kvWidth);
+                    keys[slots[p]] = rotated != null ? Inputs.toFloats(Arrays.copyOfRange(rotated, p * kvWidth, (p + 1) * kvWidth))
+                            : Arrays.copyOfRange(k, p * kvWidth, (p + 1) * kvWidth);
                     values[slots[p]] = Arrays.copyOfRange(v, p * kvWidth, (p + 1) * kvWidth);
                 }
                 try (Buffer bk = upload(b, k); Buffer bv = upload(b, v); Buffer jk = upload(b, junkK); Buffer jv = upload(b, junkV)) {
@@ -287,17 +326,21 @@ public final class KernelChecks {
                 positions[r] = rowPos.get(order[r]);
                 sequence[r] = rowSeq.get(order[r]);
             }
-            AttentionBatch batch = new AttentionBatch(heads, positions, sequence, tables);
-            float[] q = gaussian(random, rows * heads * headDim, 1);
+            AttentionBatch batch = new AttentionBatch(heads, positions, sequence, tables, keyRopeTheta);
+            float[] q = scores == Scores.LARGE ? integers(random, rows * heads * headDim, 1000) : gaussian(random, rows * heads * headDim, 1);
+            String detail = scores == Scores.LARGE ? String.format(java.util.Locale.ROOT, ", scores up to %.3g",
+                    Oracle.largestScore(q, keys, kvHeads, headDim, batch, blockSize)) : "";
             try (Buffer bq = upload(b, q); Buffer bo = b.allocate((long) rows * heads * headDim)) {
                 b.attention(bq, cache, 1, batch, bo);
-                double[] ref = Oracle.attention(q, keys, values, kvHeads, headDim, batch, blockSize);
+                double[] ref = Oracle.attention(q, keys, values, kvHeads, headDim,
+                        new AttentionBatch(heads, positions, sequence, tables), blockSize);
                 double maxV = 0;
                 for (float[] row : values) for (float f : row) maxV = Math.max(maxV, Math.abs(f));
                 double[] mag = new double[ref.length];
                 Arrays.fill(mag, maxV);
                 Compare.Error e = Compare.conditioned(download(b, bo, ref.length), ref, mag);
-                return Measurement.ofError(e.value(), Tolerances.ATTENTION, rows + " query rows; " + e.where());
+                return Measurement.ofError(e.value(), Tolerances.ATTENTION, rows + " query rows" + detail + "; "
+                        + e.where(Compare.Layout.of("row", rows, "head", heads, "dim", headDim)));
             }
         }
     }
@@ -360,5 +403,12 @@ public final class KernelChecks {
                     Oracle.scatterAddMagnitude(src, cols, rows, scales, dst));
             return Measurement.ofError(e.value(), Tolerances.SCATTER_ADD, e.where());
         }
+    }
+
+    /** Integers uniform in [-bound, bound], as floats. */
+    static float[] integers(SplittableRandom random, int n, int bound) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = random.nextInt(2 * bound + 1) - bound;
+        return x;
     }
 }

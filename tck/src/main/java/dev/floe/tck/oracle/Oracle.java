@@ -101,6 +101,23 @@ public final class Oracle {
         return out;
     }
 
+    /** The largest |q.k| / sqrt(headDim) over every causal (row, head, key) of the batch, for messages. */
+    public static double largestScore(float[] q, float[][] keys, int kvHeads, int headDim, AttentionBatch batch, int blockSize) {
+        int heads = batch.heads(), group = heads / kvHeads;
+        double largest = 0;
+        for (int r = 0; r < batch.rows(); r++) {
+            for (int h = 0; h < heads; h++) {
+                for (int p = 0; p <= batch.position(r); p++) {
+                    float[] k = keys[batch.slot(batch.sequenceOf(r), p, blockSize)];
+                    double dot = 0;
+                    for (int d = 0; d < headDim; d++) dot += (double) q[(r * heads + h) * headDim + d] * k[h / group * headDim + d];
+                    largest = Math.max(largest, Math.abs(dot / Math.sqrt(headDim)));
+                }
+            }
+        }
+        return largest;
+    }
+
     /** {@code silu(g) * u}. */
     public static double[] swiglu(float[] gate, float[] up) {
         double[] out = new double[gate.length];

@@ -19,11 +19,12 @@ import java.util.function.Function;
  * Checks every {@link RouterProvider} that has a {@link RouterOracle} against it: the same seeded sequence of routing
  * calls (batches of 0 to 64 tokens; random logits, ties within a row and between rows, all-equal rows, NaN logits;
  * three layers interleaved so per-layer state is exercised) goes through the provider's router and a fresh oracle,
- * for several model shapes. Experts must match exactly, in order; weights within {@value #RELATIVE_TOLERANCE}
- * relative.
+ * for several model shapes. By default experts must match exactly, in order, and weights within
+ * {@value #RELATIVE_TOLERANCE} relative; an oracle may state a looser {@link RouterOracle#tolerance()} (threshold
+ * routers).
  */
 public final class RouterConformance {
-    /** The largest relative difference allowed between a weight and the oracle's. */
+    /** The largest relative difference allowed between a weight and the oracle's, by default. */
     public static final double RELATIVE_TOLERANCE = 1e-6;
 
     private static final int[] BATCH_SIZES = {1, 2, 3, 8, 0, 17, 64, 5};
@@ -111,7 +112,7 @@ public final class RouterConformance {
                     } catch (RuntimeException e) {
                         return new Result(provider.name(), params, false, where + ": " + e);
                     }
-                    String difference = compare(actual, expected);
+                    String difference = compare(actual, expected, oracle.tolerance());
                     if (difference != null) return new Result(provider.name(), params, false, where + ": " + difference);
                     calls++;
                     tokens += size;
@@ -121,24 +122,35 @@ public final class RouterConformance {
         return new Result(provider.name(), params, true, calls + " calls, " + tokens + " tokens agree with the float64 oracle");
     }
 
-    /** Null when the decisions agree, otherwise the first difference. */
+    /** Null when the decisions agree exactly ({@link RouterOracle.Tolerance#EXACT}), otherwise the first difference. */
     static String compare(RoutingDecision actual, RoutingDecision expected) {
+        return compare(actual, expected, RouterOracle.Tolerance.EXACT);
+    }
+
+    /** Null when the decisions agree within the tolerance, otherwise the first difference and how many tokens differ. */
+    static String compare(RoutingDecision actual, RoutingDecision expected, RouterOracle.Tolerance tolerance) {
         if (actual.tokens() != expected.tokens()) {
             return actual.tokens() + " token rows, oracle " + expected.tokens();
         }
+        int differing = 0;
+        String first = null;
         for (int t = 0; t < actual.tokens(); t++) {
             int[] e = actual.experts()[t];
             if (!Arrays.equals(e, expected.experts()[t])) {
-                return "token " + t + ": experts " + Arrays.toString(e) + ", oracle " + Arrays.toString(expected.experts()[t]);
+                differing++;
+                if (first == null) first = "token " + t + ": experts " + Arrays.toString(e) + ", oracle " + Arrays.toString(expected.experts()[t]);
+                continue;
             }
             float[] w = actual.weights()[t], x = expected.weights()[t];
             for (int j = 0; j < w.length; j++) {
                 double scale = Math.max(Math.abs(w[j]), Math.abs(x[j]));
-                if (!(Math.abs(w[j] - x[j]) <= RELATIVE_TOLERANCE * scale)) {
+                if (!(Math.abs(w[j] - x[j]) <= tolerance.relativeWeight() * scale)) {
                     return "token " + t + ": weight of expert " + e[j] + " is " + w[j] + ", oracle " + x[j];
                 }
             }
         }
+        long allowed = (long) Math.floor(tolerance.differingTokens() * actual.tokens());
+        if (differing > allowed) return first + (differing > 1 || allowed > 0 ? " (" + differing + " tokens differ, " + allowed + " allowed)" : "");
         return null;
     }
 

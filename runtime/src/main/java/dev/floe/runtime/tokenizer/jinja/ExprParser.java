@@ -138,7 +138,16 @@ final class ExprParser {
                     if (k + n >= s.length()) {
                         throw new TemplateException.Unsupported("a truncated \\" + x + " escape in a string literal", line);
                     }
-                    sb.appendCodePoint(Integer.parseInt(s.substring(k + 1, k + 1 + n), 16));
+                    int cp;
+                    try {
+                        cp = Integer.parseInt(s.substring(k + 1, k + 1 + n), 16);
+                    } catch (NumberFormatException e) {
+                        cp = -1;
+                    }
+                    if (cp < 0 || cp > Character.MAX_CODE_POINT || s.charAt(k + 1) == '+' || s.charAt(k + 1) == '-') {
+                        throw new TemplateException.Unsupported("a malformed \\" + x + " escape in a string literal", line);
+                    }
+                    sb.appendCodePoint(cp);
                     k += n;
                 }
                 default -> {
@@ -156,6 +165,14 @@ final class ExprParser {
             }
         }
         return sb.toString();
+    }
+
+    private long integer(String digits) {
+        try {
+            return Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw new TemplateException.Unsupported("the integer literal " + digits + ", beyond 64 bits", line);
+        }
     }
 
     // ---- token access ----
@@ -417,7 +434,7 @@ final class ExprParser {
             if (accept(".")) {
                 Tok t = toks.get(i++);
                 if (t.type() == 'i') {
-                    e = new Index(e, new Literal(Long.parseLong(t.text())));
+                    e = new Index(e, new Literal(integer(t.text())));
                 } else if (t.type() == 'n') {
                     e = new Attr(e, t.text());
                 } else {
@@ -495,7 +512,7 @@ final class ExprParser {
                 return new Literal(s.toString());
             }
             case 'i' -> {
-                return new Literal(Long.parseLong(t.text()));
+                return new Literal(integer(t.text()));
             }
             case 'f' -> {
                 return new Literal(Double.parseDouble(t.text()));

@@ -94,6 +94,9 @@ final class Interpreter implements Filters.Lookup {
             throw e.line() > 0 ? e : new TemplateException.Unsupported(e.getMessage(), line);
         } catch (StackOverflowError e) {
             throw new TemplateException.Failed("the template recurses too deeply", line);
+        } catch (ArithmeticException e) {
+            // Python's integers are unbounded; these are 64-bit, and no chat template comes near the limit
+            throw new TemplateException.Failed("integer overflow: " + e.getMessage(), line);
         }
     }
 
@@ -298,8 +301,8 @@ final class Interpreter implements Filters.Lookup {
                     if (extra.containsKey("caller")) {
                         frame.vars.put("caller", extra.remove("caller"));
                     }
-                    frame.vars.put("varargs", args.size() > params.size()
-                            ? new ArrayList<>(args.subList(params.size(), args.size())) : new ArrayList<>());
+                    frame.vars.put("varargs", new Tuple(args.size() > params.size()
+                            ? List.copyOf(args.subList(params.size(), args.size())) : List.of()));
                     frame.vars.put("kwargs", new LinkedHashMap<Object, Object>(extra));
                     exec(body);
                     return out.toString();
@@ -336,7 +339,7 @@ final class Interpreter implements Filters.Lookup {
                 Object v = eval(t.target());
                 List<Object> args = new ArrayList<>();
                 t.args().forEach(a -> args.add(eval(a)));
-                yield Tests.apply(t.name(), v, args) != t.negated();
+                yield checked("the test '" + t.name() + "'", args, () -> Tests.apply(t.name(), v, args)) != t.negated();
             }
             case Binary b -> binary(b);
             case Unary u -> switch (u.op()) {
@@ -361,7 +364,12 @@ final class Interpreter implements Filters.Lookup {
             case DictExpr d -> {
                 Map<Object, Object> map = new LinkedHashMap<>();
                 for (int k = 0; k < d.keys().size(); k++) {
-                    map.put(eval(d.keys().get(k)), eval(d.values().get(k)));
+                    Object key = eval(d.keys().get(k));
+                    Object value = eval(d.values().get(k));
+                    // Python keys that compare equal are one key (1, 1.0 and True): the first spelling stays
+                    Object existing = Values.isNumber(key)
+                            ? map.keySet().stream().filter(x -> Values.pyEquals(x, key)).findFirst().orElse(key) : key;
+                    map.put(existing, value);
                 }
                 yield map;
             }
@@ -373,7 +381,20 @@ final class Interpreter implements Filters.Lookup {
         f.args().forEach(a -> args.add(eval(a)));
         Map<String, Object> kwargs = new LinkedHashMap<>();
         f.kwargs().forEach((k, x) -> kwargs.put(k, eval(x)));
-        return Filters.apply(this, f.name(), value, args, kwargs);
+        return checked("the filter '" + f.name() + "'", args, () -> Filters.apply(this, f.name(), value, args, kwargs));
+    }
+
+    /**
+     * Runs a filter, test or method, turning a missing or mistyped argument (which Python reports as a TypeError)
+     * into a render failure that names it.
+     */
+    private static <T> T checked(String what, List<Object> args, java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (IndexOutOfBoundsException | java.util.NoSuchElementException | ClassCastException
+                 | NullPointerException | IllegalArgumentException e) {
+            throw fail(what + " cannot take the arguments " + Values.repr(new Tuple(args)));
+        }
     }
 
     /** Jinja2's {@code getattr}: a method or attribute first, then the item of that name. */
@@ -381,6 +402,7 @@ final class Interpreter implements Filters.Lookup {
         if (target == UNDEFINED) {
             throw fail("an undefined value has no attribute '" + name + "'");
         }
+        Methods.checkImplemented(target, name);
         if (Methods.has(target, name)) {
             return new Methods.Bound(target, name);
         }
@@ -466,6 +488,9 @@ final class Interpreter implements Filters.Lookup {
         }
         if (caller != null) {
             kwargs.put("caller", caller);
+        }
+        if (function instanceof Methods.Bound m) {
+            return checked("the method ." + m.name() + "()", args, () -> m.call(args, kwargs));
         }
         if (function instanceof Values.Callable f) {
             return f.call(args, kwargs);

@@ -20,8 +20,15 @@ final class Lexer {
 
     private enum Tag { TEXT, OUTPUT, STATEMENT, COMMENT }
 
-    /** A raw piece: text, or a tag with its markers ({@code -} or {@code +} after the opener, {@code -} before the closer). */
-    private record Raw(Tag tag, String body, char openSign, boolean trimAfter, int line) {}
+    /**
+     * A raw piece: text, or a tag with its markers: {@code -} or {@code +} after the opener, {@code -} (strip what
+     * follows) or {@code +} (keep the newline trim_blocks would take) before the closer.
+     */
+    private record Raw(Tag tag, String body, char openSign, boolean trimAfter, int line, boolean keepNewline) {
+        Raw(Tag tag, String body, char openSign, boolean trimAfter, int line) {
+            this(tag, body, openSign, trimAfter, line, false);
+        }
+    }
 
     private static final Pattern RAW_END = Pattern.compile("\\{%([-+]?)\\s*endraw\\s*(-?)%}");
 
@@ -63,7 +70,8 @@ final class Lexer {
                         + "' that is never closed", line);
             }
             boolean trimAfter = end > start && s.charAt(end - 1) == '-';
-            String body = s.substring(start, trimAfter ? end - 1 : end);
+            boolean keepNewline = tag != Tag.OUTPUT && end > start && s.charAt(end - 1) == '+';
+            String body = s.substring(start, trimAfter || keepNewline ? end - 1 : end);
             int next = end + 2;
             if (tag == Tag.STATEMENT && body.strip().equals("raw")) {
                 Matcher m = RAW_END.matcher(s);
@@ -78,7 +86,7 @@ final class Lexer {
                 pos = m.end();
                 continue;
             }
-            out.add(new Raw(tag, body, sign, trimAfter, line));
+            out.add(new Raw(tag, body, sign, trimAfter, line, keepNewline));
             line += newlines(s, open, next);
             pos = next;
         }
@@ -95,8 +103,13 @@ final class Lexer {
         return -1;
     }
 
+    /**
+     * Where the tag closes: outside string literals and, as Jinja2's lexer balances brackets, outside any open
+     * parenthesis, bracket or brace (so {@code {{ {'a': {'b': 1}} }}} ends at the last {@code }}}).
+     */
     private static int closeOutsideStrings(String s, int from, String close) {
         char quote = 0;
+        int depth = 0;
         for (int i = from; i + 1 < s.length(); i++) {
             char c = s.charAt(i);
             if (quote != 0) {
@@ -107,8 +120,12 @@ final class Lexer {
                 }
             } else if (c == '\'' || c == '"') {
                 quote = c;
-            } else if (s.startsWith(close, i)) {
+            } else if (depth == 0 && s.startsWith(close, i)) {
                 return i;
+            } else if (c == '(' || c == '[' || c == '{') {
+                depth++;
+            } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+                depth--;
             }
         }
         return -1;
@@ -150,7 +167,7 @@ final class Lexer {
                 // Jinja's "-%}" swallows the whitespace; a line starts after it if that whitespace ended with a newline
                 startsLine = k > 0 && text.charAt(k - 1) == '\n';
                 text = text.substring(k);
-            } else if (prev.tag() != Tag.OUTPUT && text.startsWith("\n")) {
+            } else if (prev.tag() != Tag.OUTPUT && !prev.keepNewline() && text.startsWith("\n")) {
                 text = text.substring(1); // trim_blocks
                 startsLine = true;
             } else {

@@ -35,6 +35,16 @@ final class Methods {
         }
     }
 
+    /** Python str methods Floe does not implement: naming them beats Jinja's "undefined" for a method that exists. */
+    private static final Set<String> STRING_UNIMPLEMENTED = Set.of("encode", "format_map", "isascii", "isidentifier",
+            "isprintable", "maketrans", "translate");
+
+    static void checkImplemented(Object target, String name) {
+        if (target instanceof String && STRING_UNIMPLEMENTED.contains(name)) {
+            throw new TemplateException.Unsupported("the str method ." + name + "() (Floe does not implement it)", 0);
+        }
+    }
+
     /** Whether {@code target.name} is a method (attribute lookup prefers methods to dict keys, as Python's getattr). */
     static boolean has(Object target, String name) {
         return switch (target) {

@@ -55,8 +55,14 @@ final class Operators {
                 requireNumber(op, l, r);
                 if (isInt(l) && isInt(r) && toLong(r, op) >= 0) {
                     long result = 1;
-                    for (long k = 0; k < toLong(r, op); k++) {
-                        result = Math.multiplyExact(result, toLong(l, op));
+                    long base = toLong(l, op);
+                    for (long e = toLong(r, op); e > 0; e >>= 1) { // by squaring: 1 ** 10**18 must not loop
+                        if ((e & 1) != 0) {
+                            result = Math.multiplyExact(result, base);
+                        }
+                        if (e > 1) {
+                            base = Math.abs(base) <= 1 ? base * base : Math.multiplyExact(base, base);
+                        }
                     }
                     yield result;
                 }
@@ -107,21 +113,34 @@ final class Operators {
         return numeric("+", l, r, Math::addExact, Double::sum);
     }
 
+    /** The most characters or items a repetition may make: a template must not exhaust the heap. */
+    static final long MAX_REPEAT = 10_000_000;
+
     private static Object times(Object l, Object r) {
         if (l instanceof String s && isInt(r)) {
-            return s.repeat((int) Math.max(0, toLong(r, "*")));
+            return s.repeat(repeats(s.length(), toLong(r, "*")));
         }
         if (r instanceof String s && isInt(l)) {
-            return s.repeat((int) Math.max(0, toLong(l, "*")));
+            return s.repeat(repeats(s.length(), toLong(l, "*")));
         }
         List<Object> seq = Values.sequence(l);
         if (seq != null && isInt(r)) {
             List<Object> all = new ArrayList<>();
-            for (long k = 0; k < toLong(r, "*"); k++) {
+            for (long k = repeats(seq.size(), toLong(r, "*")); k > 0; k--) {
                 all.addAll(seq);
             }
             return all;
         }
         return numeric("*", l, r, Math::multiplyExact, (x, y) -> x * y);
+    }
+
+    private static int repeats(int size, long times) {
+        if (times <= 0) {
+            return 0;
+        }
+        if (size > 0 && times > MAX_REPEAT / size) {
+            throw fail("a repetition of " + size + " by " + times + " would exceed " + MAX_REPEAT + " elements");
+        }
+        return (int) Math.min(times, MAX_REPEAT);
     }
 }
