@@ -249,7 +249,7 @@ class CudaBackendHostTest {
         Weight table = cuda.weight(tensor("emb", DType.F32, 10, 8, null));
         Buffer small = cuda.allocate(8);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> cuda.embed(table, new int[]{10}, small))
-                .getMessage().contains("ids[0]=10"));
+                .getMessage().contains("ids[0] = token id 10"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> cuda.embed(table, new int[]{1, 2}, small))
                 .getMessage().contains("out holds 8 floats, 16 needed"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> cuda.rope(small, 1, 1, 7, new int[]{0}, 1e4f))

@@ -52,7 +52,7 @@ class ErrorTest {
             assertMessage(IllegalArgumentException.class, "argument out", () -> backend.matmul(out, 1, w, tiny));
             assertMessage(IllegalArgumentException.class, "matmul: out must not alias x",
                     () -> backend.matmul(out, 1, w, out));
-            assertMessage(IllegalArgumentException.class, "ids[0] = 4 is outside [0, 4) of proj",
+            assertMessage(IllegalArgumentException.class, "ids[0] = token id 4 is outside the 4 rows of proj",
                     () -> backend.embed(w, new int[]{4}, out));
             assertMessage(IllegalArgumentException.class, "dim is 7",
                     () -> backend.rmsNorm(small, w, 1e-5f, 1, 7, small));

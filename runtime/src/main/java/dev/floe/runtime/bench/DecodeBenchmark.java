@@ -28,6 +28,8 @@ public final class DecodeBenchmark {
     /** Decode steps before timing: at least 4, up to this many while the warm-up time lasts. */
     static final int WARM_UP_TOKENS = 64;
     static final long WARM_UP_NANOS = 3_000_000_000L;
+    /** Decode steps run eagerly after timing, to count each MoE layer's dispatches apart. */
+    static final int EAGER_STEPS = 4;
     private DecodeBenchmark() {
     }
 
@@ -153,10 +155,11 @@ public final class DecodeBenchmark {
 
     private static Result measure(FloeModel model, String name, String weightsLabel, boolean fp8, long weightBytes, Options o) {
         ModelConfig c = model.config();
-        int capacity = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 1;
+        // + the eager steps that count MoE dispatches apart, + one for the last sampled token
+        int capacity = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + EAGER_STEPS + 1;
         if (capacity > c.maxPositions()) {
             throw new IllegalArgumentException(o.promptTokens() + " prompt tokens, " + o.decodeTokens() + " timed and up to "
-                    + WARM_UP_TOKENS + " warm-up steps exceed the context of " + c.maxPositions() + " tokens");
+                    + (WARM_UP_TOKENS + EAGER_STEPS) + " warm-up and counting steps exceed the context of " + c.maxPositions() + " tokens");
         }
         try (Session s = model.newSession(capacity)) {
             s.prefill(new int[]{1}); // a throw-away first pass compiles the prefill path
@@ -184,7 +187,7 @@ public final class DecodeBenchmark {
                 }
             });
             PassCounters eagerStart = model.counters();
-            for (int i = 0; i < 4; i++) logits = s.next(Sampler.argmax(logits));
+            for (int i = 0; i < EAGER_STEPS; i++) logits = s.next(Sampler.argmax(logits));
             PassCounters eager = model.counters().since(eagerStart);
             s.observer(null);
             double perMoe = eager.moeLayers() == 0 ? Double.NaN : (double) eager.moeDispatches() / eager.moeLayers();
