@@ -3,6 +3,7 @@ module dev.floe.runtime {
     requires transitive dev.floe.api;
     requires transitive dev.floe.spi;
     requires com.fasterxml.jackson.databind;
+    requires jdk.management;
     exports dev.floe.runtime;
     exports dev.floe.runtime.bench;
     exports dev.floe.runtime.checkpoint;

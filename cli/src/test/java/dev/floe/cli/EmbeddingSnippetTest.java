@@ -68,7 +68,7 @@ class EmbeddingSnippetTest {
         String path = System.getProperty("jdk.module.path", "");
         if (path.isEmpty()) path = System.getProperty("java.class.path");
         return Stream.of(path.split(File.pathSeparator))
-                .filter(e -> Stream.of("junit", "opentest4j", "apiguardian", "archunit", "slf4j", "test-classes", "surefire")
+                .filter(e -> Stream.of("junit", "opentest4j", "apiguardian", "archunit", "slf4j-nop", "test-classes", "surefire")
                         .noneMatch(e::contains))
                 .reduce((a, b) -> a + File.pathSeparator + b).orElseThrow();
     }

@@ -87,6 +87,25 @@ final class CompletionRun {
         for (RequestHandle h : handles) h.cancel();
     }
 
+    /** Whether every choice has ended, waiting up to {@code millis} for it. */
+    boolean awaitFinished(long millis) throws InterruptedException {
+        try {
+            java.util.concurrent.CompletableFuture.allOf(handles.stream().map(RequestHandle::result)
+                    .toArray(java.util.concurrent.CompletableFuture[]::new)).get(millis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return true; // a failed choice has ended too; awaitChoices reports it
+        }
+    }
+
+    /** Whether a choice ended cancelled (by the client, or by a server's drain deadline). */
+    boolean cancelledAny() {
+        return handles.stream().map(h -> h.result().getNow(null))
+                .anyMatch(r -> r != null && r.finishReason() == FinishReason.CANCELLED);
+    }
+
     /** The next event, or null after {@code millis} without one. */
     Event poll(long millis) throws InterruptedException {
         return events.poll(millis, TimeUnit.MILLISECONDS);

@@ -63,4 +63,17 @@ final class PrometheusMetrics {
         sb.append("# HELP ").append(name).append(' ').append(help).append("\n# TYPE ").append(name).append(" counter\n")
                 .append(name).append(' ').append(value).append('\n');
     }
+
+    /** The transport's connections: open, the limit, and those the connection guard closed and why. */
+    static String connections(JettyTransport transport) {
+        ConnectionGuard g = transport.guard();
+        StringBuilder sb = new StringBuilder();
+        gauge(sb, "floe_http_connections_open", "Open HTTP connections", g.openConnections());
+        gauge(sb, "floe_http_connections_max", "Most open HTTP connections (the rest wait to be accepted)", transport.maxConnections());
+        sb.append("# HELP floe_http_connections_closed_total Connections closed by the server's guard\n")
+                .append("# TYPE floe_http_connections_closed_total counter\n")
+                .append("floe_http_connections_closed_total{reason=\"header_timeout\"} ").append(g.headerTimeouts()).append('\n')
+                .append("floe_http_connections_closed_total{reason=\"shed_near_limit\"} ").append(g.shedUnderPressure()).append('\n');
+        return sb.toString();
+    }
 }

@@ -1,10 +1,8 @@
 package dev.floe.runtime.model;
 
 import dev.floe.api.ExpertStore;
-import dev.floe.api.FinishReason;
 import dev.floe.api.FloeException;
 import dev.floe.api.ForwardObserver;
-import dev.floe.api.GeneratedToken;
 import dev.floe.api.GenerationRequest;
 import dev.floe.api.GenerationResult;
 import dev.floe.api.InvalidRequestException;
@@ -14,16 +12,14 @@ import dev.floe.api.Router;
 import dev.floe.api.Session;
 import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
-import dev.floe.runtime.generate.TokenSelector;
-import dev.floe.runtime.generate.StopMatcher;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.kv.SequenceKv;
+import dev.floe.runtime.serving.ServingEngine;
 import dev.floe.spi.Backend;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -242,71 +238,13 @@ public final class FloeModel implements Model {
         sessions.remove(s);
     }
 
+    /**
+     * One request through the serving engine's loop ({@link ServingEngine#generate}), on the calling thread: the
+     * stop, EOS, length, context and BOS rules are the server's, written once.
+     */
     @Override
     public GenerationResult generate(GenerationRequest request, TokenSink sink) {
-        int[] prompt = request.promptIds() != null ? request.promptIds() : encodePrompt(request.prompt());
-        if (prompt.length == 0) throw new InvalidRequestException("prompt is empty after tokenization");
-        checkIds(prompt);
-        if (sinkWindow == null && prompt.length >= config.maxPositions()) {
-            throw new InvalidRequestException("prompt of " + prompt.length + " tokens leaves no room in the context of "
-                    + config.maxPositions() + " tokens");
-        }
-        TokenSelector selector = new TokenSelector(request, prompt);
-        StopMatcher stops = new StopMatcher(request.stop());
-        Tokenizer.StreamingDecoder decoder = tokenizer.streamingDecoder(true, prompt);
-        StringBuilder text = new StringBuilder();
-        List<Integer> out = new ArrayList<>();
-        FinishReason reason;
-        long t0 = System.nanoTime(), t1;
-        try (Session session = sinkWindow != null ? newSinkSession(sinkWindow) : newSession(config.maxPositions())) {
-            if (request.observer() != null) session.observer(request.observer());
-            float[] logits = session.prefillLast(prompt);
-            t1 = System.nanoTime();
-            while (true) {
-                if (sink.cancelled()) {
-                    reason = FinishReason.CANCELLED;
-                    break;
-                }
-                TokenSelector.Choice choice = selector.next(logits);
-                int id = choice.id();
-                boolean eos = config.isEos(id) || tokenizer.eosId().orElse(-1) == id;
-                if (eos && !request.ignoreEos()) {
-                    reason = FinishReason.EOS;
-                    break;
-                }
-                out.add(id);
-                String piece = stops.accept(decoder.next(id));
-                text.append(piece);
-                sink.onToken(new GeneratedToken(id, piece, out.size() - 1, choice.logprobs()));
-                if (stops.stopped()) {
-                    reason = FinishReason.STOP;
-                    break;
-                }
-                if (out.size() >= request.maxTokens()) {
-                    reason = FinishReason.LENGTH;
-                    break;
-                }
-                if (session.position() >= session.capacity()) {
-                    reason = FinishReason.CONTEXT;
-                    break;
-                }
-                logits = session.next(id);
-            }
-        }
-        if (!stops.stopped()) {
-            String tail = stops.accept(decoder.flush()) + stops.flush();
-            text.append(tail);
-            if (!tail.isEmpty() && !out.isEmpty()) sink.onToken(new GeneratedToken(out.getLast(), tail, out.size() - 1));
-        }
-        long t2 = System.nanoTime();
-        return new GenerationResult(text.toString(), out.stream().mapToInt(Integer::intValue).toArray(), reason,
-                prompt.length, t1 - t0, t2 - t1);
-    }
-
-    /** Encodes a text prompt, adding BOS unless the text already starts with it (as chat templates often do). */
-    private int[] encodePrompt(String text) {
-        boolean hasBos = tokenizer.bosId().isPresent() && text.startsWith(tokenizer.tokenString(tokenizer.bosId().getAsInt()));
-        return tokenizer.encode(text, !hasBos);
+        return ServingEngine.generate(this, request, sink);
     }
 
     @Override

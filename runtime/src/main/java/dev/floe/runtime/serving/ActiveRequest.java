@@ -38,6 +38,10 @@ final class ActiveRequest {
     int registered;
     long lastHash;
     int generated;
+    /** What the sink threw, if it did (the request was then cancelled). */
+    RuntimeException sinkFailure;
+    /** Preempted and waiting to run again (not counted against the queue limit). */
+    boolean preempted;
     long firstTokenAt;
     long lastTokenAt;
 

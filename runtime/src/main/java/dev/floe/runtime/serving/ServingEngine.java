@@ -2,6 +2,7 @@ package dev.floe.runtime.serving;
 
 import dev.floe.api.FinishReason;
 import dev.floe.api.GenerationRequest;
+import dev.floe.api.GenerationResult;
 import dev.floe.api.InvalidRequestException;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.Scheduler;
@@ -41,8 +42,13 @@ public final class ServingEngine implements AutoCloseable {
     private final ServingConfig config;
     private final ServingMetrics metrics = new ServingMetrics();
     private final ConcurrentLinkedQueue<ActiveRequest> inbox = new ConcurrentLinkedQueue<>();
-    /** Requests submitted and not yet running (inbox plus waiting). */
+    /** Requests submitted and not yet started (inbox plus waiting): what {@code maxQueue} limits. */
     private final AtomicInteger queued = new AtomicInteger();
+    /**
+     * Preempted requests waiting to run again. They were admitted once and hold their place; counting them against
+     * {@code maxQueue} would turn away new clients exactly while the pool thrashes.
+     */
+    private final AtomicInteger requeued = new AtomicInteger();
     private final AtomicInteger runningCount = new AtomicInteger();
     private final AtomicLong ids = new AtomicLong();
     private final ReentrantLock lock = new ReentrantLock();
@@ -57,16 +63,52 @@ public final class ServingEngine implements AutoCloseable {
     /** Shares the KV blocks of common prompt prefixes between requests; null when prefix caching is off. */
     private final PrefixCache prefixCache;
     private volatile boolean closed;
+    /** Requests with ids up to this one are ended at the next step ({@link #cancelAll}). */
+    private volatile long cancelUpTo;
 
     /** @throws InvalidRequestException when the model's attention-sink window does not fit it or its backend */
     public ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config) {
+        this(model, scheduler, config, true);
+    }
+
+    /** With {@code ownThread} false the caller drives the steps ({@link #generate}). */
+    private ServingEngine(FloeModel model, Scheduler scheduler, ServingConfig config, boolean ownThread) {
         this.model = model;
         this.scheduler = scheduler;
         this.config = config;
         this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
         this.cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
         this.prefixCache = config.prefixCaching() ? new PrefixCache(model.kvBlocks(), metrics, config.maxBatch(), cacheLimit) : null;
-        this.thread = Thread.ofPlatform().name("floe-engine").daemon().start(this::loop);
+        this.thread = ownThread ? Thread.ofPlatform().name("floe-engine").daemon().start(this::loop) : null;
+    }
+
+    /**
+     * {@code Model.generate}: one request through this engine's steps, run on the calling thread (the sink is
+     * called there too), so that the stop, EOS, length, context and BOS rules are the server's. An exception thrown
+     * by the sink ends the request and is rethrown here.
+     *
+     * @throws InvalidRequestException when the request cannot be served (see {@link #submit})
+     */
+    public static GenerationResult generate(FloeModel model, GenerationRequest request, TokenSink sink) {
+        try (ServingEngine engine = new ServingEngine(model, new SoloScheduler(), new ServingConfig(1, 1, ServingConfig.MAX_ROWS, false), false)) {
+            RequestHandle handle = engine.submit(request, sink);
+            ActiveRequest r = engine.inbox.peek();
+            while (!handle.result().isDone()) {
+                engine.drainInbox();
+                try {
+                    if (!engine.step()) Thread.onSpinWait(); // blocks are held by other users of the pool
+                } catch (RuntimeException | Error e) {
+                    if (!handle.result().isDone()) engine.fail(r, e);
+                    throw e;
+                }
+            }
+            GenerationResult result = handle.result().join();
+            if (r.sinkFailure != null) {
+                if (r.sinkFailure instanceof RuntimeException re) throw re;
+                throw new IllegalStateException("the token sink failed: " + r.sinkFailure, r.sinkFailure);
+            }
+            return result;
+        }
     }
 
     public FloeModel model() {
@@ -100,9 +142,23 @@ public final class ServingEngine implements AutoCloseable {
         return metrics;
     }
 
-    /** Requests waiting to start. */
+    /** Requests waiting to start or, preempted, to run again. */
     public int queueLength() {
-        return queued.get();
+        return queued.get() + requeued.get();
+    }
+
+    /** Whether {@link #close} was called: the engine takes no more requests. */
+    public boolean closed() {
+        return closed;
+    }
+
+    /**
+     * Ends every request submitted so far, waiting or running, with {@link FinishReason#CANCELLED} at the engine's
+     * next step (their tokens so far are in their results), freeing their KV blocks. For a server's drain deadline.
+     */
+    public void cancelAll() {
+        cancelUpTo = ids.get();
+        signal();
     }
 
     /** Requests holding KV blocks. */
@@ -212,6 +268,8 @@ public final class ServingEngine implements AutoCloseable {
     /** One engine step; false when no pass could be planned. */
     boolean step() {
         long now = System.nanoTime();
+        for (ActiveRequest r : waiting) if (r.id <= cancelUpTo) r.handle.cancel();
+        for (ActiveRequest r : running) if (r.id <= cancelUpTo) r.handle.cancel();
         for (ActiveRequest r : List.copyOf(waiting)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         for (ActiveRequest r : List.copyOf(running)) if (r.cancelled()) finish(r, FinishReason.CANCELLED, now);
         if (waiting.isEmpty() && running.isEmpty()) return true;
@@ -228,8 +286,9 @@ public final class ServingEngine implements AutoCloseable {
             ActiveRequest r = byId.get(id);
             if (r == null || !running.remove(r)) throw new IllegalStateException(scheduler.name() + " preempted sequence " + id + ", which is not running");
             r.resetKv();
+            r.preempted = true;
             waiting.add(r);
-            queued.incrementAndGet();
+            requeued.incrementAndGet();
             metrics.countPreempted();
         }
         waiting.sort(Comparator.comparingLong(r -> r.id));
@@ -258,9 +317,8 @@ public final class ServingEngine implements AutoCloseable {
                 r.evicted += sinks.makeRoom(r.kv, r.cached(), n);
             }
             if (!allocate(r, r.cached() + n)) continue;
-            if (waiting.remove(r)) {
+            if (leaveWaiting(r)) {
                 running.add(r);
-                queued.decrementAndGet();
                 if (prefixCache != null) prefixCache.countStart(r);
             }
             int i = fed.size();
@@ -307,8 +365,9 @@ public final class ServingEngine implements AutoCloseable {
             return true;
         } catch (InvalidRequestException poolFull) {
             if (running.remove(r)) {
+                r.preempted = true;
                 waiting.add(r);
-                queued.incrementAndGet();
+                requeued.incrementAndGet();
                 metrics.countPreempted();
             }
             r.resetKv();
@@ -358,6 +417,7 @@ public final class ServingEngine implements AutoCloseable {
             r.emit(id, r.stops.accept(r.decoder.next(id)), choice.logprobs());
         } catch (RuntimeException e) {
             // a sink that throws (a client gone away) cancels its own request only
+            r.sinkFailure = e;
             finish(r, FinishReason.CANCELLED, now);
             return;
         }
@@ -382,8 +442,17 @@ public final class ServingEngine implements AutoCloseable {
         r.handle.result().completeExceptionally(e);
     }
 
+    /** Takes {@code r} out of the waiting list and its count; false when it was not waiting. */
+    private boolean leaveWaiting(ActiveRequest r) {
+        if (!waiting.remove(r)) return false;
+        if (r.preempted) requeued.decrementAndGet();
+        else queued.decrementAndGet();
+        r.preempted = false;
+        return true;
+    }
+
     private void retire(ActiveRequest r) {
-        if (waiting.remove(r)) queued.decrementAndGet();
+        leaveWaiting(r);
         running.remove(r);
         r.kv.close();
         runningCount.set(running.size());
@@ -393,6 +462,12 @@ public final class ServingEngine implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        if (thread == null) {
+            drainInbox();
+            for (ActiveRequest r : List.copyOf(waiting)) fail(r, new IllegalStateException("serving engine closed"));
+            for (ActiveRequest r : List.copyOf(running)) fail(r, new IllegalStateException("serving engine closed"));
+            return;
+        }
         signal();
         try {
             thread.join(30_000);

@@ -138,6 +138,56 @@ class ServingEngineTest {
         }
     }
 
+    /** {@code Model.generate} is one request through the engine, driven on the caller's thread. */
+    @Test
+    void generateRunsTheEngineOnTheCallingThreadAndRethrowsASinkFailure() {
+        Thread caller = Thread.currentThread();
+        List<Thread> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        GenerationResult r = model.generate(GenerationRequest.of(prompts.getFirst(), 5).withIgnoreEos(true), t -> seen.add(Thread.currentThread()));
+        assertEquals(5, r.tokens().length);
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertTrue(seen.stream().allMatch(t -> t == caller), "the sink is called on the caller's thread");
+        IllegalStateException boom = new IllegalStateException("sink broke");
+        assertEquals(boom, assertThrows(IllegalStateException.class, () -> model.generate(
+                GenerationRequest.of(prompts.getFirst(), 50).withIgnoreEos(true), t -> { throw boom; })));
+        assertEquals(0, model.kvBlocks().usedBlocks(), "no blocks are left behind");
+    }
+
+    /** The issue: requeued preempted requests pushed the queue past --max-queue, so new clients got 429 during a thrash. */
+    @Test
+    void preemptedRequestsDoNotCountAgainstTheQueueLimit() throws Exception {
+        try (FloeModel small = FloeEngine.load(BUILT_IN, new ModelOptions("cpu-vector", null, null, 0, Map.of("kv.blocks", "8")), l -> { });
+             ServingEngine engine = new ServingEngine(small, Schedulers.create("continuous"), new ServingConfig(1, 8, 64))) {
+            List<RequestHandle> handles = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Throwable> refused = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.concurrent.atomic.AtomicBoolean triedDuringThrash = new java.util.concurrent.atomic.AtomicBoolean();
+            // runs on the engine thread between steps, so the state it sees is the state submit sees
+            TokenSink probe = t -> {
+                if (engine.metrics().preemptions() > 0 && engine.queueLength() > 0 && !triedDuringThrash.getAndSet(true)) {
+                    try {
+                        handles.add(engine.submit(GenerationRequest.of(prompts.getFirst(), 4), x -> { }));
+                    } catch (QueueFullException e) {
+                        refused.add(e);
+                    }
+                }
+            };
+            for (int i = 0; i < 3; i++) {
+                // each starts (its first token) before the next is submitted: the queue of one holds only fresh requests
+                CountDownLatch started = new CountDownLatch(1);
+                handles.add(engine.submit(GenerationRequest.of(prompts.get(i % prompts.size()), 40).withIgnoreEos(true), t -> {
+                    started.countDown();
+                    probe.onToken(t);
+                }));
+                assertTrue(started.await(60, TimeUnit.SECONDS));
+            }
+            waitFor(triedDuringThrash::get);
+            assertTrue(triedDuringThrash.get(), "a request was preempted and waited while another was submitted");
+            assertEquals(List.of(), refused, "the preempted request did not fill the queue of one");
+            for (RequestHandle h : handles) h.result().get(120, TimeUnit.SECONDS);
+            assertEquals(4, handles.size());
+        }
+    }
+
     @Test
     void cancellingFreesTheBlocks() throws Exception {
         try (ServingEngine engine = new ServingEngine(model, Schedulers.create("continuous"), ServingConfig.DEFAULTS)) {
