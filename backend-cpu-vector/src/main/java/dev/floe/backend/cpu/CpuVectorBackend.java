@@ -171,7 +171,7 @@ final class CpuVectorBackend implements Backend {
         need("out", o, (long) rows * outRows);
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
-        if (rows >= Gemm.MIN_ROWS) {
+        if (rows >= Gemm.minRows) {
             Gemm.multiply(pool, cw, xs, 0, rows, o, 0);
             return;
         }
