@@ -100,6 +100,11 @@ final class CpuVectorBackend implements Backend {
     }
 
     @Override
+    public double measureMultiplyAddRate() {
+        return MultiplyAddPeak.measure(pool.threads());
+    }
+
+    @Override
     public long memoryInUse() {
         return bytesInUse.get();
     }

@@ -44,7 +44,7 @@ final class Gemm {
     /** Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels. */
     static final int KC = Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL);
     /** From this many activation rows on, {@link CpuVectorBackend#matmul} uses this GEMM (a switch for benchmarks). */
-    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 16);
+    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 40);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 

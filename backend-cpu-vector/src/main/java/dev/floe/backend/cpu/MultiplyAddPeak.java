@@ -21,7 +21,7 @@ public final class MultiplyAddPeak {
 
     /** Float32 multiply-adds per second, in units of 10^9, with {@code threads} threads (0: one per processor). */
     public static double measure(int threads) {
-        return measure(threads, 200_000_000L, 3);
+        return measure(threads, 2_000_000_000L, 3);
     }
 
     /**

@@ -40,24 +40,24 @@ class GemmTest {
         }
     }
 
-    /** A row gives the same bits batched with 20 or 47 other rows, on one thread or two. */
+    /** A row gives the same bits batched with 42 or 69 other rows, on one thread or two. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"})
     void rowsAreIndependentOfBatchAndThreads(DType dtype) {
         Random rnd = new Random(dtype.ordinal());
         TensorData t = weight(dtype, rnd);
-        float[] x = TestTensors.gaussian(rnd, 48 * COLS, 1);
-        float[] big = run(2, t, x, 48);
-        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 48 * COLS), 21);
-        assertTrue(21 >= Gemm.minRows, "both batches go through the GEMM");
-        for (int r = 0; r < 21; r++) {
+        float[] x = TestTensors.gaussian(rnd, 70 * COLS, 1);
+        float[] big = run(2, t, x, 70);
+        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 70 * COLS), 43);
+        assertTrue(43 >= Gemm.minRows, "both batches go through the GEMM");
+        for (int r = 0; r < 43; r++) {
             for (int o = 0; o < OUT; o++) {
                 int row = r, col = o;
                 assertEquals(Float.floatToRawIntBits(big[(27 + r) * OUT + o]), Float.floatToRawIntBits(small[r * OUT + o]),
                         () -> dtype + " row " + row + " out " + col);
             }
         }
-        assertArrayEquals(big, run(2, t, x, 48), "the same call twice");
+        assertArrayEquals(big, run(2, t, x, 70), "the same call twice");
     }
 
     /** Packing puts every activation where the micro-kernel expects it: permuted columns, rows side by side, zero padding. */

@@ -46,7 +46,7 @@ class MatmulTest {
                 {9, 128, 6}, {1, 131, 11}, {4, 257, 13}, {1, 1000, 17}, {7, 1031, 9}, {1, 2048, 37}, {8, 2048, 40},
                 {1, 4096, 300}, {6, 1024, 200},
                 // from Gemm.minRows rows on: the packed GEMM, with partial tiles, panels and column blocks
-                {16, 64, 4}, {17, 131, 67}, {33, 1031, 65}, {64, 2500, 130}, {21, 2048, 200}};
+                {40, 64, 4}, {41, 131, 67}, {45, 1031, 65}, {64, 2500, 130}, {43, 2048, 200}};
         long seed = 1;
         for (DType t : TestTensors.WEIGHT_TYPES) {
             for (int[] s : shapes) {
