@@ -5,9 +5,7 @@ import dev.floe.spi.FloatFormats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -21,9 +19,11 @@ import java.nio.ByteOrder;
  *     of each column side by side, the columns in {@link Matmul#permuted} order (the order the weight decoders
  *     produce without shuffling lanes);</li>
  * <li>the weights once per panel ({@link #decodePanel}): {@link #NR} weight rows by {@link #KC} columns, decoded from
- *     their stored format (BF16, F16, FP8 E4M3/E5M2 with {@link Matmul}'s bit moves, F32) and transposed so that
- *     the {@code NR} weights of one column are one run of floats. The panel (32 KiB, 64-byte aligned off the
- *     heap) stays in L1 while every block of activation rows passes over it.</li>
+ *     their stored format (BF16, F16, FP8 E4M3/E5M2 with {@link Matmul}'s bit moves, F32) and transposed (each
+ *     decoded vector scattered down a column) so that the {@code NR} weights of one column are one run of floats.
+ *     The panel (32 KiB) stays in L1 while every block of activation rows passes over it. (A 64-byte aligned panel
+ *     off the heap with scalar transposing stores: 25 against 31 G multiply-adds/s per core at 32 rows, 44 against
+ *     53 at 64, the same at 256.)</li>
  * </ul>
  * The micro-kernel keeps an {@code MR x NR} tile of the output in {@code MR x NR / VL} vector registers; per column it
  * loads {@code NR / VL} weight vectors and broadcasts {@code MR} activations, for {@code MR x NR / VL} vector
@@ -42,19 +42,19 @@ final class Gemm {
     /** Weight rows per register tile and per panel: four vectors. */
     static final int NR = 4 * VL;
     /** Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels. */
-    static final int KC = Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL);
+    static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
     /** From this many activation rows on, {@link CpuVectorBackend#matmul} uses this GEMM (a switch for benchmarks). */
-    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 40);
+    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 32);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Scatter offsets down one column of a panel: lane i to row i of the panel. */
+    private static final int[] DOWN = java.util.stream.IntStream.range(0, VL).map(i -> i * NR).toArray();
 
-    /** Per thread: the weight panel (off the heap, for 64-byte alignment), one decoded row, the output tile. */
+    /** Per thread: the weight panel and the output sums of a panel. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
 
     private static final class Scratch {
-        final MemorySegment panel = Arena.ofAuto().allocate((long) KC * NR * Float.BYTES, 64);
-        final float[] row = new float[KC];
+        final float[] panel = new float[KC * NR];
         float[] out = new float[0];
     }
 
@@ -124,7 +124,7 @@ final class Gemm {
         float[] acc = s.out;
         for (int p0 = 0; p0 < cols; p0 += KC) {
             int n = Math.min(KC, cols - p0);
-            decodePanel(w, o0, o1, p0, n, s.panel, s.row);
+            decodePanel(w, o0, o1, p0, n, s.panel);
             for (int b = 0; b < blocks; b++) tile(xp, (b * cols + p0) * MR, s.panel, n, acc, b * MR * NR, p0 == 0);
         }
         for (int r = 0; r < rows; r++) {
@@ -136,9 +136,9 @@ final class Gemm {
     /**
      * Decodes weight rows {@code [o0, o1)}, columns {@code [p0, p0 + n)} in permuted order, into {@code panel}: column
      * {@code p} of row {@code j} at float {@code (p - p0) * NR + j}; rows from {@code o1} up to {@code o0 + NR} are
-     * zero. {@code row} is scratch for one decoded row.
+     * zero. Each decoded vector is scattered down its column ({@link #DOWN}).
      */
-    static void decodePanel(CpuWeight w, int o0, int o1, int p0, int n, MemorySegment panel, float[] row) {
+    static void decodePanel(CpuWeight w, int o0, int o1, int p0, int n, float[] panel) {
         MemorySegment seg = w.data();
         DType dtype = w.dtype();
         int cols = (int) w.cols();
@@ -150,49 +150,48 @@ final class Gemm {
         for (int j = 0; j < NR; j++) {
             int o = o0 + j;
             if (o >= o1) {
-                for (int p = 0; p < n; p++) panel.setAtIndex(F32, (long) p * NR + j, 0f);
+                for (int p = 0; p < n; p++) panel[p * NR + j] = 0f;
                 continue;
             }
             long off = (long) o * cols * dtype.bytes();
             for (int e = p0; e < e1; e += block) {
                 long at = off + (long) e * dtype.bytes();
-                int d = e - p0;
+                int d = (e - p0) * NR + j;
                 switch (dtype) {
-                    case F32 -> FloatVector.fromMemorySegment(Matmul.FS, seg, at, LE).intoArray(row, d);
+                    case F32 -> FloatVector.fromMemorySegment(Matmul.FS, seg, at, LE).intoArray(panel, d, DOWN, 0);
                     case BF16 -> {
                         IntVector v = IntVector.fromMemorySegment(Matmul.IS, seg, at, LE);
-                        Matmul.bf16Lo(v).intoArray(row, d);
-                        Matmul.bf16Hi(v).intoArray(row, d + VL);
+                        Matmul.bf16Lo(v).intoArray(panel, d, DOWN, 0);
+                        Matmul.bf16Hi(v).intoArray(panel, d + VL * NR, DOWN, 0);
                     }
                     case F16 -> {
                         IntVector v = IntVector.fromMemorySegment(Matmul.IS, seg, at, LE);
-                        Matmul.f16Lo(v).mul(Matmul.F16_BIAS).intoArray(row, d);
-                        Matmul.f16Hi(v).mul(Matmul.F16_BIAS).intoArray(row, d + VL);
+                        Matmul.f16Lo(v).mul(Matmul.F16_BIAS).intoArray(panel, d, DOWN, 0);
+                        Matmul.f16Hi(v).mul(Matmul.F16_BIAS).intoArray(panel, d + VL * NR, DOWN, 0);
                     }
                     case F8_E4M3 -> fp8(IntVector.fromMemorySegment(Matmul.IS, seg, at, LE), 4, 0x87F00000,
-                            Matmul.E4M3_BIAS, row, d);
+                            Matmul.E4M3_BIAS, panel, d);
                     case F8_E5M2 -> fp8(IntVector.fromMemorySegment(Matmul.IS, seg, at, LE), 3, 0x8FE00000,
-                            Matmul.E5M2_BIAS, row, d);
+                            Matmul.E5M2_BIAS, panel, d);
                     default -> throw new IllegalArgumentException("dtype " + dtype);
                 }
             }
             // the tail past the last full block is in natural order
-            for (int e = Math.max(p0, full); e < p0 + n; e++) row[e - p0] = FloatFormats.read(w.tensor(), (long) o * cols + e);
+            for (int e = Math.max(p0, full); e < p0 + n; e++) panel[(e - p0) * NR + j] = FloatFormats.read(w.tensor(), (long) o * cols + e);
             if (special != null && Matmul.isSet(special, o)) {
                 for (int e = p0; e < p0 + n; e++) {
-                    row[Matmul.permuted(e, cols, lanes) - p0] = FloatFormats.read(w.tensor(), (long) o * cols + e);
+                    panel[(Matmul.permuted(e, cols, lanes) - p0) * NR + j] = FloatFormats.read(w.tensor(), (long) o * cols + e);
                 }
             }
-            for (int p = 0; p < n; p++) panel.setAtIndex(F32, (long) p * NR + j, row[p]);
         }
     }
 
-    private static void fp8(IntVector v, int shift, int mask, float bias, float[] row, int d) {
+    private static void fp8(IntVector v, int shift, int mask, float bias, float[] panel, int d) {
         IntVector odd = Matmul.fp8Odd(v, shift), even = Matmul.fp8Even(v, shift);
-        Matmul.fp8Low(even, mask).mul(bias).intoArray(row, d);
-        Matmul.fp8Low(odd, mask).mul(bias).intoArray(row, d + VL);
-        Matmul.fp8High(even, mask).mul(bias).intoArray(row, d + 2 * VL);
-        Matmul.fp8High(odd, mask).mul(bias).intoArray(row, d + 3 * VL);
+        Matmul.fp8Low(even, mask).mul(bias).intoArray(panel, d, DOWN, 0);
+        Matmul.fp8Low(odd, mask).mul(bias).intoArray(panel, d + VL * NR, DOWN, 0);
+        Matmul.fp8High(even, mask).mul(bias).intoArray(panel, d + 2 * VL * NR, DOWN, 0);
+        Matmul.fp8High(odd, mask).mul(bias).intoArray(panel, d + 3 * VL * NR, DOWN, 0);
     }
 
     /**
@@ -200,7 +199,7 @@ final class Gemm {
      * of {@code panel}, {@code n} columns, continues (or, when {@code first}, starts) the {@code MR x NR} sums held at
      * {@code acc[ao..]}, row by row.
      */
-    static void tile(float[] xp, int xo, MemorySegment panel, int n, float[] acc, int ao, boolean first) {
+    static void tile(float[] xp, int xo, float[] panel, int n, float[] acc, int ao, boolean first) {
         var fs = Matmul.FS;
         FloatVector z = FloatVector.zero(fs);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
@@ -224,12 +223,12 @@ final class Gemm {
             c33 = FloatVector.fromArray(fs, acc, ao + 3 * NR + 3 * VL);
         }
         for (int p = 0; p < n; p++) {
-            long wi = (long) p * NR * Float.BYTES;
+            int wi = p * NR;
             int xi = xo + p * MR;
-            FloatVector w0 = FloatVector.fromMemorySegment(fs, panel, wi, LE);
-            FloatVector w1 = FloatVector.fromMemorySegment(fs, panel, wi + 4L * VL, LE);
-            FloatVector w2 = FloatVector.fromMemorySegment(fs, panel, wi + 8L * VL, LE);
-            FloatVector w3 = FloatVector.fromMemorySegment(fs, panel, wi + 12L * VL, LE);
+            FloatVector w0 = FloatVector.fromArray(fs, panel, wi);
+            FloatVector w1 = FloatVector.fromArray(fs, panel, wi + VL);
+            FloatVector w2 = FloatVector.fromArray(fs, panel, wi + 2 * VL);
+            FloatVector w3 = FloatVector.fromArray(fs, panel, wi + 3 * VL);
             FloatVector x = FloatVector.broadcast(fs, xp[xi]);
             c00 = w0.fma(x, c00);
             c01 = w1.fma(x, c01);
