@@ -110,6 +110,12 @@ final class BenchCommand implements Callable<Integer> {
                     System.out.printf("%-9s %-10s %9.2f   pp%-5d   %.3f s per prompt, %s%n", r.weights(), r.backend(),
                             q.tokensPerSecond(), q.tokens(), q.seconds(), utilisation(q.multiplyAddRate(), r.multiplyAddRate()));
                 }
+                for (int n : pp) {
+                    if (r.prompts().stream().noneMatch(q -> q.tokens() == n)) {
+                        System.out.printf("%-9s %-10s %9s   pp%-5d   left out: the model's context cannot hold %d tokens and one more%n",
+                                r.weights(), r.backend(), "-", n, n);
+                    }
+                }
             }
         }
         results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));
