@@ -55,6 +55,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--batch", split = ",", paramLabel = "B", description = "also time decoding B sequences together, for each B given (e.g. 8,32,64): tokens/s and time per pass")
     List<Integer> batches = new ArrayList<>();
 
+    @Option(names = "--pp", split = ",", paramLabel = "N", defaultValue = "64,256,512",
+            description = "also time prompt processing of N-token prompts, for each N given (llama-bench's ppN; 0: none; default: ${DEFAULT-VALUE})")
+    List<Integer> promptLengths;
+
     @Option(names = "--report", paramLabel = "FILE", description = "write the results as JSON")
     Path report;
 
@@ -68,6 +72,8 @@ final class BenchCommand implements Callable<Integer> {
                         + FloeModel.MAX_ROWS + " rows)");
             }
         }
+        List<Integer> pp = promptLengths.stream().filter(n -> n != 0).toList();
+        for (int n : pp) if (n < 0) throw new IllegalArgumentException("--pp: " + n + " is negative");
         for (String w : weights) {
             if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
         }
@@ -79,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
         List<String> runOn = backends.isEmpty() ? java.util.Collections.singletonList(null) : backends;
         for (int round = 0; round < rounds; round++) {
             for (String backend : runOn) for (String w : format == null ? weights : List.of(format.label())) {
-                DecodeBenchmark.Options options = new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches);
+                DecodeBenchmark.Options options = new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches, pp);
                 DecodeBenchmark.Result r;
                 if (format != null) {
                     r = DecodeBenchmark.run(model, format.label(), format.fp8(), format.bytes(), options);
@@ -103,20 +109,41 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-9s %-10s   experts while decoding: %d hits, %d misses, %d prefetched, %d evicted; %d resident%n",
                         r.weights(), r.backend(), ex.hits(), ex.misses(), ex.prefetched(), ex.evicted(), ex.resident());
                 for (DecodeBenchmark.BatchResult b : r.batches()) {
-                    System.out.printf("%-9s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence)%n", r.weights(),
-                            r.backend(), b.tokensPerSecond(), b.batch(), b.stepMillis(), b.tokensPerSecond() / b.batch());
+                    System.out.printf("%-9s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence), %s%n", r.weights(),
+                            r.backend(), b.tokensPerSecond(), b.batch(), b.stepMillis(), b.tokensPerSecond() / b.batch(),
+                            utilisation(b.multiplyAddRate(), r.multiplyAddRate()));
+                }
+                for (DecodeBenchmark.PromptResult q : r.prompts()) {
+                    System.out.printf("%-9s %-10s %9.2f   pp%-5d   %.3f s per prompt, %s%n", r.weights(), r.backend(),
+                            q.tokensPerSecond(), q.tokens(), q.seconds(), utilisation(q.multiplyAddRate(), r.multiplyAddRate()));
+                }
+                for (int n : pp) {
+                    if (r.prompts().stream().noneMatch(q -> q.tokens() == n)) {
+                        System.out.printf("%-9s %-10s %9s   pp%-5d   left out: the model's context cannot hold %d tokens and one more%n",
+                                r.weights(), r.backend(), "-", n, n);
+                    }
                 }
             }
         }
         results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));
         System.out.println("bandwidth = read bandwidth measured just before / after the timed decode with the kernels' threads "
                 + "(NaN: the backend cannot measure it); MBU against their mean");
+        if (!batches.isEmpty() || !pp.isEmpty()) {
+            System.out.println("batch B = B sequences decoded together (B rows per pass); ppN = an N-token prompt prefilled in a fresh "
+                    + "session (passes of at most " + FloeModel.MAX_ROWS + " rows), median of " + DecodeBenchmark.PROMPT_REPEATS
+                    + " runs; peak = float32 multiply-add rate measured before and after them with the kernels' threads (the higher) (G = 10^9 per second)");
+        }
         if (report != null) {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), Map.of(
                     "preset", format == null ? p : model.toString(), "java", Runtime.version().toString(), "os", System.getProperty("os.name") + " " + System.getProperty("os.arch"),
                     "processors", Runtime.getRuntime().availableProcessors(), "results", results));
         }
         return 0;
+    }
+
+    private static String utilisation(double rate, double peak) {
+        return Double.isNaN(peak) ? String.format(java.util.Locale.ROOT, "%.1f G multiply-adds/s", rate)
+                : String.format(java.util.Locale.ROOT, "%.1f G multiply-adds/s, %.1f%% of the peak %.1f", rate, 100 * rate / peak, peak);
     }
 
     /** What a checkpoint's projection weights are stored as, and how many bytes of tensors it maps. */

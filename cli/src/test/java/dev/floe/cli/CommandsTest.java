@@ -145,9 +145,15 @@ class CommandsTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("arctic-tiny-code: bf16 weights"), r.out());
         assertEquals(1, r.out().lines().filter(l -> l.startsWith("bf16") && l.contains("batch 2 ")).count(), r.out());
-        Run fixture = run("bench", "--model", ROOT.resolve("fixtures/tiny-arctic-fp8").toString(), "--tokens", "4", "--prompt", "4");
+        // the default prompt lengths, each timed against the measured peak
+        assertEquals(3, r.out().lines().filter(l -> l.matches("bf16 .* pp(64|256|512) .*% of the peak .*")).count(), r.out());
+        Run fixture = run("bench", "--model", ROOT.resolve("fixtures/tiny-arctic-fp8").toString(), "--tokens", "4", "--prompt", "4",
+                "--pp", "8,512");
         assertEquals(0, fixture.status(), fixture.err());
         assertTrue(fixture.out().contains("fp8-e4m3 weights"), fixture.out());
+        // a context of 512 positions holds a prompt of 8, not one of 512 and a token more
+        assertTrue(fixture.out().lines().anyMatch(l -> l.contains(" pp8 ") && l.contains("% of the peak")), fixture.out());
+        assertTrue(fixture.out().lines().anyMatch(l -> l.contains("pp512") && l.contains("left out")), fixture.out());
         Run notAModel = run("bench", "--model", ROOT.resolve("fixtures").toString());
         assertTrue(notAModel.err().contains("is not a model folder (no config.json)"), notAModel.err());
     }

@@ -58,6 +58,15 @@ public interface Backend extends AutoCloseable {
         return Double.NaN;
     }
 
+    /**
+     * Measures the float32 multiply-add rate of the device with the parallelism the kernels use, in units of 10^9
+     * multiply-adds per second, from a kernel that reads no memory (benchmarks divide the multiply-adds of a forward
+     * pass per second by it to report the utilisation of the arithmetic units). Takes a moment; NaN if not supported.
+     */
+    default double measureMultiplyAddRate() {
+        return Double.NaN;
+    }
+
     // ---- kernels
 
     /** {@code out[r] = table[ids[r]]} for each id; ids must be in {@code [0, table.rows())}. */

@@ -105,6 +105,11 @@ final class CpuVectorBackend implements Backend {
     }
 
     @Override
+    public double measureMultiplyAddRate() {
+        return MultiplyAddPeak.measure(pool.threads());
+    }
+
+    @Override
     public long memoryInUse() {
         return bytesInUse.get();
     }
@@ -183,7 +188,7 @@ final class CpuVectorBackend implements Backend {
         int outRows = (int) cw.rows();
         if (rows == 0 || outRows == 0) return;
         cw.scan(pool);
-        if (rows >= Gemm.MIN_ROWS) {
+        if (rows >= Gemm.minRows) {
             Gemm.multiply(pool, cw, xs, 0, rows, o, 0);
             return;
         }

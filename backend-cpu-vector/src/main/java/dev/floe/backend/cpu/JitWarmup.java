@@ -37,8 +37,10 @@ final class JitWarmup {
             MemorySegment normData = arena.allocate(4L * COLS, 64);
             Weight norm = b.weight(new TensorData("warmup.norm", DType.F32, new long[]{COLS}, normData, null));
             KvLayout layout = new KvLayout(1, 2, 64, 4, 16);
-            try (Buffer x = b.allocate(4L * COLS); Buffer y = b.allocate(4L * COLS); KvCache cache = b.kvCache(layout)) {
-                float[] ones = new float[4 * COLS];
+            int gemmRows = Math.max(4, Gemm.minRows);
+            try (Buffer x = b.allocate((long) gemmRows * COLS); Buffer y = b.allocate(Math.max(4L * COLS, (long) gemmRows * ROWS));
+                 KvCache cache = b.kvCache(layout)) {
+                float[] ones = new float[gemmRows * COLS];
                 java.util.Arrays.fill(ones, 0.5f);
                 b.upload(ones, 0, x, 0, ones.length);
                 int[] table = {0, 1, 2, 3};
@@ -47,6 +49,7 @@ final class JitWarmup {
                     for (Weight w : weights) {
                         b.matmul(x, 1, w, y);
                         b.matmul(x, 4, w, y);
+                        b.matmul(x, gemmRows, w, y);
                     }
                     b.rmsNorm(x, norm, 1e-5f, 4, COLS, y);
                     b.rope(y, 1, 2, 128, new int[]{pos}, 10000f);

@@ -40,45 +40,41 @@ class GemmTest {
         }
     }
 
-    /** A row gives the same bits batched with 20 or 47 other rows, on one thread or two. */
+    /** A row gives the same bits batched with 42 or 69 other rows, on one thread or two. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"})
     void rowsAreIndependentOfBatchAndThreads(DType dtype) {
         Random rnd = new Random(dtype.ordinal());
         TensorData t = weight(dtype, rnd);
-        float[] x = TestTensors.gaussian(rnd, 48 * COLS, 1);
-        float[] big = run(2, t, x, 48);
-        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 48 * COLS), 21);
-        assertTrue(21 >= Gemm.MIN_ROWS, "both batches go through the GEMM");
-        for (int r = 0; r < 21; r++) {
+        float[] x = TestTensors.gaussian(rnd, 70 * COLS, 1);
+        float[] big = run(2, t, x, 70);
+        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 70 * COLS), 43);
+        assertTrue(43 >= Gemm.minRows, "both batches go through the GEMM");
+        for (int r = 0; r < 43; r++) {
             for (int o = 0; o < OUT; o++) {
                 int row = r, col = o;
                 assertEquals(Float.floatToRawIntBits(big[(27 + r) * OUT + o]), Float.floatToRawIntBits(small[r * OUT + o]),
                         () -> dtype + " row " + row + " out " + col);
             }
         }
-        assertArrayEquals(big, run(2, t, x, 48), "the same call twice");
+        assertArrayEquals(big, run(2, t, x, 70), "the same call twice");
     }
 
-    /** Packing puts every activation where the micro-kernel expects it: stream order, zero padding. */
+    /** Packing puts every activation where the micro-kernel expects it: permuted columns, rows side by side, zero padding. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F8_E4M3"})
     void packingFollowsThePermutation(DType dtype) {
-        int lanes = Matmul.lanes(dtype), rows = 5, cols = 200, vl = Matmul.VL;
-        int steps = (cols + vl - 1) / vl;
+        int lanes = Matmul.lanes(dtype), rows = 5, cols = 200;
         float[] x = new float[rows * cols];
         for (int i = 0; i < x.length; i++) x[i] = i + 1;
-        float[] xp = new float[2 * Gemm.MR * steps * vl];
+        float[] xp = new float[2 * Gemm.MR * cols];
         Arrays.fill(xp, Float.NaN);
         Gemm.packActivations(x, 0, rows, cols, lanes, xp);
         for (int r = 0; r < 2 * Gemm.MR; r++) {
-            for (int p = 0; p < steps * vl; p++) {
-                float got = xp[((r / Gemm.MR * steps + p / vl) * Gemm.MR + r % Gemm.MR) * vl + p % vl];
-                float want = 0;
-                if (r < rows && p < cols) {
-                    for (int e = 0; e < cols; e++) if (Matmul.permuted(e, cols, lanes) == p) want = x[r * cols + e];
-                }
-                assertEquals(want, got, 0f, "row " + r + " position " + p);
+            for (int e = 0; e < cols; e++) {
+                int p = Matmul.permuted(e, cols, lanes);
+                float got = xp[(r / Gemm.MR * cols + p) * Gemm.MR + r % Gemm.MR];
+                assertEquals(r < rows ? x[r * cols + e] : 0f, got, 0f, "row " + r + " column " + e);
             }
         }
     }

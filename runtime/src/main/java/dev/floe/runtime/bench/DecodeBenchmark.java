@@ -22,9 +22,12 @@ import java.util.function.LongConsumer;
  * weights in memory, prefills a prompt, decodes greedily, and reports tokens/s, bytes read per token and MBU
  * (model bandwidth utilisation = bytes per token x tokens/s / bandwidth). Then, with the same weights, the decode
  * throughput of larger batches: B sequences stepped together, one token each per forward pass, as a continuous
- * batching server runs them.
+ * batching server runs them; and prompt processing (whole prompts of N tokens prefilled in a fresh session, as
+ * llama-bench's {@code ppN}), with the multiply-adds of each pass against the multiply-add rate measured in the run.
  */
 public final class DecodeBenchmark {
+    /** Timed repetitions of each prompt length; the median is reported. */
+    public static final int PROMPT_REPEATS = 3;
     /** Decode steps before timing: at least 4, up to this many while the warm-up time lasts. */
     static final int WARM_UP_TOKENS = 64;
     static final long WARM_UP_NANOS = 3_000_000_000L;
@@ -38,11 +41,13 @@ public final class DecodeBenchmark {
      *
      * @param bandwidthBefore read bandwidth measured just before decoding, GB/s (NaN if the backend cannot measure)
      * @param bandwidthAfter  the same, just after
+     * @param multiplyAddRate the backend's multiply-add rate measured just before and after the batches and prompts,
+     *                        the higher of the two, 10^9 per second (NaN if it cannot measure, or nothing was timed)
      */
     public record Result(String preset, String weights, String backend, String device, int threads, int promptTokens,
                          int decodeTokens, double tokensPerSecond, long bytesPerToken, long weightBytes,
                          double bandwidthBefore, double bandwidthAfter, List<BatchResult> batches, Traffic traffic,
-                         ExpertCacheStats experts) {
+                         ExpertCacheStats experts, double multiplyAddRate, List<PromptResult> prompts) {
         /** GB/s of weights and KV read while decoding. */
         public double effectiveBandwidth() {
             return tokensPerSecond * bytesPerToken / 1e9;
@@ -73,16 +78,42 @@ public final class DecodeBenchmark {
     /**
      * Decode throughput of {@code batch} sequences stepped together.
      *
-     * @param stepMillis mean time of one forward pass (one token for each sequence)
+     * @param stepMillis   mean time of one forward pass (one token for each sequence)
+     * @param multiplyAdds multiply-adds of one pass (matmuls and attention)
      */
-    public record BatchResult(int batch, int steps, double tokensPerSecond, double stepMillis) {
+    public record BatchResult(int batch, int steps, double tokensPerSecond, double stepMillis, double multiplyAdds) {
+        public BatchResult(int batch, int steps, double tokensPerSecond, double stepMillis) {
+            this(batch, steps, tokensPerSecond, stepMillis, Double.NaN);
+        }
+
+        /** Multiply-adds per second of the passes, 10^9 per second. */
+        public double multiplyAddRate() {
+            return multiplyAdds / stepMillis / 1e6;
+        }
+    }
+
+    /**
+     * Prompt processing: a prompt of {@code tokens} tokens prefilled in a fresh session (passes of at most
+     * {@link FloeModel#MAX_ROWS} rows), the median of {@link #PROMPT_REPEATS} timed runs after an untimed one.
+     *
+     * @param multiplyAdds multiply-adds of the whole prompt (matmuls, attention, the last row's logits)
+     */
+    public record PromptResult(int tokens, double seconds, double tokensPerSecond, double multiplyAdds) {
+        /** Multiply-adds per second, 10^9 per second. */
+        public double multiplyAddRate() {
+            return multiplyAdds / seconds / 1e9;
+        }
     }
 
     /** Options of a run; {@code batches} lists the batch sizes above 1 to time after the batch-1 measurement. */
     public record Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties,
-                          List<Integer> batches) {
+                          List<Integer> batches, List<Integer> prompts) {
         public Options {
             batches = List.copyOf(batches);
+            prompts = List.copyOf(prompts);
+            for (int p : prompts) {
+                if (p < 1) throw new IllegalArgumentException("prompt lengths to time must be positive, got " + p);
+            }
             for (int b : batches) {
                 if (b < 2 || b > FloeModel.MAX_ROWS) {
                     throw new IllegalArgumentException("batch sizes beyond batch 1 must be in [2, " + FloeModel.MAX_ROWS + "], got " + b);
@@ -94,8 +125,13 @@ public final class DecodeBenchmark {
             }
         }
 
+        public Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties,
+                       List<Integer> batches) {
+            this(backend, threads, promptTokens, decodeTokens, properties, batches, List.of());
+        }
+
         public Options(String backend, int threads, int promptTokens, int decodeTokens, Map<String, String> properties) {
-            this(backend, threads, promptTokens, decodeTokens, properties, List.of());
+            this(backend, threads, promptTokens, decodeTokens, properties, List.of(), List.of());
         }
     }
 
@@ -147,7 +183,8 @@ public final class DecodeBenchmark {
     /** KV blocks for the prompt, the warm-up and the timed steps of the largest batch. */
     private static ModelOptions modelOptions(Options o) {
         int perSequence = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + 32;
-        int blocks = (perSequence / 16 + 1) * Math.max(1, o.batches().stream().mapToInt(Integer::intValue).max().orElse(1));
+        int blocks = Math.max((perSequence / 16 + 1) * Math.max(1, o.batches().stream().mapToInt(Integer::intValue).max().orElse(1)),
+                o.prompts().stream().mapToInt(p -> p / 16 + 2).max().orElse(0));
         Map<String, String> props = new java.util.HashMap<>(o.properties());
         props.putIfAbsent("kv.blocks", Integer.toString(blocks));
         return new ModelOptions(o.backend(), null, null, o.threads(), props);
@@ -196,11 +233,18 @@ public final class DecodeBenchmark {
             double meanContext = startContext + o.decodeTokens() / 2.0;
             double tokensPerSecond = o.decodeTokens() * 1e9 / elapsed;
             s.reset();
+            boolean passes = !o.batches().isEmpty() || !o.prompts().isEmpty();
+            // the rate before and after the passes, the higher one: on a shared machine each can land in a busy moment
+            double rate = passes ? model.measureMultiplyAddRate() : Double.NaN;
             List<BatchResult> batched = new java.util.ArrayList<>();
             for (int b : o.batches()) batched.add(batched(model, b, o));
+            List<PromptResult> prompts = new java.util.ArrayList<>();
+            // a prompt must leave one position of the model's context free: longer ones are left out of the result
+            for (int p : o.prompts()) if (p < c.maxPositions()) prompts.add(prompt(model, p));
+            if (passes) rate = Math.max(rate, model.measureMultiplyAddRate());
             return new Result(name, weightsLabel, model.backend(), model.device(), o.threads(), o.promptTokens(),
                     o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched,
-                    traffic, experts);
+                    traffic, experts, rate, prompts);
         }
     }
 
@@ -254,11 +298,61 @@ public final class DecodeBenchmark {
             long t0 = System.nanoTime();
             for (int i = 0; i < o.decodeTokens(); i++) step.run();
             double seconds = (System.nanoTime() - t0) / 1e9;
+            double context = o.promptTokens() + WARM_UP_TOKENS / 2.0 + o.decodeTokens() / 2.0;
             return new BatchResult(batch, o.decodeTokens(), (double) batch * o.decodeTokens() / seconds,
-                    seconds * 1e3 / o.decodeTokens());
+                    seconds * 1e3 / o.decodeTokens(), batch * (multiplyAddsPerToken(model.config(), context) + headMultiplyAdds(model.config())));
         } finally {
             for (SequenceKv k : kv) if (k != null) k.close();
         }
+    }
+
+    /** Prefills a prompt of {@code tokens} tokens in a fresh session: once untimed, then the median of the timed runs. */
+    static PromptResult prompt(FloeModel model, int tokens) {
+        ModelConfig c = model.config();
+        int[] ids = SyntheticPrompt.ids(c.vocabSize(), tokens, 7);
+        double[] seconds = new double[PROMPT_REPEATS];
+        try (Session s = model.newSession(tokens + 1)) {
+            for (int i = -1; i < PROMPT_REPEATS; i++) {
+                s.reset();
+                long t0 = System.nanoTime();
+                s.prefillLast(ids);
+                if (i >= 0) seconds[i] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        java.util.Arrays.sort(seconds);
+        double median = seconds[PROMPT_REPEATS / 2];
+        return new PromptResult(tokens, median, tokens / median, promptMultiplyAdds(c, tokens));
+    }
+
+    /**
+     * Multiply-adds of prefilling {@code tokens} tokens: every token through the layers (attention at its own
+     * position), and the logits of the last one.
+     */
+    public static double promptMultiplyAdds(ModelConfig c, int tokens) {
+        double total = headMultiplyAdds(c);
+        for (int p = 0; p < tokens; p++) total += multiplyAddsPerToken(c, p + 1);
+        return total;
+    }
+
+    /**
+     * Multiply-adds of one token through the layers, attending to {@code context} positions: the projections, the
+     * router, the k routed experts, the residual or dense MLP, and the two products of attention ({@code q k} and
+     * {@code p v}); not the logits ({@link #headMultiplyAdds}).
+     */
+    public static double multiplyAddsPerToken(ModelConfig c, double context) {
+        double h = c.hiddenSize(), d = c.headDim(), i = c.intermediateSize();
+        double total = 0;
+        for (int l = 0; l < c.numLayers(); l++) {
+            total += 2 * c.numHeads() * d * h + 2 * c.numKvHeads() * d * h + 2 * context * c.numHeads() * d;
+            if (c.hasResidualMlp(l)) total += 3 * h * h;
+            total += c.isMoeLayer(l) ? c.numExperts() * h + c.topK() * 3 * i * h : 3 * i * h;
+        }
+        return total;
+    }
+
+    /** Multiply-adds of one row of logits. */
+    public static double headMultiplyAdds(ModelConfig c) {
+        return (double) c.vocabSize() * c.hiddenSize();
     }
 
     /**

@@ -172,6 +172,11 @@ public final class FloeModel implements Model {
         return experts.stats();
     }
 
+    /** The backend's float32 multiply-add rate in 10^9 per second, measured now (NaN if it cannot measure). */
+    public double measureMultiplyAddRate() {
+        return backend.measureMultiplyAddRate();
+    }
+
     /** Runs one forward pass, for batched callers such as the serving engine and the TCK. */
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");

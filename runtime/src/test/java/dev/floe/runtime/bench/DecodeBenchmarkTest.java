@@ -31,4 +31,20 @@ class DecodeBenchmarkTest {
         long kv = DecodeBenchmark.bytesPerToken(c, false, 100) - bf16;
         assertEquals(100L * c.numLayers() * c.numKvHeads() * c.headDim() * 2 * Float.BYTES, kv);
     }
+
+    @Test
+    void multiplyAddsCountEveryActiveWeightOnce() {
+        ModelConfig c = BenchPreset.named("peer-cpu").config();
+        // in BF16 each weight read for a token is two bytes and one multiply-add; only norms and the embedding row differ
+        double weights = DecodeBenchmark.multiplyAddsPerToken(c, 0) + DecodeBenchmark.headMultiplyAdds(c);
+        double bytes = DecodeBenchmark.bytesPerToken(c, false, 0);
+        assertTrue(Math.abs(bytes - 2 * weights) < 64.0 * c.hiddenSize(), bytes + " bytes against " + weights + " multiply-adds");
+        // attention adds q.k and p.v: 2 x heads x head_dim per position attended, per layer
+        assertEquals(2.0 * c.numLayers() * c.numHeads() * c.headDim() * 10,
+                DecodeBenchmark.multiplyAddsPerToken(c, 10) - DecodeBenchmark.multiplyAddsPerToken(c, 0), 1e-6);
+        // a prompt: positions 1..n attended, one row of logits
+        double three = DecodeBenchmark.multiplyAddsPerToken(c, 1) + DecodeBenchmark.multiplyAddsPerToken(c, 2)
+                + DecodeBenchmark.multiplyAddsPerToken(c, 3) + DecodeBenchmark.headMultiplyAdds(c);
+        assertEquals(three, DecodeBenchmark.promptMultiplyAdds(c, 3), 1e-6 * three);
+    }
 }
