@@ -25,5 +25,8 @@ class MutationKillersTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new CapacityTopK(0, 1, 0)).getMessage()
                 .contains("k = 0"));
         new CapacityTopK(1, Double.MIN_VALUE, 0);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new ExpertChoice(0, 2)).getMessage()
+                .contains("capacity_factor = 0.0"));
+        new ExpertChoice(Double.MIN_VALUE, 2);
     }
 }
