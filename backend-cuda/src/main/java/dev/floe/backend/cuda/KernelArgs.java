@@ -46,6 +46,23 @@ final class KernelArgs {
         return values.size();
     }
 
+    /**
+     * The non-pointer arguments in order, as {@link Integer}, {@link Long} or {@link Float}: what a test without a GPU
+     * can compare for a known call (a swap of two same-typed arguments keeps the signature but not the values).
+     */
+    List<Number> scalars() {
+        List<Number> out = new ArrayList<>();
+        for (int i = 0; i < values.size(); i++) {
+            switch (signature.charAt(i)) {
+                case 'i' -> out.add(((int[]) values.get(i))[0]);
+                case 'l' -> out.add(((long[]) values.get(i))[0]);
+                case 'f' -> out.add(((float[]) values.get(i))[0]);
+                default -> { } // a device address: where the runtime put the buffer, not a value a test can predict
+            }
+        }
+        return out;
+    }
+
     /** The {@code void**} array {@code cuLaunchKernel} expects: one pointer to each argument's value. */
     Pointer toPointer() {
         Pointer[] each = new Pointer[values.size()];

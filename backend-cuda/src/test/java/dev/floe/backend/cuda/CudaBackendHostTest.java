@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The backend's host side against a recording device: every kernel method launches an entry the committed PTX
- * declares, with arguments whose types match the entry's {@code .param} list, on the expected grid; index arrays
+ * declares, with arguments whose types match the entry's {@code .param} list and scalar values that match a known
+ * call, on the expected grid; index arrays
  * are staged with the right contents; arguments are validated. Everything but the GPU's arithmetic.
  */
 class CudaBackendHostTest {
@@ -123,6 +124,15 @@ class CudaBackendHostTest {
         }
     }
 
+    /**
+     * The launch received exactly these scalar arguments (ints, {@code long long}s as longs, floats), in the order of
+     * the kernel's signature in {@code src/main/cuda}: a swap of two same-typed arguments (rows and dim, heads and
+     * head_dim) keeps the PTX types and fails here.
+     */
+    static void scalars(Launched l, Number... expected) {
+        assertEquals(List.of(expected), l.args().scalars(), () -> l.entry() + ": scalar arguments");
+    }
+
     RecordingDevice device;
     CudaBackend cuda;
     Arena arena;
@@ -160,33 +170,41 @@ class CudaBackendHostTest {
         assertEquals(new Launch(3, 1, 1, 256), device.last().launch());
         assertArrayEquals(new int[]{4, 0, 49}, device.stagedInts.getLast());
         matchesPtx(device.last());
+        scalars(device.last(), 0, dim); // scaleStride (unscaled), cols
 
         cuda.rmsNorm(x, norm, 1e-5f, rows, dim, x);
         assertEquals("rms_norm_f32", device.last().entry());
         matchesPtx(device.last());
+        scalars(device.last(), 1e-5f, dim); // eps, dim
 
         for (int r : new int[]{1, 64, 65}) {
             cuda.matmul(x, r, fp8, out);
             assertEquals(r <= 64 ? "matvec_e4m3" : "gemm_e4m3", device.last().entry());
             matchesPtx(device.last());
+            scalars(device.last(), r, 1, 64, dim); // rows, scaleStride (per row), outRows, cols
         }
 
         cuda.rope(x, rows, 4, 64, new int[]{7, 8, 9, 10}, 10000f);
         assertArrayEquals(new int[]{7, 8, 9}, device.stagedInts.getLast(), "only the first rows' positions");
         matchesPtx(device.last());
+        scalars(device.last(), rows, 4, 64, 10000f); // rows, heads, headDim, theta
 
         cuda.swiglu(x, out, 100, out);
         matchesPtx(device.last());
+        scalars(device.last(), 100L); // n
         cuda.add(x, out, 100, x);
         assertEquals("add", device.last().entry());
         matchesPtx(device.last());
+        scalars(device.last(), 100L);
 
         cuda.gatherRows(x, dim, new int[]{2, 2, 0}, out);
         assertEquals(new Launch(3, 1, 1, 256), device.last().launch());
         matchesPtx(device.last());
+        scalars(device.last(), dim); // cols
         cuda.scatterAddRows(out, dim, new int[]{1, 1}, new float[]{0.25f, 0.75f}, x);
         assertArrayEquals(new float[]{0.25f, 0.75f}, device.stagedFloats.getLast());
         matchesPtx(device.last());
+        scalars(device.last(), dim, 2); // cols, n
 
         Weight w1 = cuda.weight(tensor("w1", DType.BF16, 48, dim, null));
         Weight w3 = cuda.weight(tensor("w3", DType.BF16, 48, dim, null));
@@ -194,10 +212,12 @@ class CudaBackendHostTest {
         assertEquals("expert_swiglu_bf16", device.last().entry());
         assertEquals(Launch.matvec(48, 2), device.last().launch());
         matchesPtx(device.last());
+        scalars(device.last(), 2, 0, 48, dim); // rows, scaleStride, width, cols
 
         CudaBackend.TopK top = cuda.routerTopK(x, 5, 8, 2, true);
         assertEquals(10, top.indices().length);
         matchesPtx(device.last());
+        scalars(device.last(), 5, 8, 2, 1); // rows, experts, k, renormalize
     }
 
     @Test
@@ -209,6 +229,7 @@ class CudaBackendHostTest {
         cuda.storeKv(cache, 1, k, v, 5, new int[]{20, 21, 22, 23, 4});
         assertArrayEquals(new int[]{20, 21, 22, 23, 4}, device.stagedInts.getLast());
         matchesPtx(device.last());
+        scalars(device.last(), 5, 2 * 64); // rows, width (kvHeads * headDim)
         assertThrows(IllegalArgumentException.class, () -> cuda.storeKv(cache, 1, k, v, 1, new int[]{32}));
         assertThrows(IllegalArgumentException.class, () -> cuda.storeKv(cache, 2, k, v, 1, new int[]{0}));
 
@@ -218,6 +239,8 @@ class CudaBackendHostTest {
         assertEquals("paged_attention", l.entry());
         assertEquals(new Launch(2, 8, 1, 128), l.launch());
         matchesPtx(l);
+        // maxBlocks, blockSize, heads, kvHeads, headDim, 1/sqrt(headDim), chunk (positions 0..4 in one split)
+        scalars(l, 2, 4, 8, 2, 64, 0.125f, 5);
         List<int[]> staged = device.stagedInts.subList(before, device.stagedInts.size());
         assertArrayEquals(new int[]{4, 0}, staged.get(0));
         assertArrayEquals(new int[]{0, 1}, staged.get(1));
@@ -242,6 +265,8 @@ class CudaBackendHostTest {
         assertEquals(new Launch(1, 8, 1, 128), l.get(1).launch());
         matchesPtx(l.get(0));
         matchesPtx(l.get(1));
+        scalars(l.get(0), 40, 32, 8, 2, 64, 0.125f, 241); // ..., chunk = ceil(1201 / 5)
+        scalars(l.get(1), 1, 8, 64, 5); // rows, heads, headDim, splits
     }
 
     @Test

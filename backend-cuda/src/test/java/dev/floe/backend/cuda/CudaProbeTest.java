@@ -91,12 +91,16 @@ class CudaProbeTest {
                 throw new AssertionError();
             }
         }, null);
+        assertInstanceOf(Probe.Unavailable.class, p);
+        assertFalse(p.available(), p.detail());
         assertTrue(p.detail().contains("CUDA_ERROR_NO_DEVICE"), p.detail());
     }
 
     @Test
     void noDevice() {
         Probe p = probe(() -> new FakeDriver(13000), null);
+        assertInstanceOf(Probe.Unavailable.class, p);
+        assertFalse(p.available(), p.detail());
         assertTrue(p.detail().contains("no CUDA device"), p.detail());
     }
 

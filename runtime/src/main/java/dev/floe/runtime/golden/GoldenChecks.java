@@ -10,6 +10,8 @@ import dev.floe.runtime.generate.Sampler;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -87,8 +89,14 @@ public final class GoldenChecks {
     private static void layerChecks(GoldenFixture golden, String label, Capture capture, Consumer<CheckResult> add) {
         for (GoldenFixture.Layer layer : golden.layers()) {
             String name = label + "/prompt.0.layer." + layer.index();
-            float[][] hidden = capture.hidden.size() > layer.index() ? capture.hidden.get(layer.index()) : null;
-            if (hidden != null) add.accept(CheckResult.ofError(name + ".hidden", relativeError(hidden, layer.hidden()), HIDDEN_TOLERANCE));
+            float[][] hidden = capture.hidden.get(layer.index());
+            if (hidden == null) {
+                // a layer the fixture checks but the model never reported is a failure, not a check less
+                add.accept(new CheckResult(name + ".hidden", 1, 0, false, "the model reported no output for layer "
+                        + layer.index() + " (it reported layers " + capture.hidden.keySet() + ")"));
+            } else {
+                add.accept(CheckResult.ofError(name + ".hidden", relativeError(hidden, layer.hidden()), HIDDEN_TOLERANCE));
+            }
             if (layer.experts() == null) continue;
             RoutingDecision d = capture.routes[layer.index()];
             if (d == null) {
@@ -127,7 +135,8 @@ public final class GoldenChecks {
 
     /** Records layer outputs and routing decisions of one pass. */
     private static final class Capture implements ForwardObserver {
-        final List<float[][]> hidden = new ArrayList<>();
+        /** By layer index, as the model reports them (a list would shift every layer after a missing one). */
+        final Map<Integer, float[][]> hidden = new TreeMap<>();
         final RoutingDecision[] routes = new RoutingDecision[256];
 
         @Override
@@ -140,7 +149,7 @@ public final class GoldenChecks {
             int cols = out.length / rows;
             float[][] m = new float[rows][];
             for (int r = 0; r < rows; r++) m[r] = Arrays.copyOfRange(out, r * cols, (r + 1) * cols);
-            hidden.add(m);
+            hidden.put(layer, m);
         }
 
         @Override

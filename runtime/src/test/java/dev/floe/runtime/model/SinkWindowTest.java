@@ -11,6 +11,9 @@ import dev.floe.runtime.generate.Sampler;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -74,6 +77,50 @@ class SinkWindowTest {
             assertTrue(maxBlocks <= 17, "blocks held: " + maxBlocks);
         }
         assertEquals(used, model.kvBlocks().usedBlocks());
+    }
+
+    /**
+     * After eviction the logits must be those of attention over exactly the kept tokens (the sink block and the newest
+     * whole window blocks) at their indices in the cache. With one layer a token's key and value depend on the token
+     * alone, so a plain session prefilling the kept tokens from index 0 is an exact oracle: a wrong block evicted, a
+     * stale block table or keys rotated by their text position instead of their cache index all change the logits.
+     */
+    @Test
+    void afterEvictionTheLogitsAreThoseOfTheKeptTokens(@TempDir Path dir) throws Exception {
+        Path mixtral = Path.of(System.getProperty("floe.root"), "fixtures", "tiny-mixtral");
+        String config = Files.readString(mixtral.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), config.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 1"));
+        Files.createSymbolicLink(dir.resolve("model.safetensors"), mixtral.resolve("model.safetensors").toAbsolutePath());
+        try (FloeModel oneLayer = FloeEngine.load(dir, ModelOptions.DEFAULTS.withBackend("cpu-vector"), l -> { })) {
+            assertEquals(1, oneLayer.config().numLayers());
+            SinkWindow window = new SinkWindow(4, 64);
+            SinkWindow.Layout layout = oneLayer.sinkLayout(window);
+            int block = layout.blockSize(), sinkTokens = layout.sinkBlocks() * block;
+            java.util.List<Integer> kept = new java.util.ArrayList<>();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+            int compared = 0, evictions = 0;
+            try (Session sink = oneLayer.newSinkSession(window)) {
+                for (int step = 0; step < 3 * layout.capacityTokens(); step++) {
+                    int id = 3 + random.nextInt(oneLayer.config().vocabSize() - 3);
+                    if (kept.size() + 1 > layout.capacityTokens()) {
+                        kept.subList(sinkTokens, sinkTokens + block).clear(); // the oldest window block
+                        evictions++;
+                    }
+                    kept.add(id);
+                    float[] actual = sink.next(id);
+                    if (evictions == 0 || step % 4 != 0) continue; // before the first eviction the first test covers it
+                    float[] expected;
+                    try (Session plain = oneLayer.newSession(layout.capacityTokens())) {
+                        expected = plain.prefillLast(kept.stream().mapToInt(Integer::intValue).toArray());
+                    }
+                    for (int v = 0; v < expected.length; v++) {
+                        assertEquals(expected[v], actual[v], 1e-4f * (1 + Math.abs(expected[v])), "step " + step + " logit " + v);
+                    }
+                    compared++;
+                }
+            }
+            assertTrue(evictions >= 10 && compared >= 30, evictions + " evictions, " + compared + " steps compared");
+        }
     }
 
     @Test
