@@ -81,6 +81,24 @@ extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, cons
     v[j + half] = b * cs + a * sn;
 }
 
+// ---- RoPE from the step's rotation rows (SPI 2): cosT/sinT are [rows, headDim/2], computed once per pass by the
+// runtime in float32 (dev.floe.spi.RopeTable). Products and difference rounded separately (no FMA contraction), so
+// the result is the float32 arithmetic of the reference.
+extern "C" __global__ void rope_table(float* x, int rows, int heads, int headDim, const float* cosT, const float* sinT) {
+    int half = headDim / 2;
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    long long total = (long long)rows * heads * half;
+    if (i >= total) return;
+    int j = (int)(i % half);
+    long long rh = i / half;
+    int r = (int)(rh / heads);
+    float* v = x + rh * headDim;
+    float cs = cosT[(size_t)r * half + j], sn = sinT[(size_t)r * half + j];
+    float a = v[j], b = v[j + half];
+    v[j] = __fsub_rn(__fmul_rn(a, cs), __fmul_rn(b, sn));
+    v[j + half] = __fadd_rn(__fmul_rn(b, cs), __fmul_rn(a, sn));
+}
+
 // ---- KV store: kCache/vCache are the layer's [slots, width] planes; row r goes to slot slots[r].
 extern "C" __global__ void store_kv(float* kCache, float* vCache, const float* k, const float* v, int rows,
                                     int width, const int* slots) {
