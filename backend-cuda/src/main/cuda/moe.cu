@@ -138,7 +138,8 @@ extern "C" __global__ void __launch_bounds__(128)
 // ---- SPI 2: the MoE block on the device (Backend.moe). The host never learns which experts a row chose unless a
 // MoeTrace asks: routing writes ids/weights [rows, k] to device memory, the expert kernels look each chosen
 // expert's weights up in per-call pointer tables (one 64-bit address per expert; 0 = no scale), and the combine
-// adds the weighted outputs in ascending expert order (the order of the SPI 1 decomposition).
+// adds the weighted outputs in ascending expert order (the order of the SPI 1 decomposition). An id of -1 pads a
+// row that a host router gave fewer experts than k: its slot is skipped everywhere.
 
 #define ROUTE_SOFTMAX 0
 #define ROUTE_SOFTMAX_RENORM 1
@@ -244,8 +245,8 @@ __device__ __forceinline__ void moe_up_impl(const float* __restrict__ x, int k, 
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int j = blockIdx.x * MV_WARPS + warp;
     int p = blockIdx.y;
-    if (j >= width) return;
     int e = ids[p];
+    if (j >= width || e < 0) return;
     const float* xr = x + (size_t)(p / k) * cols;
     float g[MV_ROWS], u[MV_ROWS];
 #pragma unroll
@@ -267,8 +268,8 @@ __device__ __forceinline__ void moe_down_impl(const float* __restrict__ h, const
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int o = blockIdx.x * MV_WARPS + warp;
     int p = blockIdx.y;
-    if (o >= hidden) return;
     int e = ids[p];
+    if (o >= hidden || e < 0) return;
     float acc[MV_ROWS];
 #pragma unroll
     for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.0f;
@@ -313,8 +314,9 @@ extern "C" __global__ void moe_combine(const float* __restrict__ y, int rows, in
         int pick = -1;
         for (int t = 0; t < k; t++) {
             bool after = ir[t] > last || (ir[t] == last && t > lastSlot);
-            if (after && (pick < 0 || ir[t] < ir[pick])) pick = t;
+            if (ir[t] >= 0 && after && (pick < 0 || ir[t] < ir[pick])) pick = t;
         }
+        if (pick < 0) break;
         acc = __fadd_rn(acc, __fmul_rn(weights[(size_t)r * k + pick], y[((size_t)r * k + pick) * hidden + o]));
         last = ir[pick];
         lastSlot = pick;

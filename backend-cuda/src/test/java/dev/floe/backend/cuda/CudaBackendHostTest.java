@@ -37,9 +37,11 @@ class CudaBackendHostTest {
         final List<Launched> launches = new ArrayList<>();
         final List<int[]> stagedInts = new ArrayList<>();
         final List<float[]> stagedFloats = new ArrayList<>();
+        /** The block each staged array went to, in staging order (ints and floats together). */
+        final List<Long> stagedAt = new ArrayList<>();
         final Map<Long, Long> live = new HashMap<>();
         long next = 0x7000_0000_0000L, uploads, zeroed;
-        int syncs;
+        int syncs, downloads;
 
         @Override
         public DeviceInfo info() {
@@ -78,10 +80,12 @@ class CudaBackendHostTest {
         @Override
         public void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
             assertTrue(byteOffset + bytes <= live.get(blockAddress), "download within the block");
+            downloads++;
         }
 
         @Override
         public void stage(int[] ints, float[] floats, long blockAddress) {
+            stagedAt.add(blockAddress);
             if (ints != null) stagedInts.add(ints.clone());
             else stagedFloats.add(floats.clone());
             long bytes = 4L * (ints != null ? ints.length : floats.length);
