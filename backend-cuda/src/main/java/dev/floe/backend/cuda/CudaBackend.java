@@ -351,23 +351,32 @@ final class CudaBackend implements Backend {
     public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, int rows, int[] slots) {
         open();
         CudaKvCache c = cache("cache", cache);
-        KvLayout layout = c.layout();
-        int width = layout.rowWidth();
         if (rows < 0 || slots.length < rows) throw new IllegalArgumentException("rows=" + rows + " with " + slots.length + " slots");
         int[] used = Arrays.copyOf(slots, rows);
-        KernelArguments.slots("storeKv", used, rows, layout);
-        fits("k", k, (long) rows * width);
-        fits("v", v, (long) rows * width);
-        long kp = c.keys(layer), vp = c.values(layer);
-        if (rows == 0) return;
+        if (!storeKvChecked(c, layer, k, v, used)) return;
         long slotDev = stage(used);
         try {
-            launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
-                    new KernelArgs().ptr(kp).ptr(vp).ptr(buffer("k", k).address()).ptr(buffer("v", v).address())
-                            .i32(rows).i32(width).ptr(slotDev));
+            storeKvLaunch(c, layer, k, v, rows, slotDev);
         } finally {
             pool.release(slotDev);
         }
+    }
+
+    /** Validates a KV store of {@code slots.length} rows; false when there is nothing to store. */
+    private boolean storeKvChecked(CudaKvCache c, int layer, Buffer k, Buffer v, int[] slots) {
+        KvLayout layout = c.layout();
+        KernelArguments.slots("storeKv", slots, slots.length, layout);
+        fits("k", k, (long) slots.length * layout.rowWidth());
+        fits("v", v, (long) slots.length * layout.rowWidth());
+        c.keys(layer);
+        return slots.length > 0;
+    }
+
+    private void storeKvLaunch(CudaKvCache c, int layer, Buffer k, Buffer v, int rows, long slots) {
+        int width = c.layout().rowWidth();
+        launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
+                new KernelArgs().ptr(c.keys(layer)).ptr(c.values(layer)).ptr(buffer("k", k).address())
+                        .ptr(buffer("v", v).address()).i32(rows).i32(width).ptr(slots));
     }
 
     @Override
@@ -579,16 +588,7 @@ final class CudaBackend implements Backend {
         open();
         CudaStep s = step("step", step);
         CudaKvCache c = cache("cache", cache);
-        KvLayout layout = c.layout();
-        int width = layout.rowWidth(), rows = s.rows();
-        KernelArguments.slots("storeKv", s.metadata().slots(), rows, layout);
-        fits("k", k, (long) rows * width);
-        fits("v", v, (long) rows * width);
-        long kp = c.keys(layer), vp = c.values(layer);
-        if (rows == 0) return;
-        launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
-                new KernelArgs().ptr(kp).ptr(vp).ptr(buffer("k", k).address()).ptr(buffer("v", v).address())
-                        .i32(rows).i32(width).ptr(s.slots()));
+        if (storeKvChecked(c, layer, k, v, s.metadata().slots())) storeKvLaunch(c, layer, k, v, s.rows(), s.slots());
     }
 
     @Override

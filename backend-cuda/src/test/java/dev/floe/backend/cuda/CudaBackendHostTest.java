@@ -8,11 +8,8 @@ import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
 import jcuda.Pointer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -29,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * declares, with arguments whose types match the entry's {@code .param} list, on the expected grid; index arrays
  * are staged with the right contents; arguments are validated. Everything but the GPU's arithmetic.
  */
-class CudaBackendHostTest {
+class CudaBackendHostTest extends RecordingFixture {
     record Launched(Kernel kernel, String entry, Launch launch, KernelArgs args) {
     }
 
@@ -127,23 +124,6 @@ class CudaBackendHostTest {
         }
     }
 
-    RecordingDevice device;
-    CudaBackend cuda;
-    Arena arena;
-
-    @BeforeEach
-    void open() {
-        device = new RecordingDevice();
-        cuda = new CudaBackend(device, false);
-        arena = Arena.ofConfined();
-    }
-
-    @AfterEach
-    void close() {
-        cuda.close();
-        arena.close();
-        assertTrue(device.live.isEmpty(), "close frees every block");
-    }
 
     TensorData tensor(String name, DType dtype, long rows, long cols, TensorData scale) {
         long[] shape = rows == 1 && cols > 0 && name.startsWith("v") ? new long[]{cols} : new long[]{rows, cols};

@@ -17,11 +17,8 @@ import dev.floe.spi.MoeTrace;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
 import dev.floe.spi.Weight;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -38,26 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * every layer's kernels point into it; the fused MoE issues its exact launch sequence (entries, grids, every
  * argument's value) with no synchronisation or download unless a trace asks. None of the arithmetic runs here.
  */
-class CudaSpi2HostTest {
+class CudaSpi2HostTest extends RecordingFixture {
     static final int HIDDEN = 64, WIDTH = 32, EXPERTS = 4;
-
-    RecordingDevice device;
-    CudaBackend cuda;
-    Arena arena;
-
-    @BeforeEach
-    void open() {
-        device = new RecordingDevice();
-        cuda = new CudaBackend(device, false);
-        arena = Arena.ofConfined();
-    }
-
-    @AfterEach
-    void close() {
-        cuda.close();
-        arena.close();
-        assertTrue(device.live.isEmpty(), "close frees every block");
-    }
 
     Weight weight(String name, DType dtype, long rows, long cols) {
         return cuda.weight(new TensorData(name, dtype, new long[]{rows, cols}, arena.allocate(rows * cols * dtype.bytes(), 16), null));
