@@ -5,8 +5,11 @@
 #                                       runtime, every jar of the build and its dependencies, the backend's test
 #                                       classes and the JUnit console launcher
 #   backend-cuda/gpu-check.sh run       there, in the repository root with .gpu/ carried: runs the backend's
+#                                       TCK's SPI 2 checks first (`floe tck --backend cuda --filter '^spi2\.'`:
+#                                       fused MoE against the decomposition for every router and weight dtype,
+#                                       device routing against the host rule, metadata reuse), then the backend's
 #                                       tests (GPU tests must run, not skip), the matvec bandwidth micro-benchmark,
-#                                       then `floe tck --backend cuda` and `floe bench --backend cuda`; writes
+#                                       the whole `floe tck --backend cuda` and `floe bench --backend cuda`; writes
 #                                       everything under $OUT
 #
 # Device session (see ../shared/device/GPU.md): prepare here, then one call of the device tool:
@@ -58,6 +61,9 @@ run() {
     : >"$out/summary.txt"
     step device bash -c 'nvidia-smi; ls -l /usr/lib/x86_64-linux-gnu/libcuda.so.1 /usr/lib/x86_64-linux-gnu/libnccl.so.2 /usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 2>&1; true'
     step java "$java" -version
+    # SPI 2 first: the newest kernels (rope_table, moe_route, moe_up/down, moe_combine) have never run on a GPU
+    step tck-spi2 "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
+        -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda --filter '^spi2\.'
     step backend-tests "$java" "${jvm[@]}" -Dfloe.cuda.require=true \
         -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \

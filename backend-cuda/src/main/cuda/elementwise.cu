@@ -63,15 +63,22 @@ RMS_NORM(rms_norm_e5m2, DT_E5M2)
 
 // ---- RoPE, rotate-half, in place. One thread per (row, head, j < headDim/2). The angle is computed in double
 // precision: positions reach tens of thousands of radians, where float32 loses the phase.
-extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, const int* positions, float theta) {
+// The rotate-half pair of this thread (one thread per (row, head, j < headDim/2)): the head's values, or null past
+// the end; *r is the row, *j the pair's index.
+__device__ __forceinline__ float* rope_pair(float* x, int rows, int heads, int headDim, int* r, int* j) {
     int half = headDim / 2;
     long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    long long total = (long long)rows * heads * half;
-    if (i >= total) return;
-    int j = (int)(i % half);
+    if (i >= (long long)rows * heads * half) return nullptr;
+    *j = (int)(i % half);
     long long rh = i / half;
-    int r = (int)(rh / heads);
-    float* v = x + rh * headDim;
+    *r = (int)(rh / heads);
+    return x + rh * headDim;
+}
+
+extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, const int* positions, float theta) {
+    int half = headDim / 2, r, j;
+    float* v = rope_pair(x, rows, heads, headDim, &r, &j);
+    if (v == nullptr) return;
     double angle = (double)positions[r] * pow((double)theta, -2.0 * j / headDim);
     double s, c;
     sincos(angle, &s, &c);
@@ -79,6 +86,19 @@ extern "C" __global__ void rope(float* x, int rows, int heads, int headDim, cons
     float a = v[j], b = v[j + half];
     v[j] = a * cs - b * sn;
     v[j + half] = b * cs + a * sn;
+}
+
+// ---- RoPE from the step's rotation rows (SPI 2): cosT/sinT are [rows, headDim/2], computed once per pass by the
+// runtime in float32 (dev.floe.spi.RopeTable). Products and difference rounded separately (no FMA contraction), so
+// the result is the float32 arithmetic of the reference.
+extern "C" __global__ void rope_table(float* x, int rows, int heads, int headDim, const float* cosT, const float* sinT) {
+    int half = headDim / 2, r, j;
+    float* v = rope_pair(x, rows, heads, headDim, &r, &j);
+    if (v == nullptr) return;
+    float cs = cosT[(size_t)r * half + j], sn = sinT[(size_t)r * half + j];
+    float a = v[j], b = v[j + half];
+    v[j] = __fsub_rn(__fmul_rn(a, cs), __fmul_rn(b, sn));
+    v[j + half] = __fadd_rn(__fmul_rn(b, cs), __fmul_rn(a, sn));
 }
 
 // ---- KV store: kCache/vCache are the layer's [slots, width] planes; row r goes to slot slots[r].

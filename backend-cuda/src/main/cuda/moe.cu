@@ -134,3 +134,192 @@ extern "C" __global__ void __launch_bounds__(128)
         }
     }
 }
+
+// ---- SPI 2: the MoE block on the device (Backend.moe). The host never learns which experts a row chose unless a
+// MoeTrace asks: routing writes ids/weights [rows, k] to device memory, the expert kernels look each chosen
+// expert's weights up in per-call pointer tables (one 64-bit address per expert; 0 = no scale), and the combine
+// adds the weighted outputs in ascending expert order (the order of the SPI 1 decomposition). An id of -1 pads a
+// row that a host router gave fewer experts than k: its slot is skipped everywhere.
+
+#define ROUTE_SOFTMAX 0
+#define ROUTE_SOFTMAX_RENORM 1
+#define ROUTE_SIGMOID 2
+
+// a ranks strictly above b: larger first, NaN last; callers break equality by the lower index
+__device__ __forceinline__ bool ranks_above(double a, double b) {
+    if (isnan(a)) return false;
+    return isnan(b) || a > b;
+}
+
+// dev.floe.api.RoutingSpec.SoftmaxTopK's probability of expert e: float32 softmax with NaN as 0, uniform when every
+// logit is -inf or NaN, +inf logits sharing the mass. m is the max over numbers, sum the float32 sum in index order.
+__device__ __forceinline__ float softmax_p(float l, float m, float sum, int experts, int infCount) {
+    if (m == -INFINITY) return 1.0f / experts;
+    if (m == INFINITY) return l == m ? 1.0f / infCount : 0.0f;
+    if (isnan(l)) return 0.0f;
+    return __fdiv_rn((float)exp((double)(l - m)), sum);
+}
+
+// grid ceil(rows / 4), 128 threads (a warp per token). mode: ROUTE_*; bias: double[experts] for ROUTE_SIGMOID.
+// Reproduces RoutingSpec.route: the same experts in the same order (ties to the lower index); the float32 sums are
+// taken in index order by lane 0, as the Java reference does.
+extern "C" __global__ void __launch_bounds__(128)
+    moe_route(const float* __restrict__ logits, int rows, int experts, int k, int mode, const double* __restrict__ bias,
+              int* __restrict__ ids, float* __restrict__ weights) {
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int r = blockIdx.x * 4 + warp;
+    if (r >= rows) return;
+    const float* lr = logits + (size_t)r * experts;
+    bool sigmoid = mode == ROUTE_SIGMOID;
+    float m = -INFINITY, sum = 0.0f;
+    int infCount = 0;
+    if (!sigmoid) {
+        for (int e = lane; e < experts; e += 32) if (lr[e] > m) m = lr[e];
+        m = warp_max(m);
+        if (lane == 0) {
+            for (int e = 0; e < experts; e++) {
+                if (lr[e] == INFINITY) infCount++;
+                if (m != -INFINITY && m != INFINITY && !isnan(lr[e])) sum = __fadd_rn(sum, (float)exp((double)(lr[e] - m)));
+            }
+        }
+        sum = __shfl_sync(FULL_MASK, sum, 0);
+        infCount = __shfl_sync(FULL_MASK, infCount, 0);
+    }
+    int pickedIdx[ROUTER_MAX_K];
+    for (int t = 0; t < k; t++) {
+        double best = 0.0;
+        int bestIdx = -1;
+        for (int e = lane; e < experts; e += 32) {
+            bool taken = false;
+            for (int u = 0; u < t; u++) taken |= pickedIdx[u] == e;
+            if (taken) continue;
+            double key;
+            if (sigmoid) {
+                key = isnan(lr[e]) ? (double)NAN : 1.0 / (1.0 + exp(-(double)lr[e])) + bias[e];
+            } else {
+                key = (double)softmax_p(lr[e], m, sum, experts, infCount);
+            }
+            if (bestIdx < 0 || ranks_above(key, best)) { best = key; bestIdx = e; }
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) {
+            double ov = __shfl_xor_sync(FULL_MASK, best, o);
+            int oi = __shfl_xor_sync(FULL_MASK, bestIdx, o);
+            bool take = oi >= 0 && (bestIdx < 0 || ranks_above(ov, best) || (!ranks_above(best, ov) && oi < bestIdx));
+            if (take) { best = ov; bestIdx = oi; }
+        }
+        if (t < ROUTER_MAX_K) pickedIdx[t] = bestIdx;
+    }
+    if (lane != 0) return;
+    int* ir = ids + (size_t)r * k;
+    float* wr = weights + (size_t)r * k;
+    if (sigmoid) {
+        double total = 0.0;
+        for (int t = 0; t < k; t++) total += isnan(lr[pickedIdx[t]]) ? 0.0 : 1.0 / (1.0 + exp(-(double)lr[pickedIdx[t]]));
+        for (int t = 0; t < k; t++) {
+            float l = lr[pickedIdx[t]];
+            double s = isnan(l) ? 0.0 : 1.0 / (1.0 + exp(-(double)l));
+            ir[t] = pickedIdx[t];
+            wr[t] = total > 0.0 ? (float)(s / total) : 1.0f / k;
+        }
+    } else {
+        float total = 0.0f;
+        for (int t = 0; t < k; t++) {
+            ir[t] = pickedIdx[t];
+            wr[t] = softmax_p(lr[pickedIdx[t]], m, sum, experts, infCount);
+            total = __fadd_rn(total, wr[t]);
+        }
+        if (mode == ROUTE_SOFTMAX_RENORM && total > 0.0f)
+            for (int t = 0; t < k; t++) wr[t] = __fdiv_rn(wr[t], total);
+    }
+}
+
+// grid (ceil(width/MV_WARPS), rows*k), MV_WARPS*32 threads: block column p is (row p/k, its p%k-th expert
+// ids[p]); h[p][j] = silu(x[row] . W1[j] * s1(j)) * (x[row] . W3[j] * s3(j)), h is [rows*k, width].
+template <int DT>
+__device__ __forceinline__ void moe_up_impl(const float* __restrict__ x, int k, const int* __restrict__ ids,
+                                            const unsigned long long* w1s, const unsigned long long* s1s,
+                                            const unsigned long long* w3s, const unsigned long long* s3s,
+                                            int scaleStride, float* __restrict__ h, int width, int cols) {
+    constexpr int B = Elem<DT>::BYTES;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int j = blockIdx.x * MV_WARPS + warp;
+    int p = blockIdx.y;
+    int e = ids[p];
+    if (j >= width || e < 0) return;
+    const float* xr = x + (size_t)(p / k) * cols;
+    float g[MV_ROWS], u[MV_ROWS];
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) { g[r] = 0.0f; u[r] = 0.0f; }
+    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w1s[e]) + (size_t)j * cols * B, xr, 1, cols, lane, g);
+    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w3s[e]) + (size_t)j * cols * B, xr, 1, cols, lane, u);
+    float sg = row_scale(reinterpret_cast<const float*>(s1s[e]), scaleStride, j);
+    float su = row_scale(reinterpret_cast<const float*>(s3s[e]), scaleStride, j);
+    float gv = warp_sum(g[0]) * sg, uv = warp_sum(u[0]) * su;
+    if (lane == 0) h[(size_t)p * width + j] = silu(gv) * uv;
+}
+
+// grid (ceil(hidden/MV_WARPS), rows*k): y[p][o] = h[p] . W2[o] * s2(o) with W2 = w2s[ids[p]], y is [rows*k, hidden]
+template <int DT>
+__device__ __forceinline__ void moe_down_impl(const float* __restrict__ h, const int* __restrict__ ids,
+                                              const unsigned long long* w2s, const unsigned long long* s2s,
+                                              int scaleStride, float* __restrict__ y, int hidden, int width) {
+    constexpr int B = Elem<DT>::BYTES;
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int o = blockIdx.x * MV_WARPS + warp;
+    int p = blockIdx.y;
+    int e = ids[p];
+    if (o >= hidden || e < 0) return;
+    float acc[MV_ROWS];
+#pragma unroll
+    for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.0f;
+    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w2s[e]) + (size_t)o * width * B, h + (size_t)p * width, 1, width,
+                 lane, acc);
+    float v = warp_sum(acc[0]) * row_scale(reinterpret_cast<const float*>(s2s[e]), scaleStride, o);
+    if (lane == 0) y[(size_t)p * hidden + o] = v;
+}
+
+#define MOE_EXPERT(DT, SUFFIX)                                                                                   \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)                                                  \
+        moe_up_##SUFFIX(const float* x, int rows, int k, const int* ids, const unsigned long long* w1s,          \
+                        const unsigned long long* s1s, const unsigned long long* w3s,                            \
+                        const unsigned long long* s3s, int scaleStride, float* h, int width, int cols) {         \
+        if (blockIdx.y >= (unsigned)(rows * k)) return;                                                          \
+        moe_up_impl<DT>(x, k, ids, w1s, s1s, w3s, s3s, scaleStride, h, width, cols);                             \
+    }                                                                                                            \
+    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)                                                  \
+        moe_down_##SUFFIX(const float* h, int rows, int k, const int* ids, const unsigned long long* w2s,        \
+                          const unsigned long long* s2s, int scaleStride, float* y, int hidden, int width) {     \
+        if (blockIdx.y >= (unsigned)(rows * k)) return;                                                          \
+        moe_down_impl<DT>(h, ids, w2s, s2s, scaleStride, y, hidden, width);                                      \
+    }
+MOE_EXPERT(DT_F32, f32)
+MOE_EXPERT(DT_F16, f16)
+MOE_EXPERT(DT_BF16, bf16)
+MOE_EXPERT(DT_E4M3, e4m3)
+MOE_EXPERT(DT_E5M2, e5m2)
+
+// one thread per (row, column) of dst: dst[r][o] += weights[r][t] * y[r*k+t][o] over the row's k choices in
+// ascending expert index (equal ids in slot order), sequentially, as the decomposition adds them.
+extern "C" __global__ void moe_combine(const float* __restrict__ y, int rows, int k, const int* __restrict__ ids,
+                                       const float* __restrict__ weights, int hidden, float* __restrict__ dst) {
+    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long long)rows * hidden) return;
+    int r = (int)(i / hidden), o = (int)(i % hidden);
+    const int* ir = ids + (size_t)r * k;
+    float acc = dst[i];
+    int last = -1, lastSlot = -1;
+    for (int n = 0; n < k; n++) {
+        // the next choice after (last, lastSlot) in (expert, slot) order
+        int pick = -1;
+        for (int t = 0; t < k; t++) {
+            bool after = ir[t] > last || (ir[t] == last && t > lastSlot);
+            if (ir[t] >= 0 && after && (pick < 0 || ir[t] < ir[pick])) pick = t;
+        }
+        if (pick < 0) break;
+        acc = __fadd_rn(acc, __fmul_rn(weights[(size_t)r * k + pick], y[((size_t)r * k + pick) * hidden + o]));
+        last = ir[pick];
+        lastSlot = pick;
+    }
+    dst[i] = acc;
+}

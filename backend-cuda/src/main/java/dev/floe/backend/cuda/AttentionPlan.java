@@ -53,15 +53,23 @@ record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[]
         }
         KernelArguments.attentionBatch("attention", batch, layout);
         int[][] tables = batch.blockTables();
+        int maxBlocks = maxBlocks(tables);
+        return new AttentionPlan(batch.rows(), heads, batch.positions(), batch.sequence(), flatten(tables, maxBlocks), maxBlocks);
+    }
+
+    /** Blocks per sequence of the flattened tables: the longest table's (at least 1). */
+    static int maxBlocks(int[][] tables) {
         int maxBlocks = 1;
         for (int[] t : tables) maxBlocks = Math.max(maxBlocks, t.length);
+        return maxBlocks;
+    }
+
+    /** The tables as the kernel reads them: {@code maxBlocks} entries per sequence, padded with -1. */
+    static int[] flatten(int[][] tables, int maxBlocks) {
         int[] flat = new int[Math.multiplyExact(Math.max(1, tables.length), maxBlocks)];
         Arrays.fill(flat, -1);
         // blocks past a row's last one in use are never read (KernelArguments checks only those in use)
         for (int s = 0; s < tables.length; s++) System.arraycopy(tables[s], 0, flat, s * maxBlocks, tables[s].length);
-        int rows = batch.rows();
-        int[] positions = batch.positions();
-        int[] sequence = batch.sequence();
-        return new AttentionPlan(rows, heads, positions, sequence, flat, maxBlocks);
+        return flat;
     }
 }

@@ -12,6 +12,9 @@ import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
+import dev.floe.spi.MoeCall;
+import dev.floe.spi.Step;
+import dev.floe.spi.StepMetadata;
 import dev.floe.spi.Weight;
 import jcuda.Pointer;
 
@@ -35,7 +38,7 @@ final class CudaBackend implements Backend {
     /** No {@code COLLECTIVES} yet: the NCCL communicator exists, but the SPI offers no way to obtain it. */
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
-            Capability.DEVICE_MEMORY);
+            Capability.DEVICE_MEMORY, Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER);
     /** Bytes the pool keeps cached for reuse. */
     static final long CACHE_LIMIT = 1L << 30;
     static final long WORKSPACE_BYTES = 32L << 20;
@@ -47,6 +50,7 @@ final class CudaBackend implements Backend {
     private final CublasLt cublasLt;
     private final String cublasLtStatus;
     private long workspace;
+    private long dispatches;
     private boolean closed;
 
     /** The backend option choosing the prefill GEMM: our kernels ({@code kernels}, default) or {@code cublaslt}. */
@@ -258,7 +262,13 @@ final class CudaBackend implements Backend {
         fits("x", x, (long) rows * cols);
         fits("out", out, (long) rows * outRows);
         if (rows == 0) return;
-        long xa = buffer("x", x).address(), oa = buffer("out", out).address();
+        matmul(buffer("x", x).address(), rows, wt, buffer("out", out).address());
+    }
+
+    /** {@code out = x W^T} between device addresses, arguments already checked. */
+    void matmul(long xa, int rows, CudaWeight wt, long oa) {
+        int cols = toInt("w.cols", wt.cols());
+        int outRows = toInt("w.rows", wt.rows());
         if (rows > Launch.MATVEC_MAX_ROWS && cublasLt != null && prefillGemm(xa, rows, wt, oa)) return;
         Kernel k = rows <= Launch.MATVEC_MAX_ROWS ? Kernel.MATVEC : Kernel.GEMM;
         Launch l = k == Kernel.MATVEC ? Launch.matvec(outRows, rows) : Launch.gemm(outRows, rows);
@@ -297,6 +307,7 @@ final class CudaBackend implements Backend {
                 if (w.scaleStride() == 0) weightScale = w.scale();
             }
             if (workspace == 0) workspace = pool.allocate(WORKSPACE_BYTES);
+            dispatches++;
             cublasLt.matmul(List.of(new CublasLt.Problem(plan, w.data(), activations, out, weightScale, activationScale)),
                     workspace, WORKSPACE_BYTES, ctx.streamHandle());
             boolean scaleAfter = w.scale() != 0 && (w.format() == WeightFormat.BF16 || w.scaleStride() == 1);
@@ -340,23 +351,32 @@ final class CudaBackend implements Backend {
     public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, int rows, int[] slots) {
         open();
         CudaKvCache c = cache("cache", cache);
-        KvLayout layout = c.layout();
-        int width = layout.rowWidth();
         if (rows < 0 || slots.length < rows) throw new IllegalArgumentException("rows=" + rows + " with " + slots.length + " slots");
         int[] used = Arrays.copyOf(slots, rows);
-        KernelArguments.slots("storeKv", used, rows, layout);
-        fits("k", k, (long) rows * width);
-        fits("v", v, (long) rows * width);
-        long kp = c.keys(layer), vp = c.values(layer);
-        if (rows == 0) return;
+        if (!storeKvChecked(c, layer, k, v, used)) return;
         long slotDev = stage(used);
         try {
-            launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
-                    new KernelArgs().ptr(kp).ptr(vp).ptr(buffer("k", k).address()).ptr(buffer("v", v).address())
-                            .i32(rows).i32(width).ptr(slotDev));
+            storeKvLaunch(c, layer, k, v, rows, slotDev);
         } finally {
             pool.release(slotDev);
         }
+    }
+
+    /** Validates a KV store of {@code slots.length} rows; false when there is nothing to store. */
+    private boolean storeKvChecked(CudaKvCache c, int layer, Buffer k, Buffer v, int[] slots) {
+        KvLayout layout = c.layout();
+        KernelArguments.slots("storeKv", slots, slots.length, layout);
+        fits("k", k, (long) slots.length * layout.rowWidth());
+        fits("v", v, (long) slots.length * layout.rowWidth());
+        c.keys(layer);
+        return slots.length > 0;
+    }
+
+    private void storeKvLaunch(CudaKvCache c, int layer, Buffer k, Buffer v, int rows, long slots) {
+        int width = c.layout().rowWidth();
+        launch(Kernel.STORE_KV, null, Launch.elements((long) rows * width),
+                new KernelArgs().ptr(c.keys(layer)).ptr(c.values(layer)).ptr(buffer("k", k).address())
+                        .ptr(buffer("v", v).address()).i32(rows).i32(width).ptr(slots));
     }
 
     @Override
@@ -370,24 +390,32 @@ final class CudaBackend implements Backend {
         fits("out", out, plan.rows() * width);
         long kp = c.keys(layer), vp = c.values(layer);
         if (plan.rows() == 0) return;
-        int splits = plan.splits(ctx.info().smCount());
-        int hd = layout.headDim();
         long pos = stage(plan.positions()), seq = stage(plan.sequence()), tables = stage(plan.tables());
-        long partial = splits == 1 ? 0 : pool.allocate((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
         try {
-            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads(), splits),
-                    new KernelArgs().ptr(buffer("q", q).address()).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
-                            .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
-                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(plan.chunk(splits)).ptr(partial)
-                            .ptr(buffer("out", out).address()));
-            if (splits > 1) {
-                launch(Kernel.ATTENTION_COMBINE, null, Launch.attention(plan.rows(), plan.heads(), 1), new KernelArgs()
-                        .ptr(partial).i32(plan.rows()).i32(plan.heads()).i32(hd).i32(splits).ptr(buffer("out", out).address()));
-            }
+            pagedAttention(plan, layout, buffer("q", q).address(), kp, vp, pos, seq, tables, buffer("out", out).address());
         } finally {
             pool.release(pos);
             pool.release(seq);
             pool.release(tables);
+        }
+    }
+
+    /** The attention launches over device-side positions, sequence indices and flattened block tables. */
+    private void pagedAttention(AttentionPlan plan, KvLayout layout, long q, long kp, long vp, long pos, long seq,
+                                long tables, long out) {
+        int splits = plan.splits(ctx.info().smCount());
+        int hd = layout.headDim();
+        long partial = splits == 1 ? 0 : pool.allocate((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
+        try {
+            launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads(), splits),
+                    new KernelArgs().ptr(q).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
+                            .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
+                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(plan.chunk(splits)).ptr(partial).ptr(out));
+            if (splits > 1) {
+                launch(Kernel.ATTENTION_COMBINE, null, Launch.attention(plan.rows(), plan.heads(), 1), new KernelArgs()
+                        .ptr(partial).i32(plan.rows()).i32(plan.heads()).i32(hd).i32(splits).ptr(out));
+            }
+        } finally {
             if (partial != 0) pool.release(partial);
         }
     }
@@ -516,6 +544,80 @@ final class CudaBackend implements Backend {
         };
     }
 
+    // ---- SPI 2
+
+    /** One pool block for the whole step, filled by one host-to-device copy in stream order. */
+    @Override
+    public Step step(StepMetadata metadata) {
+        open();
+        int[] packed = CudaStep.pack(metadata);
+        long a = pool.allocate(4L * packed.length);
+        ctx.stage(packed, null, a);
+        return CudaStep.of(this, metadata, a);
+    }
+
+    @Override
+    public void embed(Weight table, Step step, Buffer out) {
+        open();
+        CudaStep s = step("step", step);
+        CudaWeight t = weight("table", table);
+        int cols = toInt("table.cols", t.cols());
+        KernelArguments.tokenIds("embed", s.metadata().tokens(), t.rows(), t.name());
+        fits("out", out, (long) s.rows() * cols);
+        if (s.rows() == 0) return;
+        launch(Kernel.EMBED, t.format(), Launch.rowsByColumns(s.rows(), cols),
+                new KernelArgs().ptr(t.data()).ptr(t.scale()).i32(t.scaleStride()).ptr(s.tokens()).i32(cols)
+                        .ptr(buffer("out", out).address()));
+    }
+
+    @Override
+    public void rope(Buffer x, int heads, Step step) {
+        open();
+        CudaStep s = step("step", step);
+        Checks.positive("heads", heads);
+        int headDim = s.metadata().headDim();
+        fits("x", x, (long) s.rows() * heads * headDim);
+        if (s.rows() == 0) return;
+        launch(Kernel.ROPE_TABLE, null, Launch.elements((long) s.rows() * heads * (headDim / 2)),
+                new KernelArgs().ptr(buffer("x", x).address()).i32(s.rows()).i32(heads).i32(headDim).ptr(s.cos())
+                        .ptr(s.sin()));
+    }
+
+    @Override
+    public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, Step step) {
+        open();
+        CudaStep s = step("step", step);
+        CudaKvCache c = cache("cache", cache);
+        if (storeKvChecked(c, layer, k, v, s.metadata().slots())) storeKvLaunch(c, layer, k, v, s.rows(), s.slots());
+    }
+
+    @Override
+    public void attention(Buffer q, KvCache cache, int layer, Step step, Buffer out) {
+        open();
+        CudaStep s = step("step", step);
+        CudaKvCache c = cache("cache", cache);
+        KvLayout layout = c.layout();
+        AttentionPlan plan = AttentionPlan.of(s.metadata().attentionBatch(), layout);
+        long width = (long) plan.heads() * layout.headDim();
+        fits("q", q, plan.rows() * width);
+        fits("out", out, plan.rows() * width);
+        long kp = c.keys(layer), vp = c.values(layer);
+        if (plan.rows() == 0) return;
+        pagedAttention(plan, layout, buffer("q", q).address(), kp, vp, s.positions(), s.sequence(), s.tables(),
+                buffer("out", out).address());
+    }
+
+    @Override
+    public void moe(MoeCall call) {
+        open();
+        CudaMoe.run(this, call);
+    }
+
+    @Override
+    public long dispatches() {
+        return dispatches;
+    }
+
     @Override
     public void synchronize() {
         open();
@@ -539,12 +641,13 @@ final class CudaBackend implements Backend {
     // ---- helpers
 
     /** Launches the variant of {@code kernel} for {@code format} (null: its single entry), checking the arguments. */
-    private void launch(Kernel kernel, WeightFormat format, Launch launch, KernelArgs args) {
+    void launch(Kernel kernel, WeightFormat format, Launch launch, KernelArgs args) {
         String entry = format == null ? kernel.entry() : kernel.entry(format);
         if (!args.signature().equals(kernel.signature())) {
             throw new IllegalStateException("arguments (" + args.signature() + ") do not match " + entry + "("
                     + kernel.signature() + ")");
         }
+        dispatches++;
         ctx.launch(kernel, entry, launch, args);
     }
 
@@ -552,31 +655,42 @@ final class CudaBackend implements Backend {
      * Copies a small index array to a pool block, asynchronously in stream order. The block may be released as
      * soon as the kernel reading it is launched: whatever reuses it next is also in stream order.
      */
-    private long stage(int[] values) {
+    long stage(int[] values) {
         long a = pool.allocate(Math.max(4L, (long) values.length * 4));
         ctx.stage(values, null, a);
         return a;
     }
 
-    private long stage(float[] values) {
+    long stage(float[] values) {
         long a = pool.allocate(Math.max(4L, (long) values.length * 4));
         ctx.stage(null, values, a);
         return a;
     }
 
-    private CudaBuffer buffer(String argument, Buffer b) {
+    MemoryPool pool() {
+        return pool;
+    }
+
+    CudaBuffer buffer(String argument, Buffer b) {
         if (!(b instanceof CudaBuffer cb) || cb.owner() != this) {
             throw new IllegalArgumentException(argument + " is not a buffer of this CUDA backend: " + b);
         }
         return cb;
     }
 
-    private CudaWeight weight(String argument, Weight w) {
+    CudaWeight weight(String argument, Weight w) {
         if (!(w instanceof CudaWeight cw) || cw.owner() != this) {
             throw new IllegalArgumentException(argument + " is not a weight of this CUDA backend: " + w);
         }
         if (cw.dtype() == DType.I32 || cw.dtype() == DType.I64) throw new IllegalArgumentException(argument + " is not a float weight");
         return cw;
+    }
+
+    private CudaStep step(String argument, Step s) {
+        if (!(s instanceof CudaStep cs) || cs.owner() != this) {
+            throw new IllegalArgumentException(argument + " is not a step of this CUDA backend: " + s);
+        }
+        return cs;
     }
 
     private CudaKvCache cache(String argument, KvCache c) {

@@ -13,6 +13,7 @@ enum Kernel {
     EMBED(PtxModule.Name.ELEMENTWISE, "embed", true, "ppipip"),
     RMS_NORM(PtxModule.Name.ELEMENTWISE, "rms_norm", true, "pppfip"),
     ROPE(PtxModule.Name.ELEMENTWISE, "rope", false, "piiipf"),
+    ROPE_TABLE(PtxModule.Name.ELEMENTWISE, "rope_table", false, "piiipp"),
     STORE_KV(PtxModule.Name.ELEMENTWISE, "store_kv", false, "ppppiip"),
     SWIGLU(PtxModule.Name.ELEMENTWISE, "swiglu", false, "pplp"),
     ADD(PtxModule.Name.ELEMENTWISE, "add", false, "pplp"),
@@ -27,7 +28,11 @@ enum Kernel {
     PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifipp"),
     ATTENTION_COMBINE(PtxModule.Name.ATTENTION, "attention_combine", false, "piiiip"),
     EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
-    ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp");
+    ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp"),
+    MOE_ROUTE(PtxModule.Name.MOE, "moe_route", false, "piiiippp"),
+    MOE_UP(PtxModule.Name.MOE, "moe_up", true, "piipppppipii"),
+    MOE_DOWN(PtxModule.Name.MOE, "moe_down", true, "piipppipii"),
+    MOE_COMBINE(PtxModule.Name.MOE, "moe_combine", false, "piippip");
 
     private final PtxModule.Name module;
     private final String base;

@@ -42,6 +42,20 @@ final class KernelArgs {
         return signature.toString();
     }
 
+    /** The argument values in order: {@code Long} for pointers and long longs, {@code Integer}, {@code Float}. */
+    List<Number> values() {
+        List<Number> out = new ArrayList<>();
+        for (Object v : values) {
+            out.add(switch (v) {
+                case long[] l -> l[0];
+                case int[] n -> n[0];
+                case float[] f -> f[0];
+                default -> throw new AssertionError();
+            });
+        }
+        return out;
+    }
+
     int size() {
         return values.size();
     }

@@ -57,4 +57,12 @@ record Launch(int gridX, int gridY, int gridZ, int block) {
     static Launch router(int rows) {
         return new Launch(Math.ceilDiv(rows, 4), 1, 1, 128);
     }
+
+    /** Most (row, choice) pairs of one fused-MoE launch: the pairs run along grid y. */
+    static final int MOE_MAX_PAIRS = 65535;
+
+    /** Warp per output row of a chosen expert, a block column per (row, choice) pair (moe_up, moe_down). */
+    static Launch moeExperts(int outRows, int pairs) {
+        return new Launch(Math.ceilDiv(outRows, MV_WARPS), pairs, 1, MV_WARPS * 32);
+    }
 }

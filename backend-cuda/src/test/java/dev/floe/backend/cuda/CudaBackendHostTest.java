@@ -8,11 +8,8 @@ import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
 import jcuda.Pointer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -30,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * call, on the expected grid; index arrays
  * are staged with the right contents; arguments are validated. Everything but the GPU's arithmetic.
  */
-class CudaBackendHostTest {
+class CudaBackendHostTest extends RecordingFixture {
     record Launched(Kernel kernel, String entry, Launch launch, KernelArgs args) {
     }
 
@@ -38,9 +35,11 @@ class CudaBackendHostTest {
         final List<Launched> launches = new ArrayList<>();
         final List<int[]> stagedInts = new ArrayList<>();
         final List<float[]> stagedFloats = new ArrayList<>();
+        /** The block each staged array went to, in staging order (ints and floats together). */
+        final List<Long> stagedAt = new ArrayList<>();
         final Map<Long, Long> live = new HashMap<>();
         long next = 0x7000_0000_0000L, uploads, zeroed;
-        int syncs;
+        int syncs, downloads;
 
         @Override
         public DeviceInfo info() {
@@ -79,10 +78,12 @@ class CudaBackendHostTest {
         @Override
         public void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
             assertTrue(byteOffset + bytes <= live.get(blockAddress), "download within the block");
+            downloads++;
         }
 
         @Override
         public void stage(int[] ints, float[] floats, long blockAddress) {
+            stagedAt.add(blockAddress);
             if (ints != null) stagedInts.add(ints.clone());
             else stagedFloats.add(floats.clone());
             long bytes = 4L * (ints != null ? ints.length : floats.length);
@@ -131,24 +132,6 @@ class CudaBackendHostTest {
      */
     static void scalars(Launched l, Number... expected) {
         assertEquals(List.of(expected), l.args().scalars(), () -> l.entry() + ": scalar arguments");
-    }
-
-    RecordingDevice device;
-    CudaBackend cuda;
-    Arena arena;
-
-    @BeforeEach
-    void open() {
-        device = new RecordingDevice();
-        cuda = new CudaBackend(device, false);
-        arena = Arena.ofConfined();
-    }
-
-    @AfterEach
-    void close() {
-        cuda.close();
-        arena.close();
-        assertTrue(device.live.isEmpty(), "close frees every block");
     }
 
     TensorData tensor(String name, DType dtype, long rows, long cols, TensorData scale) {
