@@ -2,6 +2,7 @@ package dev.floe.backend.cpu;
 
 import dev.floe.api.RoutingDecision;
 import dev.floe.spi.ExpertBank;
+import dev.floe.spi.ExpertRows;
 import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
 
@@ -109,30 +110,11 @@ final class FusedMoe {
 
     /** The chosen experts in ascending index, each with its rows in row order. */
     private static List<Group> groups(CpuVectorBackend backend, RoutingDecision decision, ExpertBank bank, int experts) {
-        int[] count = new int[experts];
-        for (int r = 0; r < decision.tokens(); r++) {
-            for (int x : decision.experts()[r]) {
-                if (x < 0 || x >= experts) {
-                    throw new IllegalArgumentException("routing: row " + r + " goes to expert " + x + ", outside [0, " + experts + ")");
-                }
-                count[x]++;
-            }
-        }
         List<Group> groups = new ArrayList<>();
-        for (int x = 0; x < experts; x++) {
-            if (count[x] == 0) continue;
-            int[] rows = new int[count[x]];
-            float[] scales = new float[count[x]];
-            int i = 0;
-            for (int r = 0; r < decision.tokens(); r++) {
-                int[] ex = decision.experts()[r];
-                for (int j = 0; j < ex.length; j++) {
-                    if (ex[j] == x) {
-                        rows[i] = r;
-                        scales[i++] = decision.weights()[r][j];
-                    }
-                }
-            }
+        for (ExpertRows g : ExpertRows.of(decision, experts)) {
+            int x = g.expert();
+            int[] rows = g.rows();
+            float[] scales = g.weights();
             ExpertBank.Weights w = bank.expert(x);
             CpuWeight w1 = backend.weight(w.w1(), "expert " + x + " w1");
             CpuWeight w2 = backend.weight(w.w2(), "expert " + x + " w2");

@@ -4,6 +4,7 @@ import dev.floe.api.RoutingDecision;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.ExpertBank;
+import dev.floe.spi.ExpertRows;
 import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
 import dev.floe.spi.Weight;
@@ -46,24 +47,10 @@ final class MoeDecomposition {
     /** Adds each chosen expert's output, times its weight, into {@code dst}. */
     static void experts(DeviceOps ops, Buffer in, ExpertBank bank, RoutingDecision decision, Buffer dst, Scratch s) {
         Backend b = ops.backend();
-        int e = bank.experts();
-        int[] count = new int[e];
-        for (int[] ex : decision.experts()) for (int x : ex) count[x]++;
-        for (int x = 0; x < e; x++) {
-            int n = count[x];
-            if (n == 0) continue;
-            int[] rows = new int[n];
-            float[] scales = new float[n];
-            int i = 0;
-            for (int r = 0; r < decision.tokens(); r++) {
-                int[] ex = decision.experts()[r];
-                for (int j = 0; j < ex.length; j++) {
-                    if (ex[j] == x) {
-                        rows[i] = r;
-                        scales[i++] = decision.weights()[r][j];
-                    }
-                }
-            }
+        for (ExpertRows g : ExpertRows.of(decision, bank.experts())) {
+            int x = g.expert(), n = g.rows().length;
+            int[] rows = g.rows();
+            float[] scales = g.weights();
             ExpertBank.Weights m = bank.expert(x);
             int hidden = (int) m.w1().cols();
             ops.counted(() -> b.gatherRows(in, hidden, rows, s.expertIn));
