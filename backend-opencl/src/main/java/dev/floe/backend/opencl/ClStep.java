@@ -55,14 +55,17 @@ final class ClStep extends DeviceMemory implements Step {
         return meta;
     }
 
-    /** The rotation rows as the {@code rope} kernel reads them: per row, the cosines then the sines. */
-    static float[] rotations(StepMetadata m) {
+    /**
+     * The bits of the rotation rows as the {@code rope} kernel reads them (as floats): per row, the cosines then the
+     * sines.
+     */
+    static int[] rotationBits(StepMetadata m) {
         int rows = m.rows(), half = m.headDim() / 2;
-        float[] cs = new float[Math.max(1, rows * 2 * half)];
+        int[] cs = new int[Math.max(1, rows * 2 * half)];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < half; j++) {
-                cs[r * 2 * half + j] = m.cos(r, j);
-                cs[r * 2 * half + half + j] = m.sin(r, j);
+                cs[r * 2 * half + j] = Float.floatToRawIntBits(m.cos(r, j));
+                cs[r * 2 * half + half + j] = Float.floatToRawIntBits(m.sin(r, j));
             }
         }
         return cs;

@@ -565,7 +565,7 @@ final class OpenClBackend implements Backend {
         if (metadata == null) throw new IllegalArgumentException("step: metadata is null");
         AttentionBatch batch = metadata.attentionBatch();
         int[] ints = ClStep.ints(metadata, batch);
-        float[] rotations = ClStep.rotations(metadata);
+        int[] rotations = ClStep.rotationBits(metadata);
         long intMem = createFilled(ints.length == 0 ? new int[1] : ints, "step ints of " + metadata.rows() + " rows");
         long rotationMem;
         try {
@@ -574,7 +574,7 @@ final class OpenClBackend implements Backend {
             clReleaseMemObject(intMem);
             throw e;
         }
-        long bytes = (long) Math.max(1, ints.length) * Integer.BYTES + (long) rotations.length * Float.BYTES;
+        long bytes = (long) Math.max(1, ints.length) * Integer.BYTES + (long) rotations.length * Integer.BYTES;
         return track(new ClStep(this, metadata, batch, intMem, rotationMem, bytes));
     }
 
@@ -657,17 +657,9 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    /** A read-only memory object holding a copy of {@code values}, made without touching the queue. */
+    /** A read-only memory object holding a copy of {@code values} (ints or float bits), made without touching the queue. */
     private long createFilled(int[] values, String what) {
         checkAllocation((long) values.length * Integer.BYTES, what);
-        int[] err = new int[1];
-        long mem = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, values, err);
-        ClErrors.check(err[0], "clCreateBuffer(" + what + ")");
-        return mem;
-    }
-
-    private long createFilled(float[] values, String what) {
-        checkAllocation((long) values.length * Float.BYTES, what);
         int[] err = new int[1];
         long mem = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, values, err);
         ClErrors.check(err[0], "clCreateBuffer(" + what + ")");
