@@ -23,7 +23,7 @@ class ProviderCommandsTest {
         assertEquals(0, s.status(), s.err());
         assertTrue(s.out().contains("splitfuse  Dynamic SplitFuse") && s.out().contains("min-chunk (int, default 16)"), s.out());
         CommandsTest.Run b = CommandsTest.run("backends");
-        assertTrue(b.out().contains("SPI version 1, from dev.floe.backend.cpu "), b.out());
+        assertTrue(b.out().contains("SPI version 2, from dev.floe.backend.cpu "), b.out());
     }
 
     @Test
