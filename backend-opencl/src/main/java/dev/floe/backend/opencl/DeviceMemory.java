@@ -3,11 +3,11 @@ package dev.floe.backend.opencl;
 import static org.lwjgl.opencl.CL10.clReleaseMemObject;
 
 /**
- * Device memory objects owned by one {@link OpenClBackend}: a buffer, a weight or a KV cache. Freed once, by closing
+ * Device memory objects owned by one {@link OpenClBackend}: a buffer, a weight, a KV cache or a pass's step. Freed once, by closing
  * it or the backend; OpenCL defers the release of a memory object until the kernels already queued on it are done,
  * so freeing never races a running kernel.
  */
-abstract sealed class DeviceMemory permits ClBuffer, ClWeight, ClKvCache {
+abstract sealed class DeviceMemory permits ClBuffer, ClWeight, ClKvCache, ClStep {
     private final OpenClBackend owner;
     private final long[] handles;
     private final long bytes;

@@ -10,6 +10,8 @@ import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
+import dev.floe.spi.Step;
+import dev.floe.spi.StepMetadata;
 import dev.floe.spi.Weight;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
@@ -36,7 +38,8 @@ import static org.lwjgl.opencl.CL10.*;
 final class OpenClBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(java.util.EnumSet.of(
             Capability.WEIGHTS_F32, Capability.WEIGHTS_F16, Capability.WEIGHTS_BF16,
-            Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.DEVICE_MEMORY));
+            Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.DEVICE_MEMORY,
+            Capability.STEP_METADATA, Capability.DISPATCH_COUNTER));
 
     /** Rows of the matmul kernel's token block (MM_ROWS in kernels.cl). */
     private static final int MM_ROWS = 8;
@@ -57,6 +60,8 @@ final class OpenClBackend implements Backend {
     private long scores;
     private long scoreBytes;
     private long scoreLimit = SCORE_SCRATCH_FLOATS;
+    /** Kernels enqueued since the backend opened ({@link Capability#DISPATCH_COUNTER}). */
+    private final AtomicLong dispatches = new AtomicLong();
     private volatile boolean closed;
 
     private OpenClBackend(ClDevice device, long context, long queue, ClProgram program, ParamRing params) {
@@ -269,8 +274,24 @@ final class OpenClBackend implements Backend {
         KernelArguments.tokenIds("embed", ids, t.rows(), t.name());
         if (ids.length == 0) return;
         ParamRing.Slice p = params.ints(ids, ids.length);
+        embedRows(t, p.mem(), p.offset(), ids.length, o);
+    }
+
+    @Override
+    public void embed(Weight table, Step step, Buffer out) {
+        requireOpen();
+        ClWeight t = weight(table, "table");
+        ClStep s = step(step);
+        int rows = s.rows();
+        ClBuffer o = buffer(out, "out", (long) rows * t.cols(), "step rows x table.cols");
+        KernelArguments.tokenIds("embed", s.metadata().tokens(), t.rows(), t.name());
+        if (rows == 0) return;
+        embedRows(t, s.ints(), s.tokensOffset(), rows, o);
+    }
+
+    private void embedRows(ClWeight t, long ids, long idsOffset, int rows, ClBuffer o) {
         launch("embed_" + t.kernelSuffix()).mem(t.data()).mem(t.scale()).i(t.scaleStride()).l(t.cols())
-                .mem(p.mem()).l(p.offset()).mem(o.mem()).run2(t.cols(), ids.length);
+                .mem(ids).l(idsOffset).mem(o.mem()).run2(t.cols(), rows);
     }
 
     @Override
@@ -330,8 +351,24 @@ final class OpenClBackend implements Backend {
             }
         }
         ParamRing.Slice p = params.floats(cs, 0, cs.length);
-        launch("rope").mem(xb.mem()).i(rows).i(heads).i(headDim).mem(p.mem()).l(p.offset())
-                .run((long) rows * heads * half);
+        rotate(xb, rows, heads, headDim, p.mem(), p.offset());
+    }
+
+    @Override
+    public void rope(Buffer x, int heads, Step step) {
+        requireOpen();
+        ClStep s = step(step);
+        if (heads < 1) throw new IllegalArgumentException("rope: heads must be positive: " + heads);
+        int rows = s.rows(), headDim = s.metadata().headDim();
+        ClBuffer xb = buffer(x, "x", (long) rows * heads * headDim, "step rows x heads x headDim");
+        if (rows == 0) return;
+        rotate(xb, rows, heads, headDim, s.rotations(), 0);
+    }
+
+    /** Rotates rows of {@code x} by the rotation rows at {@code cs + csOffset} (per row, the cosines then the sines). */
+    private void rotate(ClBuffer xb, int rows, int heads, int headDim, long cs, long csOffset) {
+        launch("rope").mem(xb.mem()).i(rows).i(heads).i(headDim).mem(cs).l(csOffset)
+                .run((long) rows * heads * (headDim / 2));
     }
 
     @Override
@@ -347,7 +384,27 @@ final class OpenClBackend implements Backend {
         KernelArguments.slots("storeKv", slots, rows, layout);
         if (rows == 0) return;
         ParamRing.Slice p = params.ints(slots, rows);
-        launch("store_kv").mem(kb.mem()).mem(vb.mem()).mem(p.mem()).l(p.offset()).i(rows).i(width)
+        store(c, layer, kb, vb, rows, p.mem(), p.offset());
+    }
+
+    @Override
+    public void storeKv(KvCache cache, int layer, Buffer k, Buffer v, Step step) {
+        requireOpen();
+        ClStep s = step(step);
+        ClKvCache c = cache(cache);
+        KvLayout layout = c.layout();
+        checkLayer("storeKv", layer, layout);
+        int rows = s.rows(), width = layout.rowWidth();
+        ClBuffer kb = buffer(k, "k", (long) rows * width, "step rows x kvHeads x headDim");
+        ClBuffer vb = buffer(v, "v", (long) rows * width, "step rows x kvHeads x headDim");
+        KernelArguments.slots("storeKv", s.metadata().slots(), rows, layout);
+        if (rows == 0) return;
+        store(c, layer, kb, vb, rows, s.ints(), s.slotsOffset());
+    }
+
+    private void store(ClKvCache c, int layer, ClBuffer kb, ClBuffer vb, int rows, long slots, long slotsOffset) {
+        int width = c.layout().rowWidth();
+        launch("store_kv").mem(kb.mem()).mem(vb.mem()).mem(slots).l(slotsOffset).i(rows).i(width)
                 .mem(c.keys(layer)).mem(c.values(layer)).run((long) rows * width);
     }
 
@@ -355,6 +412,28 @@ final class OpenClBackend implements Backend {
     public void attention(Buffer q, KvCache cache, int layer, AttentionBatch batch, Buffer out) {
         requireOpen();
         ClKvCache c = cache(cache);
+        Attend a = attendArguments(q, c, layer, batch, out);
+        if (batch.rows() == 0) return;
+        int[] meta = ClStep.attentionInts(batch);
+        ParamRing.Slice p = params.ints(meta, meta.length);
+        attend(a, c, layer, batch, p.mem(), p.offset());
+    }
+
+    @Override
+    public void attention(Buffer q, KvCache cache, int layer, Step step, Buffer out) {
+        requireOpen();
+        ClStep s = step(step);
+        ClKvCache c = cache(cache);
+        Attend a = attendArguments(q, c, layer, s.attention(), out);
+        if (s.rows() == 0) return;
+        attend(a, c, layer, s.attention(), s.ints(), s.attentionOffset());
+    }
+
+    /** The checked buffers of an attention call. */
+    private record Attend(ClBuffer q, ClBuffer out) {
+    }
+
+    private Attend attendArguments(Buffer q, ClKvCache c, int layer, AttentionBatch batch, Buffer out) {
         KvLayout layout = c.layout();
         checkLayer("attention", layer, layout);
         int heads = batch.heads();
@@ -367,22 +446,15 @@ final class OpenClBackend implements Backend {
         ClBuffer qb = buffer(q, "q", (long) rows * heads * headDim, "rows x heads x headDim");
         ClBuffer ob = buffer(out, "out", (long) rows * heads * headDim, "rows x heads x headDim");
         noAlias("attention", qb, "q", ob, "out");
-        int[][] tables = batch.blockTables();
         KernelArguments.attentionBatch("attention", batch, layout);
-        if (rows == 0) return;
+        return new Attend(qb, ob);
+    }
 
-        // The batch as one int array: positions, sequence, the start of each table, then the tables.
-        int total = 0;
-        for (int[] t : tables) total += t.length;
-        int[] meta = new int[2 * rows + tables.length + total];
-        System.arraycopy(batch.positions(), 0, meta, 0, rows);
-        System.arraycopy(batch.sequence(), 0, meta, rows, rows);
-        for (int s = 0, at = 2 * rows + tables.length; s < tables.length; s++) {
-            meta[2 * rows + s] = at - (2 * rows + tables.length);
-            System.arraycopy(tables[s], 0, meta, at, tables[s].length);
-            at += tables[s].length;
-        }
-        ParamRing.Slice p = params.ints(meta, meta.length);
+    /** Enqueues attention over the batch laid out at {@code meta + metaOffset} as {@link ClStep#attentionInts}. */
+    private void attend(Attend a, ClKvCache c, int layer, AttentionBatch batch, long meta, long metaOffset) {
+        KvLayout layout = c.layout();
+        int heads = batch.heads(), rows = batch.rows(), headDim = layout.headDim();
+        int sequences = batch.blockTables().length;
         long cap = Math.max(scoreLimit, (long) heads * (maxPosition(batch, 0, rows) + 1));
         float scale = (float) (1.0 / Math.sqrt(headDim));
         for (int start = 0; start < rows; ) {
@@ -395,10 +467,11 @@ final class OpenClBackend implements Backend {
             }
             long scratch = scoreScratch((end - start) * heads * longest);
             Launch l = launch("attention");
-            l.mem(qb.mem()).mem(c.keys(layer)).mem(c.values(layer)).mem(p.mem()).l(p.offset()).i(rows)
-                    .i(tables.length).i(start).mem(scratch).l(longest).mem(ob.mem()).i(heads).i(layout.kvHeads())
-                    .i(headDim).i(layout.blockSize()).f(scale).local((long) l.localSize() * Float.BYTES)
-                    .local((long) headDim * Float.BYTES).runGroups(heads, end - start);
+            l.mem(a.q().mem()).mem(c.keys(layer)).mem(c.values(layer)).mem(meta).l(metaOffset).i(rows)
+                    .i(sequences).i(start).mem(scratch).l(longest).mem(a.out().mem()).i(heads)
+                    .i(layout.kvHeads()).i(headDim).i(layout.blockSize()).f(scale)
+                    .local((long) l.localSize() * Float.BYTES).local((long) headDim * Float.BYTES)
+                    .runGroups(heads, end - start);
             start = end;
         }
     }
@@ -480,6 +553,36 @@ final class OpenClBackend implements Backend {
                 .i(rows.length).mem(d.mem()).run(cols);
     }
 
+    // ---- SPI 2 ---------------------------------------------------------------------------------------------------
+
+    /**
+     * Writes the pass's metadata into two memory objects, copied from the host when they are created: the queue
+     * never waits for them, and every layer's kernels read them where they are.
+     */
+    @Override
+    public Step step(StepMetadata metadata) {
+        requireOpen();
+        if (metadata == null) throw new IllegalArgumentException("step: metadata is null");
+        AttentionBatch batch = metadata.attentionBatch();
+        int[] ints = ClStep.ints(metadata, batch);
+        int[] rotations = ClStep.rotationBits(metadata);
+        long intMem = createFilled(ints.length == 0 ? new int[1] : ints, "step ints of " + metadata.rows() + " rows");
+        long rotationMem;
+        try {
+            rotationMem = createFilled(rotations, "step rotation rows of " + metadata.rows() + " rows");
+        } catch (RuntimeException e) {
+            clReleaseMemObject(intMem);
+            throw e;
+        }
+        long bytes = (long) Math.max(1, ints.length) * Integer.BYTES + (long) rotations.length * Integer.BYTES;
+        return track(new ClStep(this, metadata, batch, intMem, rotationMem, bytes));
+    }
+
+    @Override
+    public long dispatches() {
+        return dispatches.get();
+    }
+
     @Override
     public void synchronize() {
         requireOpen();
@@ -533,20 +636,34 @@ final class OpenClBackend implements Backend {
     }
 
     Launch launch(String kernel) {
+        dispatches.incrementAndGet();
         return new Launch(queue, program.kernel(kernel));
     }
 
-    private long createBuffer(long bytes, String what) {
+    private void checkAllocation(long bytes, String what) {
         if (bytes > device.maxAllocation()) {
             throw new IllegalArgumentException(what + ": " + bytes + " bytes exceed the device's "
                     + "CL_DEVICE_MAX_MEM_ALLOC_SIZE of " + device.maxAllocation() + " bytes (" + device.name() + ")");
         }
+    }
+
+    private long createBuffer(long bytes, String what) {
+        checkAllocation(bytes, what);
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer err = stack.mallocInt(1);
             long mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, err);
             ClErrors.check(err.get(0), "clCreateBuffer(" + what + ", " + bytes + " bytes)");
             return mem;
         }
+    }
+
+    /** A read-only memory object holding a copy of {@code values} (ints or float bits), made without touching the queue. */
+    private long createFilled(int[] values, String what) {
+        checkAllocation((long) values.length * Integer.BYTES, what);
+        int[] err = new int[1];
+        long mem = clCreateBuffer(context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, values, err);
+        ClErrors.check(err[0], "clCreateBuffer(" + what + ")");
+        return mem;
     }
 
     private long createZeroed(long bytes, String what) {
@@ -588,6 +705,14 @@ final class OpenClBackend implements Backend {
         }
         if (cw.freed()) throw new IllegalStateException("argument " + arg + ": " + cw.label() + " is closed");
         return cw;
+    }
+
+    private ClStep step(Step s) {
+        if (!(s instanceof ClStep cs) || cs.owner() != this) {
+            throw new IllegalArgumentException("argument step: " + s + " is not a step of this opencl backend");
+        }
+        if (cs.freed()) throw new IllegalStateException("argument step: the " + cs.label() + " is closed");
+        return cs;
     }
 
     private ClKvCache cache(KvCache c) {

@@ -9,6 +9,8 @@ import dev.floe.spi.BackendException;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
+import dev.floe.spi.Step;
+import dev.floe.spi.StepMetadata;
 import dev.floe.spi.Weight;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,6 +102,40 @@ class ErrorTest {
                  Buffer foreign = other.allocate(4)) {
                 assertMessage(IllegalArgumentException.class, "argument b", () -> backend.add(ok, foreign, 4, ok));
             }
+        }
+    }
+
+    @Test
+    void stepsAreCountedFreedAndRefusedOnceClosedOrForeign() {
+        StepMetadata m = StepMetadata.of(new int[]{1, 2}, new int[]{0, 1}, new int[]{0, 0}, new int[][]{{0}}, 4,
+                2, 4, 10000f, false);
+        try (Buffer x = backend.allocate(16)) {
+            long before = backend.memoryInUse();
+            Step step = backend.step(m);
+            assertTrue(backend.memoryInUse() > before, "the step's device memory is counted");
+            step.close();
+            step.close();
+            assertEquals(before, backend.memoryInUse(), "closing the step frees its memory, once");
+            assertMessage(IllegalStateException.class, "argument step: the step of 2 rows is closed",
+                    () -> backend.rope(x, 2, step));
+            try (Backend other = new OpenClProvider().open(dev.floe.spi.BackendOptions.DEFAULTS);
+                 Step foreign = other.step(m)) {
+                assertMessage(IllegalArgumentException.class, "is not a step of this opencl backend",
+                        () -> backend.rope(x, 2, foreign));
+            }
+            try (Step live = backend.step(m)) {
+                assertMessage(IllegalArgumentException.class, "argument x", () -> backend.rope(x, 3, live));
+            }
+        }
+    }
+
+    @Test
+    void theDispatchCounterCountsEachKernelLaunch() {
+        try (Buffer a = backend.allocate(8)) {
+            long before = backend.dispatches();
+            backend.add(a, a, 8, a);
+            backend.swiglu(a, a, 8, a);
+            assertEquals(before + 2, backend.dispatches());
         }
     }
 
