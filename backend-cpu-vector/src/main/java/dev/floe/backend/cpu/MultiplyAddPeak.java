@@ -12,9 +12,9 @@ import java.util.concurrent.CyclicBarrier;
  * divide the multiply-adds a pass does per second by it to get the utilisation of the multiply-add units.
  */
 public final class MultiplyAddPeak {
-    private static final int CHAINS = 12;
+    static final int CHAINS = 12;
     /** Iterations of the twelve chains per call of {@link #chains}: short enough for C2 to compile the method itself. */
-    private static final int ITERATIONS = 1 << 16;
+    static final int ITERATIONS = 1 << 16;
 
     private MultiplyAddPeak() {
     }

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 import java.util.Random;
 
 /** Builds tensors of every weight dtype in off-heap memory, as a mapped checkpoint would hold them. */
-final class TestTensors {
+public final class TestTensors {
     static final DType[] WEIGHT_TYPES = {DType.F32, DType.F16, DType.BF16, DType.F8_E4M3, DType.F8_E5M2};
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -20,7 +20,7 @@ final class TestTensors {
     }
 
     /** Encodes {@code values} (a rows x cols matrix, or a vector when rows is 0) in {@code dtype}. */
-    static TensorData tensor(String name, DType dtype, int rows, int cols, float[] values) {
+    public static TensorData tensor(String name, DType dtype, int rows, int cols, float[] values) {
         long n = (long) Math.max(rows, 1) * cols;
         MemorySegment seg = Arena.ofAuto().allocate(n * dtype.bytes(), 64);
         for (long i = 0; i < n; i++) {
@@ -55,7 +55,7 @@ final class TestTensors {
         return new TensorData(name + ".scale", DType.F32, new long[]{scales.length}, seg, null);
     }
 
-    static float[] gaussian(Random rnd, int n, double sd) {
+    public static float[] gaussian(Random rnd, int n, double sd) {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) f[i] = (float) (rnd.nextGaussian() * sd);
         return f;

@@ -1,0 +1,46 @@
+package dev.floe.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The package-private kernels and switches of this backend, opened to the JMH benchmarks in
+ * {@code dev.floe.backend.cpu.jmh} (test code only: JMH generates its classes beside the benchmarks, so they live in
+ * a package of their own).
+ */
+public final class KernelAccess {
+    public static final long PEAK_MULTIPLY_ADDS_PER_CALL = (long) MultiplyAddPeak.CHAINS * MultiplyAddPeak.ITERATIONS * Matmul.VL;
+
+    private KernelAccess() {
+    }
+
+    public static float peakChains(float m) {
+        return MultiplyAddPeak.chains(m);
+    }
+
+    /** Matmuls of at least this many rows go through the GEMM; {@code Integer.MAX_VALUE}: never. */
+    public static void gemmMinRows(int rows) {
+        Gemm.minRows = rows;
+    }
+
+    public static int gemmMinRows() {
+        return Gemm.minRows;
+    }
+
+    /** Whether the batch-1 matvec stages weight blocks through the cache first, and the block size. */
+    public static void staging(boolean staged, long blockBytes) {
+        Matmul.staged = staged;
+        Matmul.blockBytes = blockBytes;
+    }
+
+    public static int touch(MemorySegment w, long off, long bytes) {
+        return Matmul.touch(w, off, bytes);
+    }
+
+    public static float bf16Dot(MemorySegment w, long off, int cols, float[] x, int xo) {
+        return Matmul.bf16Dot(w, off, cols, x, xo);
+    }
+
+    public static void bf16Dot4Rows(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi) {
+        Matmul.bf16Dot4Rows(w, off, cols, x, xo, out, oi);
+    }
+}
