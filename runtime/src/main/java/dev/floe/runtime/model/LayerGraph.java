@@ -82,9 +82,8 @@ final class LayerGraph implements AutoCloseable {
                     + " (cpu-vector has it)");
         }
         if (batch.keysBeforeRope() && c.ropeScaling() != RopeScaling.NONE) {
-            // the attention kernel rotates cached keys by theta alone (AttentionBatch.keyRopeTheta)
-            throw new dev.floe.api.InvalidRequestException("attention.sink/attention.window rotate cached keys without rope_scaling; "
-                    + "this model's rope_scaling is " + c.ropeScaling().type());
+            // FloeModel.sinkLayout refuses such windows: the attention kernel rotates cached keys by theta alone
+            throw new IllegalStateException("keys cached before RoPE with rope_scaling " + c.ropeScaling().type());
         }
         Scratch s = scratch(t);
         StepMetadata meta = StepMetadata.of(batch.tokens(), batch.positions(), batch.sequence(), batch.blockTables(),
