@@ -20,21 +20,24 @@ import java.util.List;
  * @param parallelResidual     arctic's residual dense MLP beside the MoE ({@code parallel_attn_mlp_res})
  * @param ropeTheta            RoPE base
  * @param rmsNormEps           RMSNorm epsilon
- * @param maxPositions         trained context length
+ * @param maxPositions         the context the model serves: {@code max_position_embeddings}, stretched by
+ *                             {@link RopeScaling#contextLength} (linear and dynamic scaling multiply it by their factor)
  * @param tieWordEmbeddings    the head shares the embedding matrix
  * @param bosTokenId           begin-of-sequence id, or -1
  * @param eosTokenIds          end-of-sequence ids (may be empty)
  * @param torchDtype           storage dtype named by the config, informational
  * @param quantization         the quantisation config, or null
+ * @param ropeScaling          {@code rope_scaling} / {@code rope_parameters}, {@link RopeScaling#NONE} when absent
  */
 public record ModelConfig(ModelFamily family, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
                           int numHeads, int numKvHeads, int headDim, int numExperts, int topK, int moeLayerFrequency,
                           boolean parallelResidual, double ropeTheta, double rmsNormEps, int maxPositions,
                           boolean tieWordEmbeddings, int bosTokenId, List<Integer> eosTokenIds, String torchDtype,
-                          Quantization quantization) {
+                          Quantization quantization, RopeScaling ropeScaling) {
 
     public ModelConfig {
         eosTokenIds = List.copyOf(eosTokenIds);
+        if (ropeScaling == null) ropeScaling = RopeScaling.NONE;
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
         positive("intermediate_size", intermediateSize);
@@ -70,6 +73,17 @@ public record ModelConfig(ModelFamily family, int vocabSize, int hiddenSize, int
                 throw new ModelFormatException("config: eos_token_id " + eos + " is outside vocab_size " + vocabSize);
             }
         }
+    }
+
+    /** A config without RoPE scaling (the constructor before {@code ropeScaling} was added). */
+    public ModelConfig(ModelFamily family, int vocabSize, int hiddenSize, int intermediateSize, int numLayers,
+                       int numHeads, int numKvHeads, int headDim, int numExperts, int topK, int moeLayerFrequency,
+                       boolean parallelResidual, double ropeTheta, double rmsNormEps, int maxPositions,
+                       boolean tieWordEmbeddings, int bosTokenId, List<Integer> eosTokenIds, String torchDtype,
+                       Quantization quantization) {
+        this(family, vocabSize, hiddenSize, intermediateSize, numLayers, numHeads, numKvHeads, headDim, numExperts, topK,
+                moeLayerFrequency, parallelResidual, ropeTheta, rmsNormEps, maxPositions, tieWordEmbeddings, bosTokenId,
+                eosTokenIds, torchDtype, quantization, RopeScaling.NONE);
     }
 
     private static void positive(String field, int value) {

@@ -126,6 +126,13 @@ class CommandsTest {
     }
 
     @Test
+    void inspectShowsTheRopeScalingAndTheContextItServes() {
+        Run r = run("inspect", ROOT.resolve("fixtures/rope-linear").toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("context 128") && r.out().contains("rope_scaling: linear Linear[factor=4.0], theta 1000000.0"), r.out());
+    }
+
+    @Test
     void benchReportsMbuOnTheSmallPreset(@TempDir Path tmp) throws Exception {
         Path report = tmp.resolve("bench.json");
         Run r = run("bench", "--preset", "small", "--tokens", "4", "--prompt", "4", "--batch", "3,8", "--report", report.toString());

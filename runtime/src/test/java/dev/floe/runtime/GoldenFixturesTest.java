@@ -21,7 +21,8 @@ class GoldenFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8", "models/arctic-tiny-code"})
+    @ValueSource(strings = {"fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8", "models/arctic-tiny-code",
+            "fixtures/rope-linear", "fixtures/rope-dynamic", "fixtures/rope-yarn", "fixtures/rope-llama3"})
     void reproducesGoldens(String folder) {
         Path dir = root().resolve(folder);
         GoldenFixture golden = GoldenFixture.load(dir);

@@ -1,5 +1,7 @@
 package dev.floe.spi;
 
+import dev.floe.api.RopeScaling;
+
 import java.util.Arrays;
 
 /**
@@ -50,6 +52,17 @@ public record StepMetadata(int[] tokens, int[] positions, int[] sequence, int[][
      */
     public static StepMetadata of(int[] tokens, int[] positions, int[] sequence, int[][] blockTables, int blockSize,
                                   int heads, int headDim, float ropeTheta, boolean keysBeforeRope) {
+        return of(tokens, positions, sequence, blockTables, blockSize, heads, headDim, ropeTheta, RopeScaling.NONE, keysBeforeRope);
+    }
+
+    /**
+     * The metadata of a pass whose rotation rows follow {@code ropeScaling} ({@link RopeTable#rows(int[], int[], int,
+     * float, RopeScaling)}, each row's sequence length taken from this pass).
+     *
+     * @throws IllegalArgumentException as {@link #of(int[], int[], int[], int[][], int, int, int, float, boolean)}
+     */
+    public static StepMetadata of(int[] tokens, int[] positions, int[] sequence, int[][] blockTables, int blockSize,
+                                  int heads, int headDim, float ropeTheta, RopeScaling ropeScaling, boolean keysBeforeRope) {
         int n = tokens.length;
         if (positions.length != n || sequence.length != n) {
             throw new IllegalArgumentException("step metadata: " + n + " tokens, " + positions.length + " positions, "
@@ -67,7 +80,7 @@ public record StepMetadata(int[] tokens, int[] positions, int[] sequence, int[][
             }
             slots[r] = blockTables[s][p / blockSize] * blockSize + p % blockSize;
         }
-        float[][] rope = RopeTable.rows(positions, headDim, ropeTheta);
+        float[][] rope = RopeTable.rows(positions, RopeTable.sequenceLengths(positions, sequence), headDim, ropeTheta, ropeScaling);
         return new StepMetadata(tokens, positions, sequence, blockTables, blockSize, slots, heads, headDim, ropeTheta,
                 keysBeforeRope, rope[0], rope[1]);
     }

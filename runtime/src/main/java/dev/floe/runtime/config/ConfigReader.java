@@ -6,6 +6,7 @@ import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFamily;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.Quantization;
+import dev.floe.api.RopeScaling;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -71,6 +72,9 @@ public final class ConfigReader {
         }
         int bos = root.hasNonNull("bos_token_id") ? f.integer("bos_token_id", -1) : -1;
         try {
+            RopeScalingReader rope = new RopeScalingReader(root, source);
+            int maxPositionEmbeddings = f.integer("max_position_embeddings", 4096);
+            RopeScaling scaling = maxPositionEmbeddings > 0 ? rope.scaling(maxPositionEmbeddings) : RopeScaling.NONE;
             return new ModelConfig(family,
                 f.integer("vocab_size", 32000),
                 hidden,
@@ -80,13 +84,14 @@ public final class ConfigReader {
                 f.integer("num_local_experts", 8),
                 f.integer("num_experts_per_tok", arctic ? 1 : 2),
                 freq, residual,
-                f.number("rope_theta", 1e6),
+                rope.theta(f.number("rope_theta", 1e6)),
                 f.number("rms_norm_eps", 1e-5),
-                f.integer("max_position_embeddings", 4096),
+                maxPositionEmbeddings > 0 ? scaling.contextLength(maxPositionEmbeddings) : maxPositionEmbeddings,
                 f.bool("tie_word_embeddings", false),
                 bos, eos,
                 f.string("torch_dtype", "bfloat16"),
-                quantization(root.get("quantization_config"), source));
+                quantization(root.get("quantization_config"), source),
+                scaling);
         } catch (ModelFormatException e) {
             throw new ModelFormatException(source + ": " + e.getMessage().replaceFirst("^config: ", ""), e);
         }
@@ -112,7 +117,7 @@ public final class ConfigReader {
         return new ModelConfig(c.family(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(), c.numHeads(),
                 kvHeads, c.headDim(), c.numExperts(), c.topK(), c.moeLayerFrequency(), c.parallelResidual(), c.ropeTheta(),
                 c.rmsNormEps(), c.maxPositions(), c.tieWordEmbeddings(), c.bosTokenId(), c.eosTokenIds(), c.torchDtype(),
-                c.quantization());
+                c.quantization(), c.ropeScaling());
     }
 
     /**

@@ -26,11 +26,20 @@ final class DeviceOps {
      */
     static final String SPI1_PATH = "floe.spi1-path";
     private final Backend b;
-    private final boolean metadata, fusedMoe, plans, counted, deviceMemory;
+    private final boolean metadata, fusedMoe, plans, counted, deviceMemory, scaledRope;
     private long syncs, calls, bytes, passes, moeLayers, moeDispatches;
 
     DeviceOps(Backend b) {
+        this(b, false);
+    }
+
+    /**
+     * @param scaledRope the model's rotation rows follow a {@code rope_scaling} that SPI 1's {@code rope(theta)} kernel
+     *                   cannot express: on an SPI 1 backend the rows are then applied on the host
+     */
+    DeviceOps(Backend b, boolean scaledRope) {
         this.b = b;
+        this.scaledRope = scaledRope;
         Set<Capability> caps = new java.util.HashSet<>(dev.floe.spi.SpiVersion.effectiveCapabilities(b));
         if (Boolean.getBoolean(SPI1_PATH)) caps.removeAll(Set.of(Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS));
         this.metadata = caps.contains(Capability.STEP_METADATA);
@@ -90,8 +99,12 @@ final class DeviceOps {
             case PlanOp.Rope r -> {
                 HostStep h = (HostStep) step;
                 StepMetadata m = h.metadata();
-                hostArray(m.rows());
-                counted(() -> b.rope(r.x(), m.rows(), r.heads(), m.headDim(), h.positions(), m.ropeTheta()));
+                if (scaledRope) {
+                    hostRope(r.x(), r.heads(), m);
+                } else {
+                    hostArray(m.rows());
+                    counted(() -> b.rope(r.x(), m.rows(), r.heads(), m.headDim(), h.positions(), m.ropeTheta()));
+                }
             }
             case PlanOp.StoreKv kv -> {
                 HostStep h = (HostStep) step;
@@ -110,6 +123,27 @@ final class DeviceOps {
                 op.run(b, step);
             }
         }
+    }
+
+    /**
+     * Rotates {@code x} by the step's rows through the host (download, rotate-half, upload): the SPI 1 fallback for
+     * a scaled RoPE, whose rows no SPI 1 kernel takes.
+     */
+    private void hostRope(Buffer x, int heads, StepMetadata m) {
+        int rows = m.rows(), d = m.headDim(), half = d / 2, width = heads * d;
+        float[] v = download(x, rows * width);
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int base = r * width + h * d;
+                for (int j = 0; j < half; j++) {
+                    float c = m.cos(r, j), s = m.sin(r, j), a = v[base + j], bb = v[base + j + half];
+                    v[base + j] = a * c - bb * s;
+                    v[base + j + half] = bb * c + a * s;
+                }
+            }
+        }
+        bytes += 4L * v.length;
+        counted(() -> b.upload(v, 0, x, 0, v.length));
     }
 
     /** One MoE block: the backend's fused operation, or the decomposition. */

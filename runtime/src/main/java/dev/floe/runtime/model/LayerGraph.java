@@ -7,6 +7,7 @@ import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 import dev.floe.api.RoutingSpec;
+import dev.floe.api.RopeScaling;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
@@ -61,7 +62,7 @@ final class LayerGraph implements AutoCloseable {
     LayerGraph(ModelConfig c, Backend backend, ModelWeights weights, ExpertCache experts, Router router, KvCache cache) {
         this.c = c;
         this.backend = backend;
-        this.ops = new DeviceOps(backend);
+        this.ops = new DeviceOps(backend, c.ropeScaling() != RopeScaling.NONE);
         this.weights = weights;
         this.experts = experts;
         this.router = router;
@@ -80,9 +81,13 @@ final class LayerGraph implements AutoCloseable {
                     + Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
                     + " (cpu-vector has it)");
         }
+        if (batch.keysBeforeRope() && c.ropeScaling() != RopeScaling.NONE) {
+            // FloeModel.sinkLayout refuses such windows: the attention kernel rotates cached keys by theta alone
+            throw new IllegalStateException("keys cached before RoPE with rope_scaling " + c.ropeScaling().type());
+        }
         Scratch s = scratch(t);
         StepMetadata meta = StepMetadata.of(batch.tokens(), batch.positions(), batch.sequence(), batch.blockTables(),
-                blockSize, c.numHeads(), c.headDim(), theta, batch.keysBeforeRope());
+                blockSize, c.numHeads(), c.headDim(), theta, c.ropeScaling(), batch.keysBeforeRope());
         try (Step step = ops.step(meta)) {
             List<RoutingSpec> specs = observer == null ? deviceSpecs() : null;
             Buffer out;

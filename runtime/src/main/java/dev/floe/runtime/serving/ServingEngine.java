@@ -78,7 +78,10 @@ public final class ServingEngine implements AutoCloseable {
         this.config = config;
         this.sinks = model.sinkWindow() == null ? null : model.sinkLayout(model.sinkWindow());
         this.cacheLimit = sinks == null ? Integer.MAX_VALUE : sinks.capacityTokens();
-        this.prefixCache = config.prefixCaching() ? new PrefixCache(model.kvBlocks(), metrics, config.maxBatch(), cacheLimit) : null;
+        // dynamic NTK rotates a key by the length of its sequence when it was computed: a cached block would carry
+        // another request's rotation, so such models never share blocks
+        boolean shareable = !model.config().ropeScaling().dependsOnLength();
+        this.prefixCache = config.prefixCaching() && shareable ? new PrefixCache(model.kvBlocks(), metrics, config.maxBatch(), cacheLimit) : null;
         this.thread = ownThread ? Thread.ofPlatform().name("floe-engine").daemon().start(this::loop) : null;
     }
 

@@ -125,6 +125,24 @@ class PrefixCachingTest {
         }
     }
 
+    /** Dynamic NTK rotates keys by the length of their sequence: such a model shares no blocks, and serves as generate does. */
+    @Test
+    void aDynamicNtkModelSharesNoBlocks() throws Exception {
+        java.nio.file.Path dir = BUILT_IN.getParent().getParent().resolve("fixtures/rope-dynamic");
+        try (FloeModel m = FloeEngine.load(dir, ModelOptions.DEFAULTS.withBackend("cpu-vector"), l -> { })) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (int q = 0; q < 3; q++) {
+                int[] ids = new int[40 + q]; // a shared 40-token prefix, past the trained 32 positions
+                for (int i = 0; i < ids.length; i++) ids[i] = 3 + (i < 40 ? i * 7 : 100 + q) % 500;
+                requests.add(GenerationRequest.ofIds(ids, 8).withIgnoreEos(true));
+            }
+            ServingEngine[] engine = new ServingEngine[1];
+            List<int[]> served = serve(m, "continuous", ServingConfig.DEFAULTS, requests, true, engine);
+            for (int i = 0; i < requests.size(); i++) assertArrayEquals(m.generate(requests.get(i)).tokens(), served.get(i), "request " + i);
+            assertEquals(0, engine[0].metrics().prefixCacheQueries(), "no prefix lookups for a dynamic NTK model");
+        }
+    }
+
     @Test
     void blocksAreReferenceCountedAndEvictedLeastRecentlyReleasedFirst() {
         KvBlockManager pool = new KvBlockManager(3, 2);

@@ -1,6 +1,7 @@
 package dev.floe.tck.kernel;
 
 import dev.floe.api.DType;
+import dev.floe.api.RopeScaling;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingSpec;
 import dev.floe.spi.Backend;
@@ -77,6 +78,10 @@ public final class Spi2Checks {
         checks.add(new Check(CATEGORY, decided, ctx -> fusedMoe(ctx, decided, DType.BF16, null)));
         checks.add(new Check(CATEGORY, "spi2.plan.replay", ctx -> planReplay(ctx, "spi2.plan.replay")));
         checks.add(new Check(CATEGORY, "spi2.metadata.reuse", ctx -> metadataReuse(ctx, "spi2.metadata.reuse")));
+        for (RopeScaling scaling : SCALINGS) {
+            String rope = "spi2.rope.scaled-rows." + scaling.type();
+            checks.add(new Check(CATEGORY, rope, ctx -> scaledRope(ctx, rope, scaling)));
+        }
         return checks;
     }
 
@@ -349,6 +354,47 @@ public final class Spi2Checks {
                 }
             }
             return Measurement.ofError(worst, MOE_TOLERANCE, "replayed plan against eager interpretation over two passes; " + where);
+        }
+    }
+
+    /** One of each rope_scaling type, with a trained context of 32 positions that the rows of the check pass. */
+    private static final List<RopeScaling> SCALINGS = List.of(new RopeScaling.Linear(4), new RopeScaling.Dynamic(4, 32),
+            new RopeScaling.Yarn(4, 32, 32, 1, 0, 0, Double.NaN, true), new RopeScaling.Llama3(4, 1, 4, 32));
+
+    /**
+     * {@code rope(x, heads, step)} rotates by the step's rows, whatever they hold: rows of a scaled RoPE (YaRN's are
+     * not even unit vectors; dynamic NTK gives two sequences of one pass different frequencies) against the float64
+     * rotation by exactly those rows. A backend that recomputes angles from {@code ropeTheta} fails.
+     */
+    static Measurement scaledRope(TckContext ctx, String name, RopeScaling scaling) {
+        Backend b = ctx.backend();
+        require(b, Capability.STEP_METADATA);
+        SplittableRandom random = ctx.random(name);
+        // sequence 0: six rows at positions 90..95 (length 96, three times the trained 32); sequence 1: position 3
+        int[] positions = {90, 91, 92, 93, 94, 95, 3}, sequence = {0, 0, 0, 0, 0, 0, 1};
+        int[][] tables = {java.util.stream.IntStream.range(0, 96 / BLOCK).toArray(), {96 / BLOCK}};
+        StepMetadata m = StepMetadata.of(new int[positions.length], positions, sequence, tables, BLOCK, HEADS, HEAD_DIM,
+                THETA, scaling, false);
+        int rows = positions.length, width = HEADS * HEAD_DIM, half = HEAD_DIM / 2;
+        float[] x = gaussian(random, rows * width, 1);
+        double[] ref = new double[x.length], magnitude = new double[x.length];
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < HEADS; h++) {
+                for (int j = 0; j < half; j++) {
+                    int i = r * width + h * HEAD_DIM + j;
+                    double c = m.cos(r, j), s = m.sin(r, j), a = x[i], o = x[i + half];
+                    ref[i] = a * c - o * s;
+                    ref[i + half] = o * c + a * s;
+                    magnitude[i] = magnitude[i + half] = (Math.abs(a) + Math.abs(o)) * Math.max(Math.abs(c), Math.abs(s));
+                }
+            }
+        }
+        try (Buffer bx = upload(b, x); Step step = b.step(m)) {
+            b.rope(bx, HEADS, step);
+            Compare.Error e = Compare.conditioned(download(b, bx, x.length), ref, magnitude);
+            // the rows are given: only the float32 products and sum remain
+            return Measurement.ofError(e.value(), 1e-6, "rotation by the step's " + scaling.type() + " rows; "
+                    + e.where(Compare.Layout.of("row", rows, "head", HEADS, "dim", HEAD_DIM)));
         }
     }
 
