@@ -30,6 +30,11 @@ public sealed interface ScaleLayout {
         public long index(long row, long col, long weightCols) {
             return 0;
         }
+
+        @Override
+        public String toString() {
+            return "per-tensor";
+        }
     }
 
     /** One scale per output row. */
@@ -37,6 +42,11 @@ public sealed interface ScaleLayout {
         @Override
         public long index(long row, long col, long weightCols) {
             return row;
+        }
+
+        @Override
+        public String toString() {
+            return "per-channel";
         }
     }
 
