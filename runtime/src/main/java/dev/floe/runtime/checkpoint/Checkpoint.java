@@ -197,7 +197,19 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
 
     /** Whether {@code name} is the scale of another tensor of this checkpoint. */
     public boolean isScale(String name) {
-        return SCALE_SUFFIXES.stream().anyMatch(s -> name.endsWith(s) && byTensor.containsKey(name.substring(0, name.length() - s.length())));
+        String weight = weightOfScale(name);
+        return weight != null && byTensor.containsKey(weight);
+    }
+
+    /**
+     * The weight a tensor named like a scale ({@code X_scale}, {@code X_scale_inv}) would belong to, from the name
+     * alone, or null for other names.
+     */
+    public static String weightOfScale(String name) {
+        for (String s : SCALE_SUFFIXES.reversed()) {
+            if (name.endsWith(s)) return name.substring(0, name.length() - s.length());
+        }
+        return null;
     }
 
     /** A tensor that must have the given shape; the error names tensor, file, expected and actual shape. */
