@@ -7,7 +7,8 @@
 #   backend-cuda/gpu-check.sh run       there, in the repository root with .gpu/ carried: runs the backend's
 #                                       TCK's SPI 2 checks first (`floe tck --backend cuda --filter '^spi2\.'`:
 #                                       fused MoE against the decomposition for every router and weight dtype,
-#                                       device routing against the host rule, metadata reuse), then the backend's
+#                                       device routing against the host rule, metadata reuse), the FP8 block-scale
+#                                       kernel checks and `floe check` of the FP8 fixtures, then the backend's
 #                                       tests (GPU tests must run, not skip), the matvec bandwidth micro-benchmark,
 #                                       the whole `floe tck --backend cuda` and `floe bench --backend cuda`; writes
 #                                       everything under $OUT
@@ -64,6 +65,13 @@ run() {
     # SPI 2 first: the newest kernels (rope_table, moe_route, moe_up/down, moe_combine) have never run on a GPU
     step tck-spi2 "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda --filter '^spi2\.'
+    # FP8 block scales (matmul_block_fp8, moe_up/down_block_fp8) have never run on a GPU either: the TCK's block
+    # checks against the float64 oracle, then the FP8 fixtures of every scale layout (their MoE layers go through
+    # the fused MoE with block-scaled experts)
+    step tck-fp8-blocks "$java" "${jvm[@]}" -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda --no-bundled \
+        --filter '^kernel\.matmul\.fp8'
+    step check-fp8 "$java" "${jvm[@]}" -m dev.floe.cli/dev.floe.cli.FloeCli check --backend cuda fixtures/tiny-arctic-fp8 \
+        fixtures/tiny-arctic-fp8-tensor fixtures/tiny-arctic-fp8-block fixtures/tiny-arctic-fp8-ct-block
     step backend-tests "$java" "${jvm[@]}" -Dfloe.cuda.require=true \
         -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \

@@ -89,6 +89,24 @@ __device__ __forceinline__ float row_scale(const float* scale, int stride, size_
     return scale == nullptr ? 1.0f : scale[row * (size_t)stride];
 }
 
+// One lane's share of the dot product of an FP8 weight row with a grid of block scales (DeepSeek-V3's
+// weight_scale_inv: W = fp8 * scale, srow holding the scales of the row's block row, one per blockCols columns)
+// and the activations x; e5m2 picks the format. Sum the lanes with warp_sum.
+__device__ __forceinline__ float block_dot(const uint8_t* __restrict__ wrow, const float* __restrict__ srow, int blockCols,
+                                           const float* __restrict__ x, int cols, int lane, int e5m2) {
+    float acc = 0.0f;
+    for (int c = lane; c < cols; c += 32) {
+        float w = e5m2 ? Elem<DT_E5M2>::at(wrow, c) : Elem<DT_E4M3>::at(wrow, c);
+        acc = fmaf(w * srow[c / blockCols], x[c], acc);
+    }
+    return acc;
+}
+
+// The scales of weight row `row` in a row-major grid of block scales.
+__device__ __forceinline__ const float* block_scales(const float* scale, int row, int blockRows, int blockCols, int cols) {
+    return scale + (size_t)(row / blockRows) * ((cols + blockCols - 1) / blockCols);
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);

@@ -147,3 +147,22 @@ GEMM(gemm_f16, DT_F16)
 GEMM(gemm_bf16, DT_BF16)
 GEMM(gemm_e4m3, DT_E4M3)
 GEMM(gemm_e5m2, DT_E5M2)
+
+// matmul_block_fp8: FP8 weights with block scales, any number of rows. A warp owns output row o, as in matvec, and
+// applies each element's block scale before the product. grid (ceil(outRows/MV_WARPS), ceil(rows/MV_ROWS)).
+extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)
+    matmul_block_fp8(const float* __restrict__ x, int rows, const uint8_t* __restrict__ w,
+                     const float* __restrict__ scale, int e5m2, int blockRows, int blockCols,
+                     float* __restrict__ out, int outRows, int cols) {
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int o = blockIdx.x * MV_WARPS + warp;
+    int r0 = blockIdx.y * MV_ROWS;
+    if (o >= outRows || r0 >= rows) return;
+    int nr = min(MV_ROWS, rows - r0);
+    const uint8_t* wrow = w + (size_t)o * cols;
+    const float* srow = block_scales(scale, o, blockRows, blockCols, cols);
+    for (int r = 0; r < nr; r++) {
+        float v = warp_sum(block_dot(wrow, srow, blockCols, x + (size_t)(r0 + r) * cols, cols, lane, e5m2));
+        if (lane == 0) out[(size_t)(r0 + r) * outRows + o] = v;
+    }
+}

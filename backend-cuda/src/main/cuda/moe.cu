@@ -299,6 +299,42 @@ MOE_EXPERT(DT_BF16, bf16)
 MOE_EXPERT(DT_E4M3, e4m3)
 MOE_EXPERT(DT_E5M2, e5m2)
 
+// The expert kernels for FP8 experts with block scales (every expert of the bank with the same block size):
+// the scale tables then hold grids, and each element's block scale is applied before the product.
+extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)
+    moe_up_block_fp8(const float* x, int rows, int k, const int* ids, const unsigned long long* w1s,
+                     const unsigned long long* s1s, const unsigned long long* w3s, const unsigned long long* s3s,
+                     int e5m2, int blockRows, int blockCols, float* h, int width, int cols) {
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int j = blockIdx.x * MV_WARPS + warp;
+    int p = blockIdx.y;
+    if (p >= rows * k || j >= width) return;
+    int e = ids[p];
+    if (e < 0) return;
+    const float* xr = x + (size_t)(p / k) * cols;
+    const float* sg = block_scales(reinterpret_cast<const float*>(s1s[e]), j, blockRows, blockCols, cols);
+    const float* su = block_scales(reinterpret_cast<const float*>(s3s[e]), j, blockRows, blockCols, cols);
+    float gv = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w1s[e]) + (size_t)j * cols, sg, blockCols, xr, cols, lane, e5m2));
+    float uv = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w3s[e]) + (size_t)j * cols, su, blockCols, xr, cols, lane, e5m2));
+    if (lane == 0) h[(size_t)p * width + j] = silu(gv) * uv;
+}
+
+extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)
+    moe_down_block_fp8(const float* h, int rows, int k, const int* ids, const unsigned long long* w2s,
+                       const unsigned long long* s2s, int e5m2, int blockRows, int blockCols, float* y, int hidden,
+                       int width) {
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    int o = blockIdx.x * MV_WARPS + warp;
+    int p = blockIdx.y;
+    if (p >= rows * k || o >= hidden) return;
+    int e = ids[p];
+    if (e < 0) return;
+    const float* s = block_scales(reinterpret_cast<const float*>(s2s[e]), o, blockRows, blockCols, width);
+    float v = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w2s[e]) + (size_t)o * width, s, blockCols,
+                                 h + (size_t)p * width, width, lane, e5m2));
+    if (lane == 0) y[(size_t)p * hidden + o] = v;
+}
+
 // one thread per (row, column) of dst: dst[r][o] += weights[r][t] * y[r*k+t][o] over the row's k choices in
 // ascending expert index (equal ids in slot order), sequentially, as the decomposition adds them.
 extern "C" __global__ void moe_combine(const float* __restrict__ y, int rows, int k, const int* __restrict__ ids,

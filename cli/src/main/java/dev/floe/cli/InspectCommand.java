@@ -99,7 +99,8 @@ final class InspectCommand implements Callable<Integer> {
 
     /** For example {@code fp8 e4m3, weight scales per_output_channel, not converted: lm_head, gate}. */
     static String describe(Quantization q) {
-        String s = q.method() + " " + q.format() + ", weight scales " + q.weightScale();
+        String s = q.method() + " " + q.format() + ", weight scales " + q.weightScale()
+                + (q.blockScaled() ? " " + q.weightBlockSize().get(0) + "x" + q.weightBlockSize().get(1) : "");
         return q.modulesNotConverted().isEmpty() ? s : s + ", not converted: " + String.join(", ", q.modulesNotConverted());
     }
 }

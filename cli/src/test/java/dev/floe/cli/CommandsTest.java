@@ -133,6 +133,28 @@ class CommandsTest {
     }
 
     @Test
+    void quantizeWritesEachScaleFormThatThenPassesItsGoldens(@TempDir Path tmp) throws Exception {
+        Run q = run("quantize", "--fp8", "--scales", "block:32x64", "--format", "compressed-tensors",
+                ROOT.resolve("fixtures/tiny-arctic").toString(), tmp.toString());
+        assertEquals(0, q.status(), q.err());
+        assertTrue(q.out().contains("block 32x64 scales, compressed-tensors config"), q.out());
+        Path fixture = ROOT.resolve("fixtures/tiny-arctic-fp8-ct-block");
+        for (String f : new String[]{"golden.safetensors", "golden.json"}) Files.copy(fixture.resolve(f), tmp.resolve(f));
+        Run check = run("check", tmp.toString());
+        assertEquals(0, check.status(), check.out());
+        Run inspect = run("inspect", ROOT.resolve("fixtures/tiny-arctic-fp8-block").toString());
+        assertTrue(inspect.out().contains("quantization: fp8 e4m3, weight scales block 48x48"), inspect.out());
+        Run bad = run("quantize", "--fp8", "--scales", "block:128", ROOT.resolve("fixtures/tiny-arctic").toString(),
+                tmp.resolve("x").toString());
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--scales block:128: block size '128' is not ROWSxCOLS"), bad.err());
+        Run format = run("quantize", "--fp8", "--format", "gptq", ROOT.resolve("fixtures/tiny-arctic").toString(),
+                tmp.resolve("y").toString());
+        assertEquals(2, format.status());
+        assertTrue(format.err().contains("--format gptq is not fp8 or compressed-tensors"), format.err());
+    }
+
+    @Test
     void benchReportsMbuOnTheSmallPreset(@TempDir Path tmp) throws Exception {
         Path report = tmp.resolve("bench.json");
         Run r = run("bench", "--preset", "small", "--tokens", "4", "--prompt", "4", "--batch", "3,8", "--report", report.toString());

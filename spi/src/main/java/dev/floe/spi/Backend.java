@@ -44,6 +44,17 @@ public interface Backend extends AutoCloseable {
     /** Places a weight (and its scale) on the device. Its dtype must be one this backend declares. */
     Weight weight(TensorData tensor);
 
+    /**
+     * Places a weight whose scale is laid out as {@code layout} says (null: no scale). Tensor and channel layouts are
+     * what {@link #weight(TensorData)} reads, and the default hands them to it; a {@link ScaleLayout.Block} grid needs
+     * {@link Capability#WEIGHTS_BLOCK_SCALES}, and the runtime calls this for it only when the backend declares that
+     * capability (otherwise it dequantises the weight on the host first).
+     */
+    default Weight weight(TensorData tensor, ScaleLayout layout) {
+        if (layout instanceof ScaleLayout.Block) throw missing(Capability.WEIGHTS_BLOCK_SCALES, "weight(block-scaled)");
+        return weight(tensor);
+    }
+
     /** A zero-filled paged KV cache. */
     KvCache kvCache(KvLayout layout);
 

@@ -1,6 +1,7 @@
 package dev.floe.spi;
 
 import dev.floe.api.DType;
+import dev.floe.api.TensorData;
 
 /**
  * Optional features of a backend. The kernel set of {@link Backend} is mandatory; capabilities say which weight
@@ -18,6 +19,12 @@ public enum Capability {
     WEIGHTS_FP8_E4M3("weights.fp8-e4m3"),
     /** Reads FP8 E5M2 weights with their scales natively. */
     WEIGHTS_FP8_E5M2("weights.fp8-e5m2"),
+    /**
+     * Reads weights whose scale is a grid of blocks ({@link ScaleLayout.Block}, DeepSeek-V3 style
+     * {@code weight_scale_inv}) natively, through {@link Backend#weight(TensorData, ScaleLayout)}, for the FP8 dtypes
+     * it declares. Without it the runtime dequantises such a weight on the host to a dtype the backend reads.
+     */
+    WEIGHTS_BLOCK_SCALES("weights.block-scales"),
     /** Weights stay where the checkpoint is mapped: {@link Backend#weight} copies nothing. */
     ZERO_COPY_WEIGHTS("weights.zero-copy"),
     /**

@@ -131,33 +131,41 @@ public final class FloatFormats {
         };
     }
 
-    /** The scale of row {@code row} of a quantised weight: 1 without a scale, the scalar scale, or the row's. */
+    /**
+     * The scale of row {@code row} of a quantised weight: 1 without a scale, the scalar scale, or the row's. A block
+     * grid has no scale per row: it is an error here (see {@link ScaleLayout}).
+     */
     public static float scale(TensorData t, long row) {
         TensorData s = t.scale();
         if (s == null) return 1f;
-        return read(s, s.numel() == 1 ? 0 : row);
+        if (s.numel() == 1) return read(s, 0);
+        if (s.numel() != t.rows() || (s.shape().length == 2 && s.shape()[1] != 1)) checkScale(t);
+        return read(s, row);
     }
 
-    /** The whole tensor as float32 with scales applied (for small tensors and host fallbacks). */
+    /** The whole tensor as float32 with a scalar or per-row scale applied (for small tensors and host fallbacks). */
     public static float[] toFloats(TensorData t) {
+        return toFloats(t, ScaleLayout.of(t, null));
+    }
+
+    /** The whole tensor as float32 with its scale applied as {@code layout} says (null: unscaled). */
+    public static float[] toFloats(TensorData t, ScaleLayout layout) {
         long n = t.numel();
         if (n > Integer.MAX_VALUE - 8) throw new ModelFormatException("tensor " + t.name() + " is too large to expand: " + n);
         float[] out = new float[(int) n];
         long cols = t.cols();
-        for (int i = 0; i < n; i++) out[i] = read(t, i) * scale(t, i / cols);
+        for (int i = 0; i < n; i++) {
+            out[i] = layout == null ? read(t, i) : read(t, i) * ScaleLayout.scaleAt(t, layout, i / cols, i % cols);
+        }
         return out;
     }
 
-    /** Checks that a weight's scale has a shape this library understands: scalar, [rows] or [rows, 1]. */
+    /**
+     * Checks that a weight's scale has a shape that {@link #scale} and {@link Backend#weight(TensorData)} understand:
+     * scalar, [rows] or [rows, 1]. Block grids go through {@link ScaleLayout#of} and
+     * {@link Backend#weight(TensorData, ScaleLayout)}.
+     */
     public static void checkScale(TensorData t) {
-        TensorData s = t.scale();
-        if (s == null) return;
-        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16 && s.dtype() != DType.F16) {
-            throw new ModelFormatException("tensor " + s.name() + ": scale dtype " + s.dtype() + " is not a float type");
-        }
-        if (s.numel() != 1 && s.numel() != t.rows()) {
-            throw new ModelFormatException("tensor " + s.name() + ": " + s.numel() + " scales for " + t.rows()
-                    + " rows of " + t.name() + " (expected 1 or one per row)");
-        }
+        ScaleLayout.of(t, null);
     }
 }

@@ -1,5 +1,7 @@
 package dev.floe.spi;
 
+import dev.floe.api.TensorData;
+
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
@@ -51,6 +53,7 @@ public final class SpiVersion {
         if (!implemented(type, "moe", MoeCall.class)) out.remove(Capability.FUSED_MOE);
         if (!implemented(type, "compile", Plan.class)) out.remove(Capability.PLANS);
         if (!implemented(type, "dispatches")) out.remove(Capability.DISPATCH_COUNTER);
+        if (!implemented(type, "weight", TensorData.class, ScaleLayout.class)) out.remove(Capability.WEIGHTS_BLOCK_SCALES);
         return Collections.unmodifiableSet(out);
     }
 

@@ -23,6 +23,7 @@ import java.util.stream.Stream;
 public final class BundledFixtures {
     /** The fixture folders, relative to a checkout or to the extracted folder, in the order they are checked. */
     public static final List<String> FOLDERS = List.of("fixtures/tiny-mixtral", "fixtures/tiny-arctic", "fixtures/tiny-arctic-fp8",
+            "fixtures/tiny-arctic-fp8-tensor", "fixtures/tiny-arctic-fp8-block", "fixtures/tiny-arctic-fp8-ct-block",
             "fixtures/rope-linear", "fixtures/rope-dynamic", "fixtures/rope-yarn", "fixtures/rope-llama3", "models/arctic-tiny-code");
     private static final String PREFIX = "dev/floe/tck/bundled/";
     private static Path extracted;

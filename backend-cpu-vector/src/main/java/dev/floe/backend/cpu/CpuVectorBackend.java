@@ -8,6 +8,7 @@ import dev.floe.spi.Capability;
 import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Weight;
 import dev.floe.spi.CompiledPlan;
 import dev.floe.spi.MoeCall;
@@ -88,6 +89,13 @@ final class CpuVectorBackend implements Backend {
     public Weight weight(TensorData tensor) {
         open();
         return new CpuWeight(tensor);
+    }
+
+    /** Tensor, channel and block scales alike: the kernels apply a block's scale per block of columns. */
+    @Override
+    public Weight weight(TensorData tensor, ScaleLayout layout) {
+        open();
+        return new CpuWeight(tensor, layout);
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class CpuVectorProvider implements BackendProvider {
     public static final String WARMUP = "cpu-vector.warmup";
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
-            Capability.ZERO_COPY_WEIGHTS, Capability.CONCURRENT_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS,
+            Capability.WEIGHTS_BLOCK_SCALES, Capability.ZERO_COPY_WEIGHTS, Capability.CONCURRENT_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS,
             Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS, Capability.DISPATCH_COUNTER,
             Capability.COLLECTIVES);
 

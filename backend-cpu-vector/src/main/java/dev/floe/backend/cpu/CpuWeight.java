@@ -3,6 +3,7 @@ package dev.floe.backend.cpu;
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
 import dev.floe.spi.FloatFormats;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Weight;
 
 import java.lang.foreign.MemorySegment;
@@ -10,8 +11,9 @@ import java.util.Arrays;
 
 /**
  * A weight read in place: the kernels dequantise straight from the tensor's memory segment (usually a slice of the
- * memory-mapped checkpoint). Only the per-row scales (one float per row) are copied, and vectors used as RMSNorm
- * weights are decoded once on first use (a few thousand floats).
+ * memory-mapped checkpoint). Only the scales are copied (one float per row, or one per block of a
+ * {@link ScaleLayout.Block} grid), and vectors used as RMSNorm weights are decoded once on first use (a few thousand
+ * floats).
  */
 final class CpuWeight implements Weight {
     private final TensorData tensor;
@@ -19,12 +21,25 @@ final class CpuWeight implements Weight {
     private final long rows;
     private final long cols;
     private final float[] rowScales;
+    /** A block-scaled weight's grid, row-major, and its block size; null otherwise. */
+    private final float[] blockScales;
+    private final ScaleLayout.Block block;
+    private volatile int[] permutedColumnBlocks;
     private volatile float[] decoded;
     private volatile boolean scanned;
     private long[] specialRows;
     private volatile boolean closed;
 
     CpuWeight(TensorData tensor) {
+        this(tensor, null, false);
+    }
+
+    /** A weight whose scale is laid out as {@code layout} says (checked against the tensor again here). */
+    CpuWeight(TensorData tensor, ScaleLayout layout) {
+        this(tensor, layout instanceof ScaleLayout.Block b ? b : null, true);
+    }
+
+    private CpuWeight(TensorData tensor, ScaleLayout.Block blockSize, boolean blocksAllowed) {
         if (!tensor.dtype().isFloat()) {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": dtype " + tensor.dtype() + " is not a weight dtype");
         }
@@ -33,8 +48,9 @@ final class CpuWeight implements Weight {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": shape " + Arrays.toString(shape)
                     + " is neither a vector nor a matrix");
         }
+        ScaleLayout layout;
         try {
-            FloatFormats.checkScale(tensor);
+            layout = ScaleLayout.of(tensor, blocksAllowed ? blockSize : null);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
@@ -45,9 +61,17 @@ final class CpuWeight implements Weight {
         if (cols > Integer.MAX_VALUE - 64) {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": " + cols + " columns are too many");
         }
-        if (tensor.scale() == null) {
+        if (layout instanceof ScaleLayout.Block b) {
             rowScales = null;
+            block = b;
+            blockScales = FloatFormats.toFloats(tensor.scale(), null);
+        } else if (tensor.scale() == null) {
+            rowScales = null;
+            block = null;
+            blockScales = null;
         } else {
+            block = null;
+            blockScales = null;
             if (rows > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("tensor " + tensor.name() + ": " + rows + " scaled rows are too many");
             }
@@ -81,16 +105,50 @@ final class CpuWeight implements Weight {
         return rowScales != null;
     }
 
+    /** The block size of a block-scaled weight, or null. */
+    ScaleLayout.Block block() {
+        return block;
+    }
+
+    /** The scale of block {@code (rowBlock, colBlock)} of a block-scaled weight. */
+    float blockScale(int rowBlock, int colBlock) {
+        return blockScales[(int) (rowBlock * block.gridCols(cols)) + colBlock];
+    }
+
+    /**
+     * For a block-scaled weight: the column block of the element that {@link Matmul#permute} puts at each position of
+     * a row, so kernels working in permuted order find each element's scale.
+     */
+    int[] permutedColumnBlocks() {
+        int[] p = permutedColumnBlocks;
+        if (p == null) {
+            int lanes = Matmul.lanes(tensor.dtype());
+            p = new int[(int) cols];
+            for (int e = 0; e < cols; e++) p[Matmul.permuted(e, (int) cols, lanes)] = e / block.cols();
+            permutedColumnBlocks = p;
+        }
+        return p;
+    }
+
+    /** The scale of element {@code (r, i)}: the row's, or its block's. */
+    private float scaleOf(long r, long i) {
+        return block == null ? rowScale(r) : blockScale((int) (r / block.rows()), (int) (i / block.cols()));
+    }
+
     /** Element {@code i} of row {@code r}, dequantised and scaled. */
     float get(long r, long i) {
-        return FloatFormats.read(tensor, r * cols + i) * rowScale(r);
+        return FloatFormats.read(tensor, r * cols + i) * scaleOf(r, i);
     }
 
     /** Writes row {@code r}, dequantised and scaled, times {@code factor}, to {@code dst[off..]}. */
     void row(long r, float factor, float[] dst, int off) {
         data();
-        float s = rowScale(r) * factor;
         long base = r * cols;
+        if (block != null) {
+            for (int i = 0; i < cols; i++) dst[off + i] = FloatFormats.read(tensor, base + i) * (scaleOf(r, i) * factor);
+            return;
+        }
+        float s = rowScale(r) * factor;
         for (int i = 0; i < cols; i++) dst[off + i] = FloatFormats.read(tensor, base + i) * s;
     }
 
@@ -115,7 +173,7 @@ final class CpuWeight implements Weight {
         float[] d = decoded;
         if (d == null) {
             data();
-            d = FloatFormats.toFloats(tensor);
+            d = FloatFormats.toFloats(tensor, block != null ? block : ScaleLayout.of(tensor, null));
             decoded = d;
         }
         return d;

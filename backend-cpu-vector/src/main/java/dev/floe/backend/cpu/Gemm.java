@@ -125,11 +125,22 @@ final class Gemm {
         for (int p0 = 0; p0 < cols; p0 += KC) {
             int n = Math.min(KC, cols - p0);
             decodePanel(w, o0, o1, p0, n, s.panel);
+            if (w.block() != null) scaleBlocks(w, o0, o1, p0, n, s.panel);
             for (int b = 0; b < blocks; b++) tile(xp, (b * cols + p0) * MR, s.panel, n, acc, b * MR * NR, p0 == 0);
         }
         for (int r = 0; r < rows; r++) {
             int at = outOff + r * outRows;
             for (int o = o0; o < o1; o++) out[at + o] = acc[r * NR + o - o0] * w.rowScale(o);
+        }
+    }
+
+    /** Multiplies a decoded panel of a block-scaled weight by each element's block scale. */
+    private static void scaleBlocks(CpuWeight w, int o0, int o1, int p0, int n, float[] panel) {
+        int[] colBlock = w.permutedColumnBlocks();
+        int blockRows = w.block().rows();
+        for (int j = 0; j < o1 - o0; j++) {
+            int rb = (o0 + j) / blockRows;
+            for (int p = 0; p < n; p++) panel[p * NR + j] *= w.blockScale(rb, colBlock[p0 + p]);
         }
     }
 

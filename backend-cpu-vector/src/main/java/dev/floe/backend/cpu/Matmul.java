@@ -2,6 +2,7 @@ package dev.floe.backend.cpu;
 
 import dev.floe.api.DType;
 import dev.floe.spi.FloatFormats;
+import dev.floe.spi.ScaleLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -88,11 +89,41 @@ final class Matmul {
         }
     }
 
+    /** Per thread: the activations of one row block of a block-scaled weight, times that block's column scales. */
+    private static final ThreadLocal<float[]> BLOCK_SCALED = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Computes {@code out[r * outRows + o]} for output rows {@code o} in {@code [o0, o1)} and activation rows
      * {@code r} in {@code [0, rows)}, {@code xp} being the activations as {@link #permute} left them.
+     *
+     * <p>A block-scaled weight runs one block of output rows at a time: all its rows share the scales of each column
+     * block, so those scales are folded into a copy of the activations ({@code rows x cols} multiplies per
+     * {@code blockRows x rows x cols} multiply-adds) and the unscaled dot products run unchanged.
      */
     static void rows(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out) {
+        ScaleLayout.Block b = w.block();
+        if (b == null) {
+            unscaledRows(w, xp, rows, o0, o1, out);
+            return;
+        }
+        int cols = (int) w.cols();
+        int[] colBlock = w.permutedColumnBlocks();
+        float[] xs = BLOCK_SCALED.get();
+        if (xs.length < rows * cols) {
+            xs = new float[rows * cols];
+            BLOCK_SCALED.set(xs);
+        }
+        for (int rb = o0 / b.rows(); (long) rb * b.rows() < o1; rb++) {
+            for (int r = 0; r < rows; r++) {
+                int base = r * cols;
+                for (int p = 0; p < cols; p++) xs[base + p] = xp[base + p] * w.blockScale(rb, colBlock[p]);
+            }
+            unscaledRows(w, xs, rows, Math.max(o0, rb * b.rows()), Math.min(o1, (rb + 1) * b.rows()), out);
+        }
+    }
+
+    /** {@link #rows} with at most a scale per row (applied after the dot product). */
+    private static void unscaledRows(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out) {
         MemorySegment seg = w.data();
         int cols = (int) w.cols();
         int outRows = (int) w.rows();

@@ -6,6 +6,7 @@ import dev.floe.api.TensorData;
 import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Capability;
 import dev.floe.spi.Communicator;
 import dev.floe.spi.FloatFormats;
@@ -37,7 +38,7 @@ import static dev.floe.backend.cuda.Checks.toInt;
 final class CudaBackend implements Backend {
     /** No {@code COLLECTIVES} yet: the NCCL communicator exists, but the SPI offers no way to obtain it. */
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
-            Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
+            Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.WEIGHTS_BLOCK_SCALES,
             Capability.DEVICE_MEMORY, Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER);
     /** Bytes the pool keeps cached for reuse. */
     static final long CACHE_LIMIT = 1L << 30;
@@ -163,11 +164,25 @@ final class CudaBackend implements Backend {
 
     @Override
     public Weight weight(TensorData tensor) {
+        return weight(tensor, (ScaleLayout.Block) null, false);
+    }
+
+    /** Tensor and channel scales as {@link #weight(TensorData)}; a block grid goes to the *_block_fp8 kernels. */
+    @Override
+    public Weight weight(TensorData tensor, ScaleLayout layout) {
+        return weight(tensor, layout instanceof ScaleLayout.Block b ? b : null, true);
+    }
+
+    private Weight weight(TensorData tensor, ScaleLayout.Block blockSize, boolean blocksAllowed) {
         open();
         if (!tensor.dtype().isFloat()) {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": dtype " + tensor.dtype() + " is not a weight dtype");
         }
-        FloatFormats.checkScale(tensor);
+        ScaleLayout layout = ScaleLayout.of(tensor, blocksAllowed ? blockSize : null);
+        ScaleLayout.Block block = layout instanceof ScaleLayout.Block b ? b : null;
+        if (block != null && tensor.dtype() != DType.F8_E4M3 && tensor.dtype() != DType.F8_E5M2) {
+            throw new IllegalArgumentException("tensor " + tensor.name() + ": block scales need an FP8 dtype, not " + tensor.dtype());
+        }
         if (tensor.shape().length > 2 || tensor.rows() * tensor.cols() != tensor.numel()) {
             throw new IllegalArgumentException("tensor " + tensor.name() + ": shape " + Arrays.toString(tensor.shape())
                     + " is not a matrix or vector");
@@ -179,7 +194,7 @@ final class CudaBackend implements Backend {
         try {
             copyIn(tensor.data(), data);
             if (tensor.scale() != null) {
-                float[] s = FloatFormats.toFloats(tensor.scale());
+                float[] s = FloatFormats.toFloats(tensor.scale(), null);
                 stride = s.length == 1 ? 0 : 1;
                 scale = pool.allocate((long) s.length * Float.BYTES);
                 ctx.upload(Pointer.to(s), scale, 0, (long) s.length * Float.BYTES);
@@ -190,7 +205,7 @@ final class CudaBackend implements Backend {
             throw e;
         }
         long total = bytes + (tensor.scale() == null ? 0 : tensor.scale().numel() * Float.BYTES);
-        return new CudaWeight(this, tensor.name(), tensor.dtype(), tensor.rows(), tensor.cols(), data, scale, stride, total);
+        return new CudaWeight(this, tensor.name(), tensor.dtype(), tensor.rows(), tensor.cols(), data, scale, stride, block, total);
     }
 
     private void copyIn(MemorySegment segment, long address) {
@@ -221,6 +236,7 @@ final class CudaBackend implements Backend {
     public void embed(Weight table, int[] ids, Buffer out) {
         open();
         CudaWeight t = weight("table", table);
+        matmulOnly(t, "embed");
         int cols = toInt("table.cols", t.cols());
         KernelArguments.tokenIds("embed", ids, t.rows(), t.name());
         fits("out", out, (long) ids.length * cols);
@@ -239,6 +255,7 @@ final class CudaBackend implements Backend {
     public void rmsNorm(Buffer x, Weight w, float eps, int rows, int dim, Buffer out) {
         open();
         CudaWeight wt = weight("w", w);
+        matmulOnly(wt, "rmsNorm");
         Checks.positive("dim", dim);
         if (wt.rows() * wt.cols() != dim) {
             throw new IllegalArgumentException("weight " + wt.name() + " has " + wt.rows() * wt.cols() + " elements, dim=" + dim);
@@ -269,6 +286,12 @@ final class CudaBackend implements Backend {
     void matmul(long xa, int rows, CudaWeight wt, long oa) {
         int cols = toInt("w.cols", wt.cols());
         int outRows = toInt("w.rows", wt.rows());
+        if (wt.block() != null) {
+            launch(Kernel.MATMUL_BLOCK, null, Launch.matvec(outRows, rows), new KernelArgs().ptr(xa).i32(rows)
+                    .ptr(wt.data()).ptr(wt.scale()).i32(e5m2(wt)).i32(wt.block().rows()).i32(wt.block().cols())
+                    .ptr(oa).i32(outRows).i32(cols));
+            return;
+        }
         if (rows > Launch.MATVEC_MAX_ROWS && cublasLt != null && prefillGemm(xa, rows, wt, oa)) return;
         Kernel k = rows <= Launch.MATVEC_MAX_ROWS ? Kernel.MATVEC : Kernel.GEMM;
         Launch l = k == Kernel.MATVEC ? Launch.matvec(outRows, rows) : Launch.gemm(outRows, rows);
@@ -487,6 +510,8 @@ final class CudaBackend implements Backend {
     void expertSwiglu(Buffer x, int rows, Weight w1, Weight w3, Buffer h) {
         open();
         CudaWeight a = weight("w1", w1), b = weight("w3", w3);
+        matmulOnly(a, "expertSwiglu");
+        matmulOnly(b, "expertSwiglu");
         if (a.dtype() != b.dtype() || a.rows() != b.rows() || a.cols() != b.cols() || a.scaleStride() != b.scaleStride()
                 || (a.scale() == 0) != (b.scale() == 0)) {
             throw new IllegalArgumentException("w1 " + a + " and w3 " + b + " differ in dtype, shape or scaling");
@@ -561,6 +586,7 @@ final class CudaBackend implements Backend {
         open();
         CudaStep s = step("step", step);
         CudaWeight t = weight("table", table);
+        matmulOnly(t, "embed");
         int cols = toInt("table.cols", t.cols());
         KernelArguments.tokenIds("embed", s.metadata().tokens(), t.rows(), t.name());
         fits("out", out, (long) s.rows() * cols);
@@ -676,6 +702,18 @@ final class CudaBackend implements Backend {
             throw new IllegalArgumentException(argument + " is not a buffer of this CUDA backend: " + b);
         }
         return cb;
+    }
+
+    /** The {@code e5m2} argument of the *_block_fp8 kernels. */
+    static int e5m2(CudaWeight w) {
+        return w.dtype() == DType.F8_E5M2 ? 1 : 0;
+    }
+
+    /** Block-scaled weights are linear layers: only matmul and the fused MoE read them. */
+    private static void matmulOnly(CudaWeight w, String op) {
+        if (w.block() != null) {
+            throw new IllegalArgumentException(op + ": weight " + w.name() + " has " + w.block() + " scales, which only matmul reads");
+        }
     }
 
     CudaWeight weight(String argument, Weight w) {

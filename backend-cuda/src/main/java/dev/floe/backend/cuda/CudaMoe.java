@@ -5,6 +5,7 @@ import dev.floe.api.RoutingSpec;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
+import dev.floe.spi.ScaleLayout;
 import jcuda.Pointer;
 
 import java.util.ArrayList;
@@ -123,12 +124,22 @@ final class CudaMoe {
             }
             long e = (long) experts * 8;
             long h = take(pool, scratch, 4 * pairs * width), y = take(pool, scratch, 4 * pairs * hidden);
-            b.launch(Kernel.MOE_UP, first.w1().format(), Launch.moeExperts(width, (int) pairs), new KernelArgs()
-                    .ptr(input).i32(rows).i32(k).ptr(ids).ptr(table).ptr(table + e).ptr(table + 2 * e).ptr(table + 3 * e)
-                    .i32(first.w1().scaleStride()).ptr(h).i32(width).i32(hidden));
-            b.launch(Kernel.MOE_DOWN, first.w2().format(), Launch.moeExperts(hidden, (int) pairs), new KernelArgs()
-                    .ptr(h).i32(rows).i32(k).ptr(ids).ptr(table + 4 * e).ptr(table + 5 * e)
-                    .i32(first.w2().scaleStride()).ptr(y).i32(hidden).i32(width));
+            if (first.w1().block() != null) {
+                ScaleLayout.Block up = first.w1().block(), down = first.w2().block();
+                b.launch(Kernel.MOE_UP_BLOCK, null, Launch.moeExperts(width, (int) pairs), new KernelArgs()
+                        .ptr(input).i32(rows).i32(k).ptr(ids).ptr(table).ptr(table + e).ptr(table + 2 * e).ptr(table + 3 * e)
+                        .i32(CudaBackend.e5m2(first.w1())).i32(up.rows()).i32(up.cols()).ptr(h).i32(width).i32(hidden));
+                b.launch(Kernel.MOE_DOWN_BLOCK, null, Launch.moeExperts(hidden, (int) pairs), new KernelArgs()
+                        .ptr(h).i32(rows).i32(k).ptr(ids).ptr(table + 4 * e).ptr(table + 5 * e)
+                        .i32(CudaBackend.e5m2(first.w2())).i32(down.rows()).i32(down.cols()).ptr(y).i32(hidden).i32(width));
+            } else {
+                b.launch(Kernel.MOE_UP, first.w1().format(), Launch.moeExperts(width, (int) pairs), new KernelArgs()
+                        .ptr(input).i32(rows).i32(k).ptr(ids).ptr(table).ptr(table + e).ptr(table + 2 * e).ptr(table + 3 * e)
+                        .i32(first.w1().scaleStride()).ptr(h).i32(width).i32(hidden));
+                b.launch(Kernel.MOE_DOWN, first.w2().format(), Launch.moeExperts(hidden, (int) pairs), new KernelArgs()
+                        .ptr(h).i32(rows).i32(k).ptr(ids).ptr(table + 4 * e).ptr(table + 5 * e)
+                        .i32(first.w2().scaleStride()).ptr(y).i32(hidden).i32(width));
+            }
             b.launch(Kernel.MOE_COMBINE, null, Launch.elements((long) rows * hidden), new KernelArgs()
                     .ptr(y).i32(rows).i32(k).ptr(ids).ptr(weights).i32(hidden).ptr(dst));
         } finally {
@@ -161,7 +172,9 @@ final class CudaMoe {
         }
         if (w1.format() != first.w1().format() || w3.format() != first.w1().format() || w2.format() != first.w2().format()
                 || w1.scaleStride() != first.w1().scaleStride() || w3.scaleStride() != first.w1().scaleStride()
-                || w2.scaleStride() != first.w2().scaleStride()) {
+                || w2.scaleStride() != first.w2().scaleStride() || !java.util.Objects.equals(w1.block(), first.w1().block())
+                || !java.util.Objects.equals(w3.block(), first.w1().block()) || !java.util.Objects.equals(w2.block(), first.w2().block())
+                || (first.w1().block() == null) != (first.w2().block() == null)) {
             throw new IllegalArgumentException(name + ": weights " + w1.dtype() + "/" + w3.dtype() + "/" + w2.dtype()
                     + " differ in dtype or scaling from the bank's first expert (" + first.w1().dtype() + "/"
                     + first.w2().dtype() + "); the fused MoE reads one format per projection");

@@ -1,11 +1,13 @@
 package dev.floe.backend.cuda;
 
 import dev.floe.api.DType;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Weight;
 
 /**
  * A weight in device memory in its checkpoint format, with its scale converted to float32 on the device:
- * {@code scaleStride} 0 for a scalar scale, 1 for one per row; {@code scale} 0 when unscaled.
+ * {@code scaleStride} 0 for a scalar scale, 1 for one per row; {@code scale} 0 when unscaled. A block-scaled FP8
+ * weight ({@link #block()}) holds the row-major grid of its block scales instead.
  */
 final class CudaWeight implements Weight {
     private final CudaBackend owner;
@@ -17,10 +19,17 @@ final class CudaWeight implements Weight {
     private final long scale;
     private final int scaleStride;
     private final long bytes;
+    private final ScaleLayout.Block block;
     private boolean closed;
 
     CudaWeight(CudaBackend owner, String name, DType dtype, long rows, long cols, long data, long scale, int scaleStride,
                long bytes) {
+        this(owner, name, dtype, rows, cols, data, scale, scaleStride, null, bytes);
+    }
+
+    CudaWeight(CudaBackend owner, String name, DType dtype, long rows, long cols, long data, long scale, int scaleStride,
+               ScaleLayout.Block block, long bytes) {
+        this.block = block;
         this.owner = owner;
         this.name = name;
         this.dtype = dtype;
@@ -77,6 +86,11 @@ final class CudaWeight implements Weight {
 
     int scaleStride() {
         return scaleStride;
+    }
+
+    /** The block size of a block-scaled weight, or null. */
+    ScaleLayout.Block block() {
+        return block;
     }
 
     @Override

@@ -25,6 +25,7 @@ enum Kernel {
     SCALE_COLUMNS(PtxModule.Name.ELEMENTWISE, "scale_columns", false, "piipi"),
     MATVEC(PtxModule.Name.MATMUL, "matvec", true, "pippipii"),
     GEMM(PtxModule.Name.MATMUL, "gemm", true, "pippipii"),
+    MATMUL_BLOCK(PtxModule.Name.MATMUL, "matmul_block_fp8", false, "pippiiipii"),
     PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifipp"),
     ATTENTION_COMBINE(PtxModule.Name.ATTENTION, "attention_combine", false, "piiiip"),
     EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
@@ -32,6 +33,8 @@ enum Kernel {
     MOE_ROUTE(PtxModule.Name.MOE, "moe_route", false, "piiiippp"),
     MOE_UP(PtxModule.Name.MOE, "moe_up", true, "piipppppipii"),
     MOE_DOWN(PtxModule.Name.MOE, "moe_down", true, "piipppipii"),
+    MOE_UP_BLOCK(PtxModule.Name.MOE, "moe_up_block_fp8", false, "piipppppiiipii"),
+    MOE_DOWN_BLOCK(PtxModule.Name.MOE, "moe_down_block_fp8", false, "piipppiiipii"),
     MOE_COMBINE(PtxModule.Name.MOE, "moe_combine", false, "piippip");
 
     private final PtxModule.Name module;

@@ -1,11 +1,13 @@
 package dev.floe.backend.opencl;
 
 import dev.floe.api.DType;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Weight;
 
 /**
  * A weight in its checkpoint dtype on the device: the raw little-endian bytes, plus float32 scales (one per row, or
- * one for all rows when {@code scaleStride} is 0; an unscaled weight has the single scale 1).
+ * one for all rows when {@code scaleStride} is 0; an unscaled weight has the single scale 1), or for a block-scaled
+ * FP8 weight the row-major grid of its block scales ({@link #block()}).
  */
 final class ClWeight extends DeviceMemory implements Weight {
     private final String name;
@@ -15,10 +17,17 @@ final class ClWeight extends DeviceMemory implements Weight {
     private final long data;
     private final long scale;
     private final int scaleStride;
+    private final ScaleLayout.Block block;
 
     ClWeight(OpenClBackend owner, String name, DType dtype, long rows, long cols, long data, long scale,
              int scaleStride, long bytes) {
+        this(owner, name, dtype, rows, cols, data, scale, scaleStride, null, bytes);
+    }
+
+    ClWeight(OpenClBackend owner, String name, DType dtype, long rows, long cols, long data, long scale,
+             int scaleStride, ScaleLayout.Block block, long bytes) {
         super(owner, new long[]{data, scale}, bytes);
+        this.block = block;
         this.name = name;
         this.dtype = dtype;
         this.rows = rows;
@@ -38,6 +47,11 @@ final class ClWeight extends DeviceMemory implements Weight {
 
     int scaleStride() {
         return scaleStride;
+    }
+
+    /** The block size of a block-scaled weight (its scale buffer is then the grid), or null. */
+    ScaleLayout.Block block() {
+        return block;
     }
 
     /** The suffix of this dtype's kernels in kernels.cl. */

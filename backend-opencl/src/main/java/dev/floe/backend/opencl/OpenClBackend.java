@@ -12,6 +12,7 @@ import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.Weight;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
@@ -38,7 +39,7 @@ import static org.lwjgl.opencl.CL10.*;
 final class OpenClBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(java.util.EnumSet.of(
             Capability.WEIGHTS_F32, Capability.WEIGHTS_F16, Capability.WEIGHTS_BF16,
-            Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.DEVICE_MEMORY,
+            Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.WEIGHTS_BLOCK_SCALES, Capability.DEVICE_MEMORY,
             Capability.STEP_METADATA, Capability.DISPATCH_COUNTER));
 
     /** Rows of the matmul kernel's token block (MM_ROWS in kernels.cl). */
@@ -181,6 +182,16 @@ final class OpenClBackend implements Backend {
 
     @Override
     public Weight weight(TensorData tensor) {
+        return weight(tensor, (ScaleLayout.Block) null, false);
+    }
+
+    /** Tensor and channel scales as {@link #weight(TensorData)}; a block grid goes to the matmul_block kernels. */
+    @Override
+    public Weight weight(TensorData tensor, ScaleLayout layout) {
+        return weight(tensor, layout instanceof ScaleLayout.Block b ? b : null, true);
+    }
+
+    private Weight weight(TensorData tensor, ScaleLayout.Block blockSize, boolean blocksAllowed) {
         requireOpen();
         DType dtype = tensor.dtype();
         if (!CAPABILITIES.contains(Capability.forWeights(dtype))) {
@@ -192,7 +203,11 @@ final class OpenClBackend implements Backend {
             throw new IllegalArgumentException("weight " + tensor.name() + ": shape " + java.util.Arrays.toString(
                     tensor.shape()) + " is not a non-empty matrix [rows, cols] or vector");
         }
-        FloatFormats.checkScale(tensor);
+        ScaleLayout layout = ScaleLayout.of(tensor, blocksAllowed ? blockSize : null);
+        ScaleLayout.Block block = layout instanceof ScaleLayout.Block b ? b : null;
+        if (block != null && dtype != DType.F8_E4M3 && dtype != DType.F8_E5M2) {
+            throw new IllegalArgumentException("weight " + tensor.name() + ": block scales need an FP8 dtype, not " + dtype);
+        }
         float[] scales = scales(tensor);
         long dataBytes = tensor.data().byteSize();
         long data = createBuffer(roundUp(dataBytes, Float.BYTES), "weight " + tensor.name());
@@ -207,7 +222,7 @@ final class OpenClBackend implements Backend {
             throw e;
         }
         long bytes = roundUp(dataBytes, Float.BYTES) + (long) scales.length * Float.BYTES;
-        return track(new ClWeight(this, tensor.name(), dtype, rows, cols, data, scale, scales.length == 1 ? 0 : 1, bytes));
+        return track(new ClWeight(this, tensor.name(), dtype, rows, cols, data, scale, scales.length == 1 ? 0 : 1, block, bytes));
     }
 
     /** One F32 scale per row, or a single one (1 for an unscaled weight). */
@@ -290,6 +305,7 @@ final class OpenClBackend implements Backend {
     }
 
     private void embedRows(ClWeight t, long ids, long idsOffset, int rows, ClBuffer o) {
+        matmulOnly(t, "embed");
         launch("embed_" + t.kernelSuffix()).mem(t.data()).mem(t.scale()).i(t.scaleStride()).l(t.cols())
                 .mem(ids).l(idsOffset).mem(o.mem()).run2(t.cols(), rows);
     }
@@ -307,6 +323,7 @@ final class OpenClBackend implements Backend {
         ClBuffer xb = buffer(x, "x", (long) rows * dim, "rows x dim");
         ClBuffer ob = buffer(out, "out", (long) rows * dim, "rows x dim");
         if (rows == 0) return;
+        matmulOnly(wt, "rmsNorm");
         Launch l = launch("rmsnorm_" + wt.kernelSuffix());
         l.mem(xb.mem()).mem(wt.data()).mem(wt.scale()).f(eps).i(dim).mem(ob.mem())
                 .local((long) l.localSize() * Float.BYTES).runGroups(rows, 1);
@@ -321,9 +338,16 @@ final class OpenClBackend implements Backend {
         ClBuffer ob = buffer(out, "out", rows * wt.rows(), "rows x w.rows");
         noAlias("matmul", xb, "x", ob, "out");
         if (rows == 0) return;
-        Launch l = launch("matmul_" + wt.kernelSuffix());
-        l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(wt.scaleStride()).l(wt.cols()).l(wt.rows())
-                .mem(ob.mem()).local((long) MM_ROWS * l.localSize() * Float.BYTES)
+        Launch l;
+        if (wt.block() != null) {
+            ScaleLayout.Block b = wt.block();
+            l = launch("matmul_block_" + wt.kernelSuffix());
+            l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(b.rows()).i(b.cols()).l(b.gridCols(wt.cols()));
+        } else {
+            l = launch("matmul_" + wt.kernelSuffix());
+            l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(wt.scaleStride());
+        }
+        l.l(wt.cols()).l(wt.rows()).mem(ob.mem()).local((long) MM_ROWS * l.localSize() * Float.BYTES)
                 .runGroups(wt.rows(), (rows + MM_ROWS - 1) / MM_ROWS);
     }
 
@@ -697,6 +721,13 @@ final class OpenClBackend implements Backend {
                     + " floats (" + meaning + ")");
         }
         return cb;
+    }
+
+    /** Block-scaled weights are linear layers: only matmul has kernels for them. */
+    private static void matmulOnly(ClWeight w, String op) {
+        if (w.block() != null) {
+            throw new IllegalArgumentException(op + ": weight " + w.name() + " has " + w.block() + " scales, which only matmul reads");
+        }
     }
 
     private ClWeight weight(Weight w, String arg) {

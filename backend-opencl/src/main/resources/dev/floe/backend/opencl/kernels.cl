@@ -54,6 +54,20 @@ float4 e4m3x4(uchar4 c) {
 #define LOAD4_E4M3(w, base, j) e4m3x4(vload4(j, (w) + (base)))
 #define LOAD4_E5M2(w, base, j) f16x4(convert_ushort4(vload4(j, (w) + (base))) << (ushort) 8)
 
+// The end of a matmul work-group: sums each token row's partial dot products over the group and writes them, times
+// `sc`, to out[t * outCols] for the group's nr token rows.
+void mm_reduce_store(float *acc, int nr, __local float *red, __global float *out, long outCols, float sc) {
+    int lid = get_local_id(0);
+    int wg = get_local_size(0);
+    for (int t = 0; t < MM_ROWS; t++) red[t * wg + lid] = acc[t];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = wg >> 1; s > 0; s >>= 1) {
+        if (lid < s) for (int t = 0; t < MM_ROWS; t++) if (t < nr) red[t * wg + lid] += red[t * wg + lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int t = lid; t < nr; t += wg) out[(long) t * outCols] = red[t * wg] * sc;
+}
+
 // Weights arrive as raw bytes (`w`) plus float32 scales; `scaleStride` is 1 for per-row scales, 0 for a scalar.
 
 #define WEIGHT_KERNELS(NAME, LOAD, LOAD4)                                                                                   \
@@ -108,14 +122,30 @@ __kernel void matmul_##NAME(__global const float *x, int rows, __global const uc
             for (int t = 0; t < MM_ROWS; t++) if (t < nr) acc[t] += wv * xr[t * cols + i];                             \
         }                                                                                                              \
     }                                                                                                                  \
-    for (int t = 0; t < MM_ROWS; t++) red[t * wg + lid] = acc[t];                                                      \
-    barrier(CLK_LOCAL_MEM_FENCE);                                                                                      \
-    for (int s = wg >> 1; s > 0; s >>= 1) {                                                                            \
-        if (lid < s) for (int t = 0; t < MM_ROWS; t++) if (t < nr) red[t * wg + lid] += red[t * wg + lid + s];         \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                                                  \
+    mm_reduce_store(acc, nr, red, out + (long) r0 * outCols + o, outCols, scale[o * scaleStride]);                    \
+}
+
+// FP8 weights with a grid of block scales (DeepSeek-V3's weight_scale_inv): the scale of element (o, i) is
+// scale[(o / blockRows) * gridCols + i / blockCols], applied per element before the product.
+#define BLOCK_KERNELS(NAME, LOAD)                                                                                          \
+__kernel void matmul_block_##NAME(__global const float *x, int rows, __global const uchar *w,                         \
+                                  __global const float *scale, int blockRows, int blockCols, long gridCols,           \
+                                  long cols, long outCols, __global float *out, __local float *red) {                 \
+    int lid = get_local_id(0);                                                                                         \
+    int wg = get_local_size(0);                                                                                        \
+    long o = get_group_id(0);                                                                                          \
+    int r0 = get_group_id(1) * MM_ROWS;                                                                                \
+    int nr = min(MM_ROWS, rows - r0);                                                                                  \
+    float acc[MM_ROWS];                                                                                                \
+    for (int t = 0; t < MM_ROWS; t++) acc[t] = 0.0f;                                                                   \
+    long base = o * cols;                                                                                              \
+    __global const float *sr = scale + (o / blockRows) * gridCols;                                                     \
+    __global const float *xr = x + (long) r0 * cols;                                                                   \
+    for (long i = lid; i < cols; i += wg) {                                                                            \
+        float wv = LOAD(w, base + i) * sr[i / blockCols];                                                              \
+        for (int t = 0; t < MM_ROWS; t++) if (t < nr) acc[t] += wv * xr[t * cols + i];                                 \
     }                                                                                                                  \
-    float sc = scale[o * scaleStride];                                                                                 \
-    for (int t = lid; t < nr; t += wg) out[(long) (r0 + t) * outCols + o] = red[t * wg] * sc;                         \
+    mm_reduce_store(acc, nr, red, out + (long) r0 * outCols + o, outCols, 1.0f);                                       \
 }
 
 WEIGHT_KERNELS(f32, LOAD_F32, LOAD4_F32)
@@ -123,6 +153,8 @@ WEIGHT_KERNELS(f16, LOAD_F16, LOAD4_F16)
 WEIGHT_KERNELS(bf16, LOAD_BF16, LOAD4_BF16)
 WEIGHT_KERNELS(e4m3, LOAD_E4M3, LOAD4_E4M3)
 WEIGHT_KERNELS(e5m2, LOAD_E5M2, LOAD4_E5M2)
+BLOCK_KERNELS(e4m3, LOAD_E4M3)
+BLOCK_KERNELS(e5m2, LOAD_E5M2)
 
 // ---- element-wise ----------------------------------------------------------------------------------------------
 

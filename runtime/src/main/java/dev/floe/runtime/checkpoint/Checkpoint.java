@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.api.DType;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
-import dev.floe.spi.FloatFormats;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.TensorSource;
 
 import java.io.IOException;
@@ -25,12 +25,14 @@ import java.util.stream.Stream;
 /**
  * The tensors of a checkpoint folder: one {@code model.safetensors}, shards listed by
  * {@code model.safetensors.index.json}, or every {@code *.safetensors} file of the folder. Files are memory-mapped;
- * nothing is read until a tensor's data is touched. A quantised weight {@code X.weight} comes with its scale
- * {@code X.weight_scale} attached (spec section 7).
+ * nothing is read until a tensor's data is touched. A quantised weight {@code X.weight} comes with its scale attached:
+ * {@code X.weight_scale} (Floe, compressed-tensors) or {@code X.weight_scale_inv} (DeepSeek-V3 and Qwen3 FP8 block
+ * grids, which multiply despite the name); {@link dev.floe.spi.ScaleLayout} says how it maps onto the weight.
  */
 public final class Checkpoint implements TensorSource, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SCALE_SUFFIX = "_scale";
+    /** The names a weight's scale goes by, after the weight's own name, in order of preference. */
+    private static final List<String> SCALE_SUFFIXES = List.of("_scale", "_scale_inv");
 
     private final Path dir;
     private final List<SafetensorsFile> files;
@@ -170,20 +172,44 @@ public final class Checkpoint implements TensorSource, AutoCloseable {
         return byTensor.keySet();
     }
 
-    /** The tensor, with {@code name + "_scale"} attached when present. */
+    /** The tensor, with {@code name + "_scale"} or {@code name + "_scale_inv"} attached when present. */
     @Override
     public TensorData tensor(String name) {
         SafetensorsFile f = byTensor.get(name);
         if (f == null) throw new ModelFormatException(dir + ": tensor " + name + " is missing from the checkpoint");
         TensorData t = f.tensor(name);
-        String scaleName = name + SCALE_SUFFIX;
-        if (byTensor.containsKey(scaleName)) {
+        String scaleName = scaleName(name);
+        if (scaleName != null) {
             t = t.withScale(byTensor.get(scaleName).tensor(scaleName));
-            FloatFormats.checkScale(t);
+            ScaleLayout.checkAttachable(t);
         } else if (t.dtype() == DType.F8_E4M3 || t.dtype() == DType.F8_E5M2) {
-            throw new ModelFormatException(dir + ": FP8 tensor " + name + " has no " + scaleName);
+            throw new ModelFormatException(dir + ": FP8 tensor " + name + " has no " + name + "_scale or " + name + "_scale_inv");
         }
         return t;
+    }
+
+    /** The name of the scale stored for {@code name}, or null; a weight with both forms is ambiguous. */
+    private String scaleName(String name) {
+        List<String> present = SCALE_SUFFIXES.stream().map(s -> name + s).filter(byTensor::containsKey).toList();
+        if (present.size() > 1) throw new ModelFormatException(dir + ": tensor " + name + " has two scales, " + present);
+        return present.isEmpty() ? null : present.getFirst();
+    }
+
+    /** Whether {@code name} is the scale of another tensor of this checkpoint. */
+    public boolean isScale(String name) {
+        String weight = weightOfScale(name);
+        return weight != null && byTensor.containsKey(weight);
+    }
+
+    /**
+     * The weight a tensor named like a scale ({@code X_scale}, {@code X_scale_inv}) would belong to, from the name
+     * alone, or null for other names.
+     */
+    public static String weightOfScale(String name) {
+        for (String s : SCALE_SUFFIXES.reversed()) {
+            if (name.endsWith(s)) return name.substring(0, name.length() - s.length());
+        }
+        return null;
     }
 
     /** A tensor that must have the given shape; the error names tensor, file, expected and actual shape. */

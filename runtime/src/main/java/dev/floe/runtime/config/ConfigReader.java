@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFamily;
 import dev.floe.api.ModelFormatException;
-import dev.floe.api.Quantization;
 import dev.floe.api.RopeScaling;
 
 import java.io.IOException;
@@ -90,7 +89,7 @@ public final class ConfigReader {
                 f.bool("tie_word_embeddings", false),
                 bos, eos,
                 f.string("torch_dtype", "bfloat16"),
-                quantization(root.get("quantization_config"), source),
+                QuantizationConfig.read(root.get("quantization_config"), source),
                 scaling);
         } catch (ModelFormatException e) {
             throw new ModelFormatException(source + ": " + e.getMessage().replaceFirst("^config: ", ""), e);
@@ -131,23 +130,6 @@ public final class ConfigReader {
         warn.accept("config says num_key_value_heads = " + c.numKvHeads() + " but model.layers.0.self_attn.k_proj.weight has "
                 + kProjShape[0] + " rows = " + fromShape + " heads of " + c.headDim() + "; using " + fromShape);
         return withKvHeads(c, fromShape);
-    }
-
-    private static Quantization quantization(JsonNode q, String source) {
-        if (q == null || q.isNull()) return null;
-        if (!q.isObject()) throw new ModelFormatException(source + ": quantization_config is not an object");
-        String method = q.path("quant_method").asText("");
-        if (!method.equals("fp8")) {
-            throw new ModelFormatException(source + ": quantization_config.quant_method " + q.path("quant_method")
-                    + " is not supported (expected fp8)");
-        }
-        String fmt = q.path("fmt").asText("e4m3");
-        if (!fmt.equals("e4m3") && !fmt.equals("e5m2")) {
-            throw new ModelFormatException(source + ": quantization_config.fmt " + fmt + " is not e4m3 or e5m2");
-        }
-        List<String> skip = new ArrayList<>();
-        q.path("modules_not_converted").forEach(n -> skip.add(n.asText()));
-        return new Quantization(method, fmt, q.path("weight_scale").asText("per_output_channel"), skip);
     }
 
     private static int checkedInt(JsonNode n, String field, String source) {

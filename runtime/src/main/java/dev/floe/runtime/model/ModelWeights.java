@@ -30,7 +30,7 @@ final class ModelWeights implements AutoCloseable {
     }
 
     static ModelWeights load(ModelConfig c, TensorSource src, Backend backend, String source, IntConsumer progress) {
-        WeightPlacer placer = new WeightPlacer(backend);
+        WeightPlacer placer = new WeightPlacer(backend, WeightPlacer.blockOf(c.quantization()));
         try {
             Loader l = new Loader(c, src, placer, source);
             long h = c.hiddenSize(), v = c.vocabSize();

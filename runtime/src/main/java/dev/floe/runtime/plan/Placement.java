@@ -32,7 +32,8 @@ enum Placement {
 
     static Placement of(String name) {
         if (expertIndex(name) >= 0) return EXPERT;
-        String weight = name.endsWith("_scale") ? name.substring(0, name.length() - "_scale".length()) : name;
+        String scaled = dev.floe.runtime.checkpoint.Checkpoint.weightOfScale(name);
+        String weight = scaled != null ? scaled : name;
         if (weight.endsWith("embed_tokens.weight") || weight.equals("lm_head.weight")) return VOCAB;
         if (weight.endsWith("self_attn.k_proj.weight") || weight.endsWith("self_attn.v_proj.weight")) return KV_HEADS;
         if (weight.endsWith("self_attn.q_proj.weight") || weight.endsWith("mlp.w1.weight") || weight.endsWith("mlp.w3.weight")) {

@@ -54,7 +54,7 @@ public final class Planner {
         this.warnings = List.copyOf(warnings);
         this.split = this.tensors.stream().map(Placed::of)
                 .filter(p -> p.placement() == Placement.OUTPUT_ROWS || p.placement() == Placement.INPUT_COLUMNS)
-                .filter(p -> !p.tensor().name().endsWith("_scale") && p.tensor().shape().length == 2).toList();
+                .filter(p -> Checkpoint.weightOfScale(p.tensor().name()) == null && p.tensor().shape().length == 2).toList();
     }
 
     /** Reads {@code config.json} and the safetensors headers of a model folder. */
@@ -244,7 +244,8 @@ public final class Planner {
         tensors.forEach(t -> names.add(t.name()));
         List<TensorHeader> out = new ArrayList<>();
         for (TensorHeader t : tensors) {
-            boolean isScale = t.name().endsWith("_scale") && names.contains(t.name().substring(0, t.name().length() - 6));
+            String scaled = Checkpoint.weightOfScale(t.name());
+            boolean isScale = scaled != null && names.contains(scaled);
             if (w == WeightPrecision.BF16) {
                 if (!isScale) out.add(t.dtype().isFloat() ? with(t, DType.BF16) : t);
             } else if (!isScale && Fp8Quantizer.quantises(t.name(), t.shape(), t.dtype())) {

@@ -10,6 +10,7 @@ import dev.floe.runtime.checkpoint.Checkpoint;
 import dev.floe.runtime.checkpoint.SafetensorsWriter;
 import dev.floe.runtime.config.ConfigReader;
 import dev.floe.spi.FloatFormats;
+import dev.floe.spi.ScaleLayout;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,10 +24,15 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * Writes an FP8 E4M3 copy of a checkpoint in the {@code weight_scale} convention of spec section 7: every linear
- * weight becomes {@code X.weight} (F8_E4M3, [out, in]) plus {@code X.weight_scale} (F32, [out, 1]) with
- * {@code scale = max|row| / 448}, saturating round-to-nearest-even; embeddings, norms, router gates and the head
- * keep their dtype. Tensors are converted one at a time and streamed to the output file.
+ * Writes an FP8 E4M3 copy of a checkpoint: every linear weight becomes {@code X.weight} (F8_E4M3, [out, in]) plus a
+ * float32 scale laid out as {@link Options#scales()} says, {@code scale = max|values it covers| / 448}, saturating
+ * round-to-nearest-even. Embeddings, norms, router gates and the head keep their dtype. Tensors are converted one at
+ * a time and streamed to the output file.
+ *
+ * <p>Two ways to write it down ({@link Format}): {@code quant_method: fp8} as transformers, vLLM and DeepSeek-V3 /
+ * Qwen3 FP8 checkpoints do (a block grid is then {@code X.weight_scale_inv} with {@code weight_block_size}; a per-row
+ * or per-tensor scale is {@code X.weight_scale}, spec section 7), or compressed-tensors {@code float-quantized} as
+ * llm-compressor does ({@code X.weight_scale} for every strategy, one config group).
  */
 public final class Fp8Quantizer {
     /** Module name fragments left unquantised, as recorded in the output config. */
@@ -35,6 +41,29 @@ public final class Fp8Quantizer {
             "special_tokens_map.json", "chat_template.jinja");
 
     private Fp8Quantizer() {
+    }
+
+    /** How the config and scale names are written. */
+    public enum Format {
+        /** {@code quant_method: fp8} (transformers, vLLM, DeepSeek-V3, Qwen3 FP8). */
+        FP8,
+        /** {@code quant_method: compressed-tensors}, {@code format: float-quantized} (llm-compressor). */
+        COMPRESSED_TENSORS
+    }
+
+    /** What to write: the scale layout and the config convention. */
+    public record Options(ScaleLayout scales, Format format) {
+        /** Floe's original form: one scale per output row, {@code quant_method: fp8}. */
+        public static final Options DEFAULT = new Options(new ScaleLayout.Channel(), Format.FP8);
+
+        public Options {
+            if (scales == null || format == null) throw new IllegalArgumentException("scales and format are required");
+        }
+
+        /** The suffix of a weight's scale tensor. */
+        String scaleSuffix() {
+            return format == Format.FP8 && scales instanceof ScaleLayout.Block ? "_scale_inv" : "_scale";
+        }
     }
 
     /** Summary of a conversion. */
@@ -57,7 +86,12 @@ public final class Fp8Quantizer {
         return NOT_CONVERTED.stream().filter(s -> !s.equals("gate")).noneMatch(name::contains);
     }
 
+    /** Per-row scales, {@code quant_method: fp8}. */
     public static Report quantise(Path in, Path out, IntConsumer progress) {
+        return quantise(in, out, Options.DEFAULT, progress);
+    }
+
+    public static Report quantise(Path in, Path out, Options options, IntConsumer progress) {
         ConfigReader.read(in); // validate before writing anything
         if (in.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
             throw new ModelFormatException("output folder " + out + " is the input folder");
@@ -69,45 +103,39 @@ public final class Fp8Quantizer {
             long bytesOut = 0;
             int index = 0;
             for (String name : ck.names()) {
-                TensorData t = ck.tensor(name);
                 int position = ++index;
-                if (name.endsWith("_scale") && ck.contains(name.substring(0, name.length() - "_scale".length()))) {
-                    items.add(SafetensorsWriter.of(t)); // an existing scale of an already quantised weight
-                    kept++;
-                    continue;
-                }
+                if (ck.isScale(name)) continue; // written with its weight
+                TensorData t = ck.tensor(name);
                 if (!quantises(t)) {
-                    items.add(SafetensorsWriter.of(t));
-                    bytesOut += t.data().byteSize();
+                    items.add(SafetensorsWriter.of(t.withScale(null)));
+                    if (t.scale() != null) items.add(SafetensorsWriter.of(t.scale())); // an already quantised weight
+                    bytesOut += t.byteSize();
                     kept++;
                     continue;
                 }
                 long rows = t.shape()[0], cols = t.shape()[1];
-                float[] scales = new float[(int) rows];
+                float[] scales = scales(t, options.scales());
                 items.add(new SafetensorsWriter.Item(name, DType.F8_E4M3, new long[]{rows, cols}, o -> {
                     byte[] row = new byte[(int) cols];
                     for (long r = 0; r < rows; r++) {
-                        float max = 0;
-                        for (long c = 0; c < cols; c++) max = Math.max(max, Math.abs(value(t, r * cols + c)));
-                        float scale = max > 0 && Float.isFinite(max) ? max / FloatFormats.E4M3_MAX : 1f;
-                        scales[(int) r] = scale;
                         for (long c = 0; c < cols; c++) {
-                            row[(int) c] = (byte) FloatFormats.floatToE4m3(value(t, r * cols + c) / scale, true);
+                            float s = scales[(int) options.scales().index(r, c, cols)];
+                            row[(int) c] = (byte) FloatFormats.floatToE4m3(value(t, r * cols + c) / s, true);
                         }
                         o.write(row);
                     }
                     progress.accept(position);
                 }));
-                items.add(new SafetensorsWriter.Item(name + "_scale", DType.F32, new long[]{rows, 1}, o -> {
+                items.add(new SafetensorsWriter.Item(name + options.scaleSuffix(), DType.F32, scaleShape(options.scales(), rows, cols), o -> {
                     ByteBuffer b = ByteBuffer.allocate(scales.length * 4).order(ByteOrder.LITTLE_ENDIAN);
                     for (float s : scales) b.putFloat(s);
                     o.write(b.array());
                 }));
-                bytesOut += rows * cols + rows * 4;
+                bytesOut += rows * cols + scales.length * 4L;
                 quantised++;
             }
             SafetensorsWriter.writeItems(out.resolve("model.safetensors"), items, Map.of("format", "pt", "quantized_by", "floe"));
-            writeConfig(in, out);
+            writeConfig(in, out, options);
             for (String f : COPIED) {
                 if (Files.exists(in.resolve(f))) Files.copy(in.resolve(f), out.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
@@ -117,20 +145,90 @@ public final class Fp8Quantizer {
         }
     }
 
+    /** One scale per element of the layout: the largest magnitude it covers over 448, or 1 where all are zero. */
+    static float[] scales(TensorData t, ScaleLayout layout) {
+        long rows = t.shape()[0], cols = t.shape()[1];
+        long n = switch (layout) {
+            case ScaleLayout.Tensor x -> 1;
+            case ScaleLayout.Channel x -> rows;
+            case ScaleLayout.Block b -> b.gridRows(rows) * b.gridCols(cols);
+        };
+        float[] max = new float[Math.toIntExact(n)];
+        for (long r = 0; r < rows; r++) {
+            for (long c = 0; c < cols; c++) {
+                int at = (int) layout.index(r, c, cols);
+                max[at] = Math.max(max[at], Math.abs(value(t, r * cols + c)));
+            }
+        }
+        for (int i = 0; i < max.length; i++) max[i] = max[i] > 0 && Float.isFinite(max[i]) ? max[i] / FloatFormats.E4M3_MAX : 1f;
+        return max;
+    }
+
+    private static long[] scaleShape(ScaleLayout layout, long rows, long cols) {
+        return switch (layout) {
+            case ScaleLayout.Tensor x -> new long[]{1};
+            case ScaleLayout.Channel x -> new long[]{rows, 1};
+            case ScaleLayout.Block b -> new long[]{b.gridRows(rows), b.gridCols(cols)};
+        };
+    }
+
     private static float value(TensorData t, long i) {
         return FloatFormats.read(t, i) * FloatFormats.scale(t, i / t.cols());
     }
 
-    private static void writeConfig(Path in, Path out) throws IOException {
+    private static void writeConfig(Path in, Path out, Options options) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode config = (ObjectNode) json.readTree(in.resolve("config.json").toFile());
+        config.remove("quantization_config");
         ObjectNode q = config.putObject("quantization_config");
-        q.put("quant_method", "fp8");
-        q.put("fmt", "e4m3");
-        q.put("activation_scheme", "dynamic");
-        q.put("weight_scale", "per_output_channel");
-        var skip = q.putArray("modules_not_converted");
-        NOT_CONVERTED.forEach(skip::add);
+        if (options.format() == Format.FP8) {
+            q.put("quant_method", "fp8");
+            q.put("fmt", "e4m3");
+            q.put("activation_scheme", "dynamic");
+            if (options.scales() instanceof ScaleLayout.Block b) {
+                q.putArray("weight_block_size").add(b.rows()).add(b.cols());
+            } else {
+                q.put("weight_scale", options.scales() instanceof ScaleLayout.Tensor ? "per_tensor" : "per_output_channel");
+            }
+            var skip = q.putArray("modules_not_converted");
+            NOT_CONVERTED.forEach(skip::add);
+        } else {
+            compressedTensors(q, options.scales());
+        }
         json.writeValue(out.resolve("config.json").toFile(), config);
+    }
+
+    /** llm-compressor's FP8_DYNAMIC (tensor, channel) or FP8_BLOCK scheme, one group over every Linear. */
+    private static void compressedTensors(ObjectNode q, ScaleLayout layout) {
+        ObjectNode group = q.putObject("config_groups").putObject("group_0");
+        group.put("format", "float-quantized");
+        group.putArray("targets").add("Linear");
+        ObjectNode w = group.putObject("weights");
+        w.put("num_bits", 8);
+        w.put("type", "float");
+        w.put("symmetric", true);
+        w.put("dynamic", false);
+        w.put("strategy", switch (layout) {
+            case ScaleLayout.Tensor x -> "tensor";
+            case ScaleLayout.Channel x -> "channel";
+            case ScaleLayout.Block b -> "block";
+        });
+        if (layout instanceof ScaleLayout.Block b) w.putArray("block_structure").add(b.rows()).add(b.cols());
+        else w.putNull("block_structure");
+        w.putNull("group_size");
+        w.put("observer", "minmax");
+        ObjectNode a = group.putObject("input_activations");
+        a.put("num_bits", 8);
+        a.put("type", "float");
+        a.put("symmetric", true);
+        a.put("dynamic", true);
+        a.put("strategy", "token");
+        a.putNull("observer");
+        group.putNull("output_activations");
+        q.put("format", "float-quantized");
+        q.putArray("ignore").add("lm_head").add("re:.*block_sparse_moe\\.gate$");
+        q.putNull("kv_cache_scheme");
+        q.put("quant_method", "compressed-tensors");
+        q.put("quantization_status", "compressed");
     }
 }

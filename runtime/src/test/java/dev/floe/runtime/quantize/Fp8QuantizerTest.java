@@ -9,7 +9,13 @@ import dev.floe.runtime.golden.CheckResult;
 import dev.floe.runtime.golden.GoldenChecks;
 import dev.floe.runtime.golden.GoldenFixture;
 import dev.floe.runtime.model.FloeModel;
+import dev.floe.api.Quantization;
+import dev.floe.runtime.config.ConfigReader;
+import dev.floe.spi.FloatFormats;
+import dev.floe.spi.ScaleLayout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -18,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,6 +62,89 @@ class Fp8QuantizerTest {
             List<CheckResult> results = GoldenChecks.run(m, GoldenFixture.load(out), "quantised", x -> { });
             assertEquals(List.of(), results.stream().filter(x -> !x.passed()).map(CheckResult::line).toList());
         }
+    }
+
+    /**
+     * Each scale layout and config convention: the config reads back as written, every FP8 weight's scale has the
+     * expected name and layout, dequantising gives the original weights within E4M3's rounding, each scale is tight
+     * (its group's largest value becomes 448), and the forms committed as fixtures are reproduced byte for byte.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"tensor, FP8, tiny-arctic-fp8-tensor", "block:48x48, FP8, tiny-arctic-fp8-block",
+            "block:32x64, COMPRESSED_TENSORS, tiny-arctic-fp8-ct-block", "channel, COMPRESSED_TENSORS, ",
+            "tensor, COMPRESSED_TENSORS, ", "block:128x128, FP8, ", "block:16x40, FP8, "})
+    void roundTrips(String scales, Fp8Quantizer.Format format, String fixture) throws IOException {
+        ScaleLayout layout = switch (scales) {
+            case "tensor" -> new ScaleLayout.Tensor();
+            case "channel" -> new ScaleLayout.Channel();
+            default -> ScaleLayout.Block.parse(scales.substring("block:".length()));
+        };
+        Path in = ROOT.resolve("fixtures/tiny-arctic");
+        Fp8Quantizer.quantise(in, out, new Fp8Quantizer.Options(layout, format), i -> { });
+        Quantization q = ConfigReader.read(out).quantization();
+        assertEquals(format == Fp8Quantizer.Format.FP8 ? "fp8" : "compressed-tensors", q.method());
+        assertEquals(layout instanceof ScaleLayout.Block b ? List.of(b.rows(), b.cols()) : List.of(), q.weightBlockSize());
+        ScaleLayout.Block block = layout instanceof ScaleLayout.Block b ? b : null;
+        String suffix = format == Fp8Quantizer.Format.FP8 && block != null ? "_scale_inv" : "_scale";
+        int fp8 = 0;
+        try (Checkpoint ours = Checkpoint.open(out); Checkpoint original = Checkpoint.open(in)) {
+            for (String name : ours.names()) {
+                TensorData t = ours.tensor(name);
+                if (t.dtype() != DType.F8_E4M3) continue;
+                fp8++;
+                assertEquals(name + suffix, t.scale().name());
+                ScaleLayout read = ScaleLayout.of(t, block);
+                // a 1x1 grid (128x128 blocks on a 64-wide weight) is one scale, which also reads as per-tensor
+                if (!(block != null && t.scale().numel() == 1)) assertEquals(layout, read, name);
+                float[] deq = FloatFormats.toFloats(t, read);
+                float[] orig = FloatFormats.toFloats(original.tensor(name));
+                java.util.Map<Long, Float> groupMax = new java.util.HashMap<>();
+                long cols = t.cols();
+                for (int i = 0; i < deq.length; i++) {
+                    float scale = ScaleLayout.scaleAt(t, read, i / cols, i % cols);
+                    double bound = Math.abs(orig[i]) * 0x1p-4 + scale * 0x1p-10;
+                    assertTrue(Math.abs(deq[i] - orig[i]) <= bound, name + "[" + i + "]: " + deq[i] + " vs " + orig[i]);
+                    groupMax.merge(read.index(i / cols, i % cols, cols), Math.abs(deq[i]) / scale, Math::max);
+                }
+                for (var e : groupMax.entrySet()) assertEquals(448f, e.getValue(), 448f * 0x1p-20, name + " group " + e.getKey());
+            }
+            assertTrue(fp8 > 100, "fp8 tensors: " + fp8);
+            if (fixture == null) return;
+            try (Checkpoint committed = Checkpoint.open(ROOT.resolve("fixtures").resolve(fixture))) {
+                assertEquals(committed.names(), ours.names());
+                for (String name : committed.names()) {
+                    TensorData a = ours.tensor(name), b = committed.tensor(name);
+                    assertEquals(b.dtype(), a.dtype(), name);
+                    assertArrayEquals(b.data().toArray(ValueLayout.JAVA_BYTE), a.data().toArray(ValueLayout.JAVA_BYTE), name);
+                }
+            }
+        }
+    }
+
+    /** 128x128 blocks as DeepSeek-V3 ships them, on a weight whose last blocks are ragged both ways. */
+    @Test
+    void blockScalesOf128x128OnARaggedWeight() {
+        int rows = 300, cols = 260;
+        float[] w = new float[rows * cols];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * (1 + i / cols / 128);
+        w[299 * cols + 259] = 1000f; // the last element, in the ragged corner block, sets that block's scale
+        var seg = java.lang.foreign.Arena.ofAuto().allocate((long) w.length * 4);
+        for (int i = 0; i < w.length; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, w[i]);
+        TensorData t = new TensorData("w", DType.F32, new long[]{rows, cols}, seg, null);
+        ScaleLayout.Block b = new ScaleLayout.Block(128, 128);
+        float[] s = Fp8Quantizer.scales(t, b);
+        assertEquals(9, s.length, "a 3x3 grid");
+        for (int gr = 0; gr < 3; gr++) {
+            for (int gc = 0; gc < 3; gc++) {
+                float max = 0;
+                for (int r = gr * 128; r < Math.min(rows, gr * 128 + 128); r++) {
+                    for (int c = gc * 128; c < Math.min(cols, gc * 128 + 128); c++) max = Math.max(max, Math.abs(w[r * cols + c]));
+                }
+                assertEquals(max / 448f, s[gr * 3 + gc], "block " + gr + "," + gc);
+            }
+        }
+        assertEquals(1000f / 448f, s[8]);
     }
 
     @Test

@@ -55,6 +55,7 @@ public final class KernelChecks {
             String embed = "kernel.embed." + label(dtype) + (isFp8(dtype) ? ".per-row" : "");
             checks.add(check(embed, ctx -> embed(ctx, embed, dtype, isFp8(dtype) ? Scaling.PER_ROW : Scaling.NONE)));
         }
+        checks.addAll(BlockScaleChecks.all());
         for (DType dtype : new DType[]{DType.F8_E4M3, DType.F8_E5M2}) {
             String name = "kernel.matmul." + label(dtype) + ".nan-and-inf-codes";
             checks.add(check(name, ctx -> matmulSpecialCodes(ctx, name, dtype)));

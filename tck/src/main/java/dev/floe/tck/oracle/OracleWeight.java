@@ -2,6 +2,7 @@ package dev.floe.tck.oracle;
 
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
+import dev.floe.spi.ScaleLayout;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -9,22 +10,39 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A weight matrix as raw little-endian checkpoint bytes plus an optional per-row or scalar scale, readable element by
- * element as float64 with {@link Formats}. {@link #tensor()} gives the same bytes as the {@link TensorData} a backend
- * receives.
+ * A weight matrix as raw little-endian checkpoint bytes plus an optional per-row, scalar or block scale, readable
+ * element by element as float64 with {@link Formats}. {@link #tensor()} gives the same bytes as the {@link TensorData} a
+ * backend receives.
  *
- * @param scale null, one scale, or one per row
+ * @param scale null, one scale, one per row, or (with {@code block}) the row-major grid of block scales
+ * @param block the block size of a block-scaled weight, or null
  */
-public record OracleWeight(String name, DType dtype, int rows, int cols, byte[] data, float[] scale) {
+public record OracleWeight(String name, DType dtype, int rows, int cols, byte[] data, float[] scale, ScaleLayout.Block block) {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public OracleWeight {
         if (data.length != (long) rows * cols * dtype.bytes()) {
             throw new IllegalArgumentException(name + ": " + data.length + " bytes for " + rows + "x" + cols + " " + dtype);
         }
-        if (scale != null && scale.length != 1 && scale.length != rows) {
+        if (block != null && (scale == null || scale.length != block.gridRows(rows) * block.gridCols(cols))) {
+            throw new IllegalArgumentException(name + ": " + (scale == null ? 0 : scale.length) + " scales for the "
+                    + block.gridRows(rows) + "x" + block.gridCols(cols) + " grid of " + block);
+        }
+        if (block == null && scale != null && scale.length != 1 && scale.length != rows) {
             throw new IllegalArgumentException(name + ": " + scale.length + " scales for " + rows + " rows");
         }
+    }
+
+    /** A weight with no scale, one scale or one per row. */
+    public OracleWeight(String name, DType dtype, int rows, int cols, byte[] data, float[] scale) {
+        this(name, dtype, rows, cols, data, scale, null);
+    }
+
+    /** How {@link #scale} maps onto the elements, or null without a scale. */
+    public ScaleLayout layout() {
+        if (scale == null) return null;
+        if (block != null) return block;
+        return scale.length == 1 ? new ScaleLayout.Tensor() : new ScaleLayout.Channel();
     }
 
     /** Raw code of element {@code (r, c)}: the float bits for F32, the 16-bit pattern, or the FP8 byte. */
@@ -48,12 +66,12 @@ public record OracleWeight(String name, DType dtype, int rows, int cols, byte[] 
             case F8_E5M2 -> Formats.e5m2(code);
             default -> throw new IllegalArgumentException(name + ": " + dtype + " is not a weight dtype");
         };
-        return v * scaleOf(r);
+        return v * scaleOf(r, c);
     }
 
-    /** The scale of row {@code r} (1 without scale). */
-    public double scaleOf(int r) {
-        return scale == null ? 1 : scale[scale.length == 1 ? 0 : r];
+    /** The scale of element {@code (r, c)} (1 without scale). */
+    public double scaleOf(int r, int c) {
+        return scale == null ? 1 : scale[(int) layout().index(r, c, cols)];
     }
 
     /** The same bytes as a checkpoint tensor (a vector when {@code rows == 1 && vector}). */
@@ -66,7 +84,8 @@ public record OracleWeight(String name, DType dtype, int rows, int cols, byte[] 
         if (scale != null) {
             MemorySegment ss = Arena.ofAuto().allocate((long) scale.length * 4);
             for (int i = 0; i < scale.length; i++) ss.setAtIndex(F32, i, scale[i]);
-            s = new TensorData(name + "_scale", DType.F32, new long[]{scale.length}, ss, null);
+            long[] scaleShape = block == null ? new long[]{scale.length} : new long[]{block.gridRows(rows), block.gridCols(cols)};
+            s = new TensorData(name + (block == null ? "_scale" : "_scale_inv"), DType.F32, scaleShape, ss, null);
         }
         return new TensorData(name, dtype, shape, seg, s);
     }

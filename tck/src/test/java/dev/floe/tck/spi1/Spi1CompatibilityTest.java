@@ -77,6 +77,34 @@ class Spi1CompatibilityTest {
     }
 
     @Test
+    void blockScaledWeightsReachAnSpi1BackendDequantisedAndMatchTheGoldens() {
+        Path dir = root().resolve("fixtures/tiny-arctic-fp8-block");
+        List<dev.floe.api.DType> placed = new ArrayList<>();
+        var backend = new Spi1Backend(Backends.open("cpu-vector", BackendOptions.DEFAULTS)) {
+            @Override
+            public dev.floe.spi.Weight weight(dev.floe.api.TensorData tensor) {
+                synchronized (placed) {
+                    placed.add(tensor.dtype());
+                }
+                return super.weight(tensor);
+            }
+        };
+        assertTrue(backend.capabilities().contains(Capability.WEIGHTS_BLOCK_SCALES), "the delegate's capabilities pass through");
+        assertFalse(SpiVersion.effectiveCapabilities(backend).contains(Capability.WEIGHTS_BLOCK_SCALES),
+                "an SPI 1 class does not implement weight(tensor, layout)");
+        try (FloeModel model = FloeEngine.load(dir, ModelOptions.DEFAULTS, l -> { }, backend, null)) {
+            List<CheckResult> results = new ArrayList<>();
+            GoldenChecks.run(model, GoldenFixture.load(dir), "tiny-arctic-fp8-block", results::add);
+            assertFalse(results.isEmpty());
+            assertTrue(results.stream().allMatch(CheckResult::passed), results.toString());
+        }
+        synchronized (placed) {
+            assertFalse(placed.contains(dev.floe.api.DType.F8_E4M3), "block-scaled FP8 was handed over as F32: " + placed);
+            assertTrue(placed.stream().filter(d -> d == dev.floe.api.DType.F32).count() >= 100, placed.toString());
+        }
+    }
+
+    @Test
     void aRouterWithoutASpecRoutesOnTheHostAndMatchesTheGoldenExperts() {
         Path dir = root().resolve("fixtures/tiny-mixtral");
         HandWrittenSoftmaxRouter router = new HandWrittenSoftmaxRouter();
