@@ -88,7 +88,9 @@ public final class ConfigReader {
                 f.string("torch_dtype", "bfloat16"),
                 quantization(root.get("quantization_config"), source));
         } catch (ModelFormatException e) {
-            throw new ModelFormatException(source + ": " + e.getMessage().replaceFirst("^config: ", ""), e);
+            // ModelConfig's own checks say "config: ..."; the field and quantization errors above already name the source
+            if (!e.getMessage().startsWith("config: ")) throw e;
+            throw new ModelFormatException(source + ": " + e.getMessage().substring("config: ".length()), e);
         }
     }
 
