@@ -34,6 +34,46 @@ class RequestValidationTest {
         assertTrue(SamplingParams.GREEDY.greedy());
     }
 
+    /** min_p, the penalties and the logit bias accept their end points and reject the next value out. */
+    @Test
+    void samplingParamsRangesIncludeTheirEnds() {
+        SamplingParams base = new SamplingParams(1, 0, 1, 0);
+        assertEquals(0, base.withMinP(0).minP());
+        assertEquals(1, base.withMinP(1).minP());
+        assertTrue(rejected(() -> base.withMinP(-Double.MIN_VALUE)).startsWith("min_p must be in [0, 1]"));
+        assertTrue(rejected(() -> base.withMinP(Math.nextUp(1.0))).startsWith("min_p must be in [0, 1]"));
+        assertTrue(rejected(() -> base.withMinP(Double.NaN)).startsWith("min_p"));
+        SamplingParams edges = base.withPenalties(-2, 2, Double.MIN_VALUE);
+        assertEquals(-2, edges.presencePenalty());
+        assertEquals(2, edges.frequencyPenalty());
+        assertEquals(Double.MIN_VALUE, edges.repetitionPenalty());
+        assertEquals(2, base.withPenalties(2, -2, 1).presencePenalty());
+        assertEquals(-2, base.withPenalties(2, -2, 1).frequencyPenalty());
+        assertTrue(rejected(() -> base.withPenalties(Math.nextUp(2.0), 0, 1)).startsWith("presence_penalty must be in [-2, 2]"));
+        assertTrue(rejected(() -> base.withPenalties(Math.nextDown(-2.0), 0, 1)).startsWith("presence_penalty"));
+        assertTrue(rejected(() -> base.withPenalties(0, Math.nextUp(2.0), 1)).startsWith("frequency_penalty must be in [-2, 2]"));
+        assertTrue(rejected(() -> base.withPenalties(0, Math.nextDown(-2.0), 1)).startsWith("frequency_penalty"));
+        assertTrue(rejected(() -> base.withPenalties(0, 0, 0)).startsWith("repetition_penalty must be a finite number > 0"));
+        assertTrue(rejected(() -> base.withPenalties(0, 0, Double.POSITIVE_INFINITY)).startsWith("repetition_penalty"));
+        assertTrue(rejected(() -> base.withPenalties(0, 0, Double.NaN)).startsWith("repetition_penalty"));
+        assertEquals(1e300, base.withPenalties(0, 0, 1e300).repetitionPenalty());
+        assertEquals(java.util.Map.of(0, 100.0, 7, -100.0), base.withLogitBias(java.util.Map.of(0, 100.0, 7, -100.0)).logitBias());
+        assertEquals("logit_bias token id must be >= 0, got -1", rejected(() -> base.withLogitBias(java.util.Map.of(-1, 1.0))));
+        assertTrue(rejected(() -> base.withLogitBias(java.util.Map.of(3, Math.nextUp(100.0)))).startsWith("logit_bias of token 3 must be in [-100, 100]"));
+        assertTrue(rejected(() -> base.withLogitBias(java.util.Map.of(3, Double.NaN))).startsWith("logit_bias of token 3"));
+    }
+
+    @Test
+    void logprobsAreMinusOneOrUpToTheMaximum() {
+        GenerationRequest r = GenerationRequest.of("a", 1);
+        assertEquals(-1, r.logprobs());
+        assertEquals(-1, r.withLogprobs(-1).logprobs());
+        assertEquals(0, r.withLogprobs(0).logprobs());
+        assertEquals(GenerationRequest.MAX_TOP_LOGPROBS, r.withLogprobs(GenerationRequest.MAX_TOP_LOGPROBS).logprobs());
+        assertEquals("logprobs must be -1 (none) or in [0, 20], got -2", rejected(() -> r.withLogprobs(-2)));
+        assertEquals("logprobs must be -1 (none) or in [0, 20], got 21", rejected(() -> r.withLogprobs(21)));
+    }
+
     @Test
     void generationRequestNeedsExactlyOnePrompt() {
         assertEquals("give exactly one of prompt text and prompt ids",

@@ -62,4 +62,19 @@ class TensorDataTest {
         assertNotEquals(a, new TensorData("w", DType.I32, new long[]{2, 3}, BYTES_24, null));
         assertNotEquals(a, new TensorData("w", DType.F32, new long[]{2, 3}, Arena.global().allocate(24), null));
     }
+
+    @Test
+    void anEmptyDimensionHoldsNoElements() {
+        TensorData empty = new TensorData("e", DType.F32, new long[]{0, 5}, MemorySegment.NULL, null);
+        assertEquals(0, empty.numel());
+        assertEquals(0, empty.byteSize());
+    }
+
+    /** Tensors differing only in name or shape land in different hash buckets (a constant hash would still be legal). */
+    @Test
+    void hashCodesSpreadOverNamesAndShapes() {
+        TensorData a = new TensorData("w", DType.BF16, new long[]{3, 4}, BYTES_24, null);
+        assertNotEquals(a.hashCode(), new TensorData("v", DType.BF16, new long[]{3, 4}, BYTES_24, null).hashCode());
+        assertNotEquals(a.hashCode(), new TensorData("w", DType.BF16, new long[]{4, 3}, BYTES_24, null).hashCode());
+    }
 }

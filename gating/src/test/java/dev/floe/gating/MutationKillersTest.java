@@ -29,4 +29,26 @@ class MutationKillersTest {
                 .contains("capacity_factor = 0.0"));
         new ExpertChoice(Double.MIN_VALUE, 2);
     }
+
+    /**
+     * The documented parameters of every router (docs and {@code floe routers}) are accepted together with
+     * non-default values: a provider that declared none would reject them all as unknown.
+     */
+    @Test
+    void everyRouterTakesItsDocumentedParameters() {
+        var config = Inputs.config(8, 2);
+        java.util.Map<String, java.util.Map<String, String>> documented = java.util.Map.of(
+                "softmax-topk", java.util.Map.of("k", "3"),
+                "sigmoid-topk", java.util.Map.of("k", "3", "gamma", "0.01", "adapt", "true", "bias", "0.5"),
+                "capacity-topk", java.util.Map.of("k", "3", "capacity_factor", "1.5", "min_capacity", "2"),
+                "expert-choice", java.util.Map.of("capacity_factor", "2", "k", "1"),
+                "hash", java.util.Map.of("k", "3", "seed", "5"),
+                "random", java.util.Map.of("k", "3", "seed", "5"));
+        for (var p : ProvidersTest.ALL) {
+            var params = documented.get(p.name());
+            assertEquals(params.keySet(), p.parameters().stream().map(dev.floe.spi.ParameterSpec::name)
+                    .collect(java.util.stream.Collectors.toSet()), p.name());
+            assertEquals(p.name(), p.create(config, params).name());
+        }
+    }
 }

@@ -76,4 +76,46 @@ class RoutingTelemetryTest {
         telemetry.reset();
         assertTrue(telemetry.snapshot().layers().isEmpty());
     }
+
+    /** The snapshot's totals over two layers, by hand: drops over all tokens, means of the layer figures, the worst max/mean. */
+    @Test
+    void snapshotCombinesLayers() {
+        var telemetry = new RoutingTelemetry();
+        assertEquals(new RoutingTelemetry.Snapshot(0, java.util.List.of(), 0, 0, 0, 0, 0), telemetry.snapshot(), "nothing seen");
+        // layer 1: loads (2, 1, 0, 0), 2 of 3 tokens dropped; layer 5: loads (1, 1, 1, 1), none dropped
+        telemetry.onRouting(1, input(1, 2, true, new float[3][4]), new RoutingDecision(new int[][]{{0, 1}, {0}, {}},
+                new float[][]{{0.75f, 0.25f}, {0.5f}, {}}));
+        telemetry.onRouting(5, input(5, 1, true, new float[4][4]), new RoutingDecision(new int[][]{{0}, {1}, {2}, {3}},
+                new float[][]{{1}, {1}, {1}, {1}}));
+        var s = telemetry.snapshot();
+        assertEquals(2, s.calls());
+        assertEquals(java.util.List.of(1, 5), s.layers().stream().map(RoutingTelemetry.LayerStats::layer).toList());
+        assertEquals(2.0 / 7, s.dropRate(), 1e-12);
+        double h0 = -(0.75 * Math.log(0.75) + 0.25 * Math.log(0.25));
+        assertEquals((h0 / 2 + 0) / 2, s.meanEntropy(), 1e-6);
+        double sd = Math.sqrt(((2 - .75) * (2 - .75) + (1 - .75) * (1 - .75) + 2 * .75 * .75) / 4);
+        assertEquals((sd / 0.75 + 0) / 2, s.meanLoadCv(), 1e-12);
+        assertEquals(8.0 / 3, s.maxOverMean(), 1e-12);
+        // layer 1 keeps 3 of the default router's 6 pairs, layer 5 (k = 1, default expert 0 for every token) 1 of 4
+        assertEquals((0.5 + 0.25) / 2, s.agreement(), 1e-12);
+        var first = s.layers().getFirst().experts();
+        assertEquals(2.0 / 3, first.get(0).share(), 1e-12);
+        assertEquals(1.0 / 3, first.get(1).share(), 1e-12);
+        assertEquals(0, first.get(2).share());
+        assertEquals(3, s.layers().get(1).experts().get(0).displaced(), "layer 5: the default's expert 0 for tokens 1 to 3");
+    }
+
+    /** Weights summing to 0 carry no entropy, and expert ids outside the layer are not counted as load. */
+    @Test
+    void zeroWeightsAndForeignExpertIds() {
+        var telemetry = new RoutingTelemetry();
+        telemetry.onRouting(0, input(0, 1, true, new float[2][2]), new RoutingDecision(new int[][]{{0}, {1, 7}},
+                new float[][]{{0}, {0.5f, 0.5f}}));
+        var layer = telemetry.snapshot().layers().getFirst();
+        assertEquals(2, layer.tokens());
+        assertEquals(2, layer.assignments(), "expert 7 of a 2-expert layer is not a load");
+        assertEquals(Math.log(2), layer.meanEntropy(), 1e-9, "the all-zero token is not averaged in");
+        assertEquals(0.5 / 2, layer.meanWeightSum(), 1e-9, "mass of the counted pairs over tokens");
+        assertEquals(0, layer.dropRate());
+    }
 }

@@ -71,6 +71,8 @@ class FloatFormatsTest {
         assertEquals(0x7F, FloatFormats.floatToE4m3(Float.NaN, true));
         assertEquals(0x7B, FloatFormats.floatToE5m2(1e6f, true), "e5m2 saturates to 57344");
         assertEquals(0x7C, FloatFormats.floatToE5m2(Float.POSITIVE_INFINITY, false), "e5m2 infinity");
+        assertEquals(0x7E, FloatFormats.floatToE5m2(Float.NaN, false), "e5m2's quiet NaN, as PyTorch encodes it");
+        assertEquals(0x7E, FloatFormats.floatToE5m2(Float.NaN, true), "NaN does not saturate");
         assertEquals(0xFC, FloatFormats.floatToE5m2(Float.NEGATIVE_INFINITY, false));
         assertEquals(FloatFormats.E4M3_MAX, FloatFormats.e4m3ToFloat(0x7E));
         assertEquals(FloatFormats.E5M2_MAX, FloatFormats.e5m2ToFloat(0x7B));

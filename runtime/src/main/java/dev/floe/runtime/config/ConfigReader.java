@@ -92,7 +92,9 @@ public final class ConfigReader {
                 QuantizationConfig.read(root.get("quantization_config"), source),
                 scaling);
         } catch (ModelFormatException e) {
-            throw new ModelFormatException(source + ": " + e.getMessage().replaceFirst("^config: ", ""), e);
+            // ModelConfig's own checks say "config: ..."; the field and quantization errors above already name the source
+            if (!e.getMessage().startsWith("config: ")) throw e;
+            throw new ModelFormatException(source + ": " + e.getMessage().substring("config: ".length()), e);
         }
     }
 

@@ -13,7 +13,7 @@ class StopMatcherTest {
     void holdsBackAPossibleStartOfAStopString() {
         StopMatcher m = new StopMatcher(List.of("\n\n"));
         assertEquals("abc", m.accept("abc\n"));
-        assertEquals("\nx", m.accept("x").isEmpty() ? "" : "\nx");
+        assertEquals("\nx", m.accept("x"), "the held newline comes out once the next text rules the stop out");
         assertFalse(m.stopped());
     }
 
@@ -39,5 +39,56 @@ class StopMatcherTest {
         StopMatcher m = new StopMatcher(List.of("xyz"));
         assertEquals("ab", m.accept("abxy"));
         assertEquals("xy", m.flush());
+    }
+
+    @Test
+    void holdsBackExactlyTheLongestSuffixThatCouldStartAStop() {
+        StopMatcher m = new StopMatcher(List.of("abc"));
+        assertEquals("xx", m.accept("xxab"));
+        assertEquals("abd", m.accept("d"));
+        StopMatcher repeated = new StopMatcher(List.of("aab"));
+        assertEquals("x", repeated.accept("xaa"));
+        assertEquals("a", repeated.accept("a"), "of 'aaa' the suffix 'aa' may still start 'aab'");
+        assertEquals("", repeated.accept("b"));
+        assertTrue(repeated.stopped());
+        StopMatcher longStop = new StopMatcher(List.of("abcdef"));
+        assertEquals("", longStop.accept("ab"), "text shorter than the stop is all held");
+        assertEquals("abx", longStop.accept("x"));
+        StopMatcher two = new StopMatcher(List.of("ab", "xyz"));
+        assertEquals("1", two.accept("1xy"));
+        assertEquals("xy", two.accept("a"), "the longer hold of several stops wins, then shrinks");
+        assertEquals("a", two.flush());
+        assertEquals("", two.flush(), "flush empties what was held");
+    }
+
+    @Test
+    void aOneCharacterStopHoldsNothingAndAStopAtTheStartEmitsNothing() {
+        StopMatcher dot = new StopMatcher(List.of("."));
+        assertEquals("ab", dot.accept("ab"));
+        assertEquals("c", dot.accept("c.d"));
+        assertTrue(dot.stopped());
+        assertEquals("", dot.accept("more"), "nothing after a stop");
+        assertEquals("", dot.flush());
+        StopMatcher start = new StopMatcher(List.of("\n\n"));
+        assertEquals("", start.accept("\n\nabc"));
+        assertTrue(start.stopped());
+        StopMatcher none = new StopMatcher(List.of());
+        assertEquals("a\n\n", none.accept("a\n\n"));
+        assertFalse(none.stopped());
+        assertEquals("", none.flush());
+    }
+
+    @Test
+    void theEarliestStopWinsWhateverTheirOrder() {
+        StopMatcher m = new StopMatcher(List.of("b", "zz"));
+        assertEquals("a", m.accept("azzb"));
+        StopMatcher later = new StopMatcher(List.of("zz", "b"));
+        assertEquals("a", later.accept("azzb"));
+        StopMatcher tie = new StopMatcher(List.of("abc", "ab"));
+        assertEquals("x", tie.accept("xabc"));
+        java.util.List<String> stops = new java.util.ArrayList<>(List.of("q"));
+        StopMatcher copied = new StopMatcher(stops);
+        stops.add("a");
+        assertEquals("ab", copied.accept("ab"), "the matcher keeps its own copy of the stops");
     }
 }
