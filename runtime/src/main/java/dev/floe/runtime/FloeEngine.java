@@ -31,8 +31,10 @@ import java.util.function.IntConsumer;
 /**
  * The runtime's {@link Engine}: reads a model folder, picks a backend, router and expert store, and assembles a
  * {@link FloeModel}. Options in {@link ModelOptions#properties()} that the runtime itself reads: {@code kv.blocks}
- * (KV pool size in blocks), {@code kv.block-size} (tokens per block, default 16), and {@code attention.window} with
- * {@code attention.sink} (attention-sink generation past the context, see {@link SinkWindow}).
+ * (KV pool size in blocks), {@code kv.block-size} (tokens per block, default 16), {@code attention.window} with
+ * {@code attention.sink} (attention-sink generation past the context, see {@link SinkWindow}), and
+ * {@code parallel.tp} with {@code parallel.ep} (tensor- and expert-parallel ranks, see
+ * {@link ModelOptions#withParallel}).
  */
 public final class FloeEngine implements Engine {
     private static final System.Logger LOG = System.getLogger("dev.floe.runtime");
@@ -93,8 +95,24 @@ public final class FloeEngine implements Engine {
         long wanted = Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock));
         int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
-        Backend backend = given != null ? given
-                : Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties(), options.devices()));
+        int tp = intProperty(options, ModelOptions.TENSOR_PARALLEL, 1, 1, 4096);
+        int ep = intProperty(options, ModelOptions.EXPERT_PARALLEL, 1, 1, 4096);
+        BackendOptions backendOptions = new BackendOptions(options.threads(), options.properties(), options.devices());
+        if (tp * ep > 1) {
+            if (given != null) throw new InvalidRequestException("a backend given by the caller cannot run --tp " + tp + " --ep " + ep);
+            dev.floe.runtime.parallel.Shard.check(config, tp, ep, where);
+            ExpertStore store = expertStore(options.expertStore()).open(config, tensors);
+            try {
+                var group = Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
+                if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
+                return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, group.backend(0), tensors, store, router,
+                        blocks, blockSize, new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options)), group, tp, ep, progress);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        }
+        Backend backend = given != null ? given : Backends.open(options.backend(), backendOptions);
         ExpertStore store = null;
         try {
             store = expertStore(options.expertStore()).open(config, tensors);
