@@ -19,6 +19,7 @@ import dev.floe.runtime.model.SinkWindow;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
+import dev.floe.spi.DeviceGroup;
 import dev.floe.spi.ExpertStoreProvider;
 import dev.floe.spi.TensorSource;
 
@@ -56,6 +57,25 @@ public final class FloeEngine implements Engine {
      * with a router the caller made; null for either means the options' choice. The model closes the backend.
      */
     public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router) {
+        return load(modelDir, options, progress, backend, router, null);
+    }
+
+    /**
+     * Loads a folder onto the ranks of a group the caller opened (a test double, or the group of a TCK run), split as
+     * the options' {@link ModelOptions#withParallel} asks; the group must have {@code max(tp, ep)} ranks. The model
+     * closes the group, as does a load that fails.
+     */
+    public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, DeviceGroup group) {
+        try {
+            return load(modelDir, options, progress, null, null, java.util.Objects.requireNonNull(group, "group"));
+        } catch (RuntimeException e) {
+            group.close(); // idempotent where the model already closed it
+            throw e;
+        }
+    }
+
+    private static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router,
+                                  DeviceGroup group) {
         if (!Files.isDirectory(modelDir)) throw new ModelFormatException(modelDir + ": not a model folder");
         ModelConfig config = ConfigReader.read(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
@@ -65,7 +85,7 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router);
+            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -79,12 +99,12 @@ public final class FloeEngine implements Engine {
      */
     public static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                      ModelOptions options, List<AutoCloseable> owned, IntConsumer progress) {
-        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null);
+        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null, null);
     }
 
     private static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                       ModelOptions options, List<AutoCloseable> owned, IntConsumer progress,
-                                      Backend given, Router givenRouter) {
+                                      Backend given, Router givenRouter, DeviceGroup givenGroup) {
         String where = source.toString();
         ExpertStores.checkShapes(config, tensors, where);
         Router router = givenRouter != null ? givenRouter : Routers.create(options.router(), config);
@@ -98,12 +118,12 @@ public final class FloeEngine implements Engine {
         int tp = intProperty(options, ModelOptions.TENSOR_PARALLEL, 1, 1, 4096);
         int ep = intProperty(options, ModelOptions.EXPERT_PARALLEL, 1, 1, 4096);
         BackendOptions backendOptions = new BackendOptions(options.threads(), options.properties(), options.devices());
-        if (tp * ep > 1) {
+        if (tp * ep > 1 || givenGroup != null) {
             if (given != null) throw new InvalidRequestException("a backend given by the caller cannot run --tp " + tp + " --ep " + ep);
             dev.floe.runtime.parallel.Shard.check(config, tp, ep, where);
             ExpertStore store = expertStore(options.expertStore()).open(config, tensors);
             try {
-                var group = Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
+                DeviceGroup group = givenGroup != null ? givenGroup : Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
                 if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
                 return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, group.backend(0), tensors, store, router,
                         blocks, blockSize, new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options)), group, tp, ep, progress);
