@@ -57,6 +57,8 @@ final class LayerGraph implements AutoCloseable {
     private final Shard shard;
     /** The group's communicator, or null on one device. */
     private final Communicator comm;
+    /** Whether attention and MLP outputs, and MoE outputs, are partial sums here (on a group, even of one rank). */
+    private final boolean splitsAttention, splitsExperts;
     private Scratch scratch;
     private PassPlan plan;
 
@@ -78,6 +80,8 @@ final class LayerGraph implements AutoCloseable {
         this.c = c;
         this.shard = shard;
         this.comm = comm;
+        this.splitsAttention = comm != null && shard.splitsAttention();
+        this.splitsExperts = comm != null && shard.splitsExperts();
         this.backend = backend;
         this.ops = new DeviceOps(backend);
         this.weights = weights;
@@ -204,7 +208,7 @@ final class LayerGraph implements AutoCloseable {
             LayerWeights w = weights.layers.get(l);
             boolean observed = observer != null && observer.wantsRouting();
             var spec = router.deviceRouting(l, c.topK(), c.renormalizeTopK());
-            if (shard.ep() > 1) {
+            if (splitsExperts) {
                 expertParallel(l, in, dst, spec.orElse(null), observed);
                 return;
             }
@@ -282,7 +286,7 @@ final class LayerGraph implements AutoCloseable {
             emit.op(new PlanOp.StoreKv(cache, l, s.k, s.v));
             emit.op(new PlanOp.Attention(s.q, cache, l, s.att));
             emit.op(new PlanOp.Matmul(s.att, w.o(), h));
-            if (shard.tp() > 1) emit.allReduce(h, hidden);
+            if (splitsAttention) emit.allReduce(h, hidden);
             emit.op(new PlanOp.Add(x, h, hidden, h));
 
             if (!c.isMoeLayer(l)) {
@@ -316,7 +320,7 @@ final class LayerGraph implements AutoCloseable {
         emit.op(new PlanOp.Matmul(in, m.w3(), s.mlpB));
         emit.op(new PlanOp.Swiglu(s.mlpA, s.mlpB, m.width(), s.mlpA));
         emit.op(new PlanOp.Matmul(s.mlpA, m.w2(), out));
-        if (shard.tp() > 1) emit.allReduce(out, c.hiddenSize());
+        if (splitsAttention) emit.allReduce(out, c.hiddenSize());
     }
 
     private void check(RoutingDecision d, int t, int layer) {

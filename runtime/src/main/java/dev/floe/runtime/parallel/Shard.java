@@ -82,6 +82,19 @@ public record Shard(int rank, int world, int tp, int ep) {
         return ep == 1 ? 0 : rank;
     }
 
+    /**
+     * Whether attention and the dense MLPs are split over the group, so their outputs are partial sums to all-reduce:
+     * tp is the world (a group of one rank included, where the all-reduce is the identity).
+     */
+    public boolean splitsAttention() {
+        return tp == world;
+    }
+
+    /** Whether the experts are split over the group, so the MoE output is a partial sum to all-reduce. */
+    public boolean splitsExperts() {
+        return ep == world;
+    }
+
     /** Query heads on this rank. */
     public int heads(ModelConfig c) {
         return c.numHeads() / tp;
