@@ -19,6 +19,7 @@ import dev.floe.runtime.model.SinkWindow;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
+import dev.floe.spi.Communicator;
 import dev.floe.spi.DeviceGroup;
 import dev.floe.spi.ExpertStoreProvider;
 import dev.floe.spi.TensorSource;
@@ -74,8 +75,24 @@ public final class FloeEngine implements Engine {
         }
     }
 
+    /**
+     * Loads this process's rank of a group of processes (one per device) on {@code backend}, joined to the others by
+     * {@code comm}, split as the options' {@link ModelOptions#withParallel} asks. Rank 0 returns the model its
+     * callers use, which sends every pass to the other ranks; any other rank runs those passes and returns null once
+     * rank 0 closes its model. The model (or the follower, when it returns) closes the backend, not the communicator.
+     */
+    public static FloeModel loadRank(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Communicator comm) {
+        return load(modelDir, options, progress, java.util.Objects.requireNonNull(backend, "backend"), null, null,
+                java.util.Objects.requireNonNull(comm, "comm"));
+    }
+
     private static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router,
                                   DeviceGroup group) {
+        return load(modelDir, options, progress, backend, router, group, null);
+    }
+
+    private static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router,
+                                  DeviceGroup group, Communicator comm) {
         if (!Files.isDirectory(modelDir)) throw new ModelFormatException(modelDir + ": not a model folder");
         ModelConfig config = ConfigReader.read(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
@@ -85,7 +102,7 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group);
+            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group, comm);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -99,12 +116,12 @@ public final class FloeEngine implements Engine {
      */
     public static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                      ModelOptions options, List<AutoCloseable> owned, IntConsumer progress) {
-        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null, null);
+        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null, null, null);
     }
 
     private static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                       ModelOptions options, List<AutoCloseable> owned, IntConsumer progress,
-                                      Backend given, Router givenRouter, DeviceGroup givenGroup) {
+                                      Backend given, Router givenRouter, DeviceGroup givenGroup, Communicator comm) {
         String where = source.toString();
         ExpertStores.checkShapes(config, tensors, where);
         Router router = givenRouter != null ? givenRouter : Routers.create(options.router(), config);
@@ -118,13 +135,20 @@ public final class FloeEngine implements Engine {
         int tp = intProperty(options, ModelOptions.TENSOR_PARALLEL, 1, 1, 4096);
         int ep = intProperty(options, ModelOptions.EXPERT_PARALLEL, 1, 1, 4096);
         BackendOptions backendOptions = new BackendOptions(options.threads(), options.properties(), options.devices());
-        if (tp * ep > 1 || givenGroup != null) {
-            if (given != null) throw new InvalidRequestException("a backend given by the caller cannot run --tp " + tp + " --ep " + ep);
+        if (tp * ep > 1 || givenGroup != null || comm != null) {
+            if (given != null && comm == null) throw new InvalidRequestException("a backend given by the caller cannot run --tp " + tp + " --ep " + ep);
             dev.floe.runtime.parallel.Shard.check(config, tp, ep, where);
             ExpertStore store = expertStore(options.expertStore()).open(config, tensors);
             try {
-                DeviceGroup group = givenGroup != null ? givenGroup : Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
                 if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
+                if (comm != null) {
+                    var parts = new FloeModel.Parts(config, tokenizer, source, given, tensors, store, router, blocks, blockSize,
+                            new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options));
+                    if (comm.rank() == 0) return FloeModel.lead(parts, comm, tp, ep, progress);
+                    FloeModel.follow(parts, comm, tp, ep); // closes the store, the backend and what it owns
+                    return null;
+                }
+                DeviceGroup group = givenGroup != null ? givenGroup : Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
                 return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, group.backend(0), tensors, store, router,
                         blocks, blockSize, new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options)), group, tp, ep, progress);
             } catch (RuntimeException e) {

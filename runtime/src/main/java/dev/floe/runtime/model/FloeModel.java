@@ -18,6 +18,7 @@ import dev.floe.runtime.parallel.RankThreads;
 import dev.floe.runtime.parallel.Shard;
 import dev.floe.runtime.serving.ServingEngine;
 import dev.floe.spi.Backend;
+import dev.floe.spi.Communicator;
 import dev.floe.spi.DeviceGroup;
 
 import java.nio.file.Path;
@@ -50,6 +51,8 @@ public final class FloeModel implements Model {
     private final List<RankModel> ranks;
     /** The ranks' group, or null on a single device. */
     private final DeviceGroup group;
+    /** On rank 0 of a group of processes: what sends each pass to the other ranks; else null. */
+    private final PassRelay relay;
     private final List<AutoCloseable> owned;
     private final SinkWindow sinkWindow;
     private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
@@ -75,7 +78,7 @@ public final class FloeModel implements Model {
 
     /** Places the weights and allocates the KV pool; on failure frees what it took. */
     public static FloeModel create(Parts p, java.util.function.IntConsumer layerProgress) {
-        return new FloeModel(p, List.of(RankModel.create(p, p.backend(), Shard.SINGLE, null, layerProgress)), null);
+        return new FloeModel(p, List.of(RankModel.create(p, p.backend(), Shard.SINGLE, null, layerProgress)), null, null);
     }
 
     /**
@@ -98,7 +101,7 @@ public final class FloeModel implements Model {
                 ranks.add(RankModel.create(p, group.backend(r), Shard.of(r, tp, ep), group.communicator(r),
                         r == 0 ? layerProgress : layer -> { }));
             }
-            return new FloeModel(p, ranks, group);
+            return new FloeModel(p, ranks, group, null);
         } catch (RuntimeException e) {
             ranks.forEach(RankModel::close);
             group.close();
@@ -106,7 +109,70 @@ public final class FloeModel implements Model {
         }
     }
 
-    private FloeModel(Parts p, List<RankModel> ranks, DeviceGroup group) {
+    /**
+     * Rank 0 of a group of processes (one per device): places rank 0's shard on {@code p.backend()} and returns the
+     * model its callers use; each pass is first sent to the other ranks, which run {@link #follow} (the leader must
+     * be closed for them to return). A rank that fails a pass cannot tell the others; with NCCL they then wait in
+     * their next collective, as with any NCCL job, until the launcher ends them.
+     */
+    public static FloeModel lead(Parts p, Communicator comm, int tp, int ep, java.util.function.IntConsumer layerProgress) {
+        checkRank(p, comm, tp, ep, true);
+        RankModel rank = RankModel.create(p, p.backend(), Shard.of(0, tp, ep), comm, layerProgress);
+        try {
+            return new FloeModel(p, List.of(rank), null, new PassRelay(p.backend(), comm));
+        } catch (RuntimeException e) {
+            rank.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A rank other than 0 of a group of processes: places its shard on {@code p.backend()}, runs every pass rank 0
+     * {@linkplain #lead leads} until rank 0 closes its model, then frees its shard, the store, the backend and
+     * {@code p.owned()}.
+     */
+    public static void follow(Parts p, Communicator comm, int tp, int ep) {
+        try (Closer closer = new Closer(p)) {
+            checkRank(p, comm, tp, ep, false);
+            RankModel rank = RankModel.create(p, p.backend(), Shard.of(comm.rank(), tp, ep), comm, layer -> { });
+            try (rank; PassRelay relay = new PassRelay(p.backend(), comm)) {
+                for (ForwardBatch batch = relay.next(); batch != null; batch = relay.next()) rank.graph.forward(batch, null);
+            }
+        }
+    }
+
+    private static void checkRank(Parts p, Communicator comm, int tp, int ep, boolean leader) {
+        Shard.check(p.config(), tp, ep, p.source().toString());
+        if (comm.size() != Math.max(tp, ep)) {
+            throw new dev.floe.api.InvalidRequestException("--tp " + tp + " --ep " + ep + " needs " + Math.max(tp, ep)
+                    + " ranks, the group has " + comm.size());
+        }
+        if ((comm.rank() == 0) != leader) {
+            throw new IllegalArgumentException("rank " + comm.rank() + (leader ? " cannot lead: rank 0 does" : " cannot follow: it leads"));
+        }
+    }
+
+    /** Frees what a follower was given, once it stops. */
+    private record Closer(Parts p) implements AutoCloseable {
+        @Override
+        public void close() {
+            p.store().close();
+            p.backend().close();
+            closeAll(p.owned());
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> owned) {
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing is best effort: the model is gone either way
+            }
+        }
+    }
+
+    private FloeModel(Parts p, List<RankModel> ranks, DeviceGroup group, PassRelay relay) {
         this.config = p.config();
         this.tokenizer = p.tokenizer();
         this.source = p.source();
@@ -118,6 +184,7 @@ public final class FloeModel implements Model {
         this.sinkWindow = p.sinkWindow();
         this.ranks = List.copyOf(ranks);
         this.group = group;
+        this.relay = relay;
     }
 
     @Override
@@ -142,14 +209,15 @@ public final class FloeModel implements Model {
 
     /** The device in words; on a group, how many ranks of which device and the layout. */
     public String device() {
-        if (group == null) return backend.device();
         Shard s = ranks.getFirst().shard;
-        return group.size() + " ranks, tp " + s.tp() + " x ep " + s.ep() + ", of " + backend.device();
+        if (s.world() == 1) return backend.device();
+        return s.world() + " ranks, tp " + s.tp() + " x ep " + s.ep() + ", of " + backend.device()
+                + (relay != null ? " (rank 0 of one process per rank)" : "");
     }
 
     /** The ranks the model runs on: 1 on one device. */
     public int ranks() {
-        return ranks.size();
+        return ranks.getFirst().shard.world();
     }
 
     @Override
@@ -196,6 +264,12 @@ public final class FloeModel implements Model {
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");
         checkIds(batch.tokens());
+        if (relay != null) {
+            synchronized (ranks) { // the followers run passes in the order they are sent
+                relay.lead(batch);
+                return ranks.getFirst().graph.forward(batch, observer);
+            }
+        }
         if (group == null) return ranks.getFirst().graph.forward(batch, observer);
         if (batch.rows() > MAX_ROWS) throw new IllegalArgumentException("a pass carries at most " + MAX_ROWS + " rows, got " + batch.rows());
         synchronized (ranks) { // one pass at a time over the whole group: interleaved collectives would not pair up
@@ -276,16 +350,16 @@ public final class FloeModel implements Model {
         if (closed) return;
         closed = true;
         for (DecoderSession s : List.copyOf(sessions)) s.close();
+        if (relay != null) {
+            synchronized (ranks) {
+                relay.stop();
+            }
+            relay.close();
+        }
         ranks.forEach(RankModel::close);
         store.close();
         if (group != null) group.close();
         else backend.close();
-        for (AutoCloseable c : owned) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing is best effort: the model is gone either way
-            }
-        }
+        closeAll(owned);
     }
 }
