@@ -10,6 +10,8 @@
 #                                       device routing against the host rule, metadata reuse), the FP8 block-scale
 #                                       kernel checks and `floe check` of the FP8 fixtures, then the backend's
 #                                       tests (GPU tests must run, not skip), the matvec bandwidth micro-benchmark,
+#                                       NCCL all-reduce/all-gather/all-to-all on a group of one GPU and the parallel
+#                                       layer graph on it against the goldens (NcclGroupCheck),
 #                                       the whole `floe tck --backend cuda` and `floe bench --backend cuda`; writes
 #                                       everything under $OUT
 #
@@ -81,6 +83,10 @@ run() {
         --reports-dir "$out/junit" --details tree --disable-banner
     step matvec-bench "$java" "${jvm[@]}" --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \
         -m dev.floe.backend.cuda/dev.floe.backend.cuda.MatvecBench
+    # NCCL of a world of one and the parallel layer graph on that group (issue 13): never run on a GPU before
+    step nccl-group "$java" "${jvm[@]}" --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \
+        --add-reads dev.floe.backend.cuda=dev.floe.runtime \
+        -m dev.floe.backend.cuda/dev.floe.backend.cuda.NcclGroupCheck
     step tck "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda
     step bench "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \

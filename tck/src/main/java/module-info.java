@@ -9,6 +9,7 @@ module dev.floe.tck {
     requires com.fasterxml.jackson.databind;
     exports dev.floe.tck;
     exports dev.floe.tck.behaviour;
+    exports dev.floe.tck.group;
     exports dev.floe.tck.kernel;
     exports dev.floe.tck.model;
     exports dev.floe.tck.oracle;

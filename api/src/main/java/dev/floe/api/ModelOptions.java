@@ -56,4 +56,21 @@ public record ModelOptions(String backend, String router, String expertStore, in
     public ModelOptions withDevices(List<Integer> d) {
         return new ModelOptions(backend, router, expertStore, threads, properties, d);
     }
+
+    /** Property: tensor-parallel ranks (default 1); see {@link #withParallel}. */
+    public static final String TENSOR_PARALLEL = "parallel.tp";
+    /** Property: expert-parallel ranks (default 1); see {@link #withParallel}. */
+    public static final String EXPERT_PARALLEL = "parallel.ep";
+
+    /**
+     * Runs the model on {@code max(tp, ep)} ranks of the backend's device group: attention and the dense MLPs split
+     * {@code tp} ways, the experts {@code ep} ways (each of them 1 or the number of ranks). Kept in
+     * {@link #properties()} as {@value #TENSOR_PARALLEL} and {@value #EXPERT_PARALLEL}.
+     */
+    public ModelOptions withParallel(int tp, int ep) {
+        var p = new java.util.LinkedHashMap<>(properties);
+        p.put(TENSOR_PARALLEL, Integer.toString(tp));
+        p.put(EXPERT_PARALLEL, Integer.toString(ep));
+        return withProperties(p);
+    }
 }

@@ -33,6 +33,14 @@ final class ModelArgs {
             description = "the backend's devices to run on, as `floe backends` numbers them (default: the backend's choice)")
     List<Integer> devices = new ArrayList<>();
 
+    @Option(names = "--tp", paramLabel = "N", defaultValue = "1",
+            description = "tensor-parallel ranks: attention heads and the dense MLPs split N ways (default: 1)")
+    int tp = 1;
+
+    @Option(names = "--ep", paramLabel = "M", defaultValue = "1",
+            description = "expert-parallel ranks: the experts split M ways (default: 1); with --tp, the same ranks")
+    int ep = 1;
+
     @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option, e.g. kv.blocks=64, opencl.device=0")
     Map<String, String> properties = new LinkedHashMap<>();
 
@@ -41,7 +49,10 @@ final class ModelArgs {
     }
 
     ModelOptions options() {
-        return new ModelOptions(backend, router, expertStore, threads, properties, devices);
+        if (tp < 1) throw new dev.floe.api.InvalidRequestException("--tp " + tp + " must be a positive number of ranks");
+        if (ep < 1) throw new dev.floe.api.InvalidRequestException("--ep " + ep + " must be a positive number of ranks");
+        ModelOptions o = new ModelOptions(backend, router, expertStore, threads, properties, devices);
+        return tp == 1 && ep == 1 ? o : o.withParallel(tp, ep);
     }
 
     /** Loads the model, showing per-layer progress on a terminal. */

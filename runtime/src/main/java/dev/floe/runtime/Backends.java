@@ -87,6 +87,30 @@ public final class Backends {
 
     /** Opens the named backend (or the best available one when {@code name} is null or "auto"). */
     public static Backend open(String name, BackendOptions options) {
+        return choose(name, options, false).open(options);
+    }
+
+    /**
+     * Opens a group of {@code size} ranks on the named backend (or the best available one with
+     * {@link Capability#COLLECTIVES} when {@code name} is null or "auto").
+     *
+     * @throws InvalidRequestException naming the backend when it offers no collectives
+     */
+    public static dev.floe.spi.DeviceGroup openGroup(String name, int size, BackendOptions options) {
+        BackendProvider p = choose(name, options, true);
+        if (!p.capabilities().contains(Capability.COLLECTIVES)) {
+            throw new InvalidRequestException("backend " + p.name() + " offers no device groups (it lacks the "
+                    + Capability.COLLECTIVES.id() + " capability), so it cannot run " + size + " ranks for --tp/--ep;"
+                    + " cpu-vector runs them as in-process ranks");
+        }
+        return p.openGroup(size, options);
+    }
+
+    /**
+     * The provider to open: the one named, else the available one of highest rank (with collectives, when
+     * {@code collectives} asks for them and one has them).
+     */
+    private static BackendProvider choose(String name, BackendOptions options, boolean collectives) {
         String wanted = requested(name);
         List<Providers.Found<BackendProvider>> all = Providers.backends();
         if (wanted != null) {
@@ -99,7 +123,14 @@ public final class Backends {
             Probe probe = safeProbe(p);
             if (!probe.available()) throw new BackendUnavailableException("backend " + wanted + " is unavailable: " + probe.detail());
             checkDevices(p, options);
-            return p.open(options);
+            return p;
+        }
+        if (collectives) {
+            for (Providers.Found<BackendProvider> f : all) {
+                if (f.provider().capabilities().contains(Capability.COLLECTIVES) && safeProbe(f.provider()).available()) {
+                    return choose(f.name(), options, false);
+                }
+            }
         }
         StringBuilder reasons = new StringBuilder();
         for (Providers.Found<BackendProvider> f : all) {
@@ -107,7 +138,7 @@ public final class Backends {
             if (probe.available()) {
                 BackendProvider p = uniqueOrUnavailable(all.stream().filter(x -> x.name().equals(f.name())).toList());
                 checkDevices(p, options);
-                return p.open(options);
+                return p;
             }
             reasons.append("\n  ").append(f.name()).append(": ").append(probe.detail());
         }

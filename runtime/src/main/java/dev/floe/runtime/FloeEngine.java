@@ -19,6 +19,8 @@ import dev.floe.runtime.model.SinkWindow;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
+import dev.floe.spi.Communicator;
+import dev.floe.spi.DeviceGroup;
 import dev.floe.spi.ExpertStoreProvider;
 import dev.floe.spi.TensorSource;
 
@@ -31,8 +33,10 @@ import java.util.function.IntConsumer;
 /**
  * The runtime's {@link Engine}: reads a model folder, picks a backend, router and expert store, and assembles a
  * {@link FloeModel}. Options in {@link ModelOptions#properties()} that the runtime itself reads: {@code kv.blocks}
- * (KV pool size in blocks), {@code kv.block-size} (tokens per block, default 16), and {@code attention.window} with
- * {@code attention.sink} (attention-sink generation past the context, see {@link SinkWindow}).
+ * (KV pool size in blocks), {@code kv.block-size} (tokens per block, default 16), {@code attention.window} with
+ * {@code attention.sink} (attention-sink generation past the context, see {@link SinkWindow}), and
+ * {@code parallel.tp} with {@code parallel.ep} (tensor- and expert-parallel ranks, see
+ * {@link ModelOptions#withParallel}).
  */
 public final class FloeEngine implements Engine {
     private static final System.Logger LOG = System.getLogger("dev.floe.runtime");
@@ -54,6 +58,41 @@ public final class FloeEngine implements Engine {
      * with a router the caller made; null for either means the options' choice. The model closes the backend.
      */
     public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router) {
+        return load(modelDir, options, progress, backend, router, null);
+    }
+
+    /**
+     * Loads a folder onto the ranks of a group the caller opened (a test double, or the group of a TCK run), split as
+     * the options' {@link ModelOptions#withParallel} asks; the group must have {@code max(tp, ep)} ranks. The model
+     * closes the group, as does a load that fails.
+     */
+    public static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, DeviceGroup group) {
+        try {
+            return load(modelDir, options, progress, null, null, java.util.Objects.requireNonNull(group, "group"));
+        } catch (RuntimeException e) {
+            group.close(); // idempotent where the model already closed it
+            throw e;
+        }
+    }
+
+    /**
+     * Loads this process's rank of a group of processes (one per device) on {@code backend}, joined to the others by
+     * {@code comm}, split as the options' {@link ModelOptions#withParallel} asks. Rank 0 returns the model its
+     * callers use, which sends every pass to the other ranks; any other rank runs those passes and returns null once
+     * rank 0 closes its model. The model (or the follower, when it returns) closes the backend, not the communicator.
+     */
+    public static FloeModel loadRank(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Communicator comm) {
+        return load(modelDir, options, progress, java.util.Objects.requireNonNull(backend, "backend"), null, null,
+                java.util.Objects.requireNonNull(comm, "comm"));
+    }
+
+    private static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router,
+                                  DeviceGroup group) {
+        return load(modelDir, options, progress, backend, router, group, null);
+    }
+
+    private static FloeModel load(Path modelDir, ModelOptions options, IntConsumer progress, Backend backend, Router router,
+                                  DeviceGroup group, Communicator comm) {
         if (!Files.isDirectory(modelDir)) throw new ModelFormatException(modelDir + ": not a model folder");
         ModelConfig config = ConfigReader.read(modelDir);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
@@ -63,7 +102,7 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router);
+            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group, comm);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -77,12 +116,12 @@ public final class FloeEngine implements Engine {
      */
     public static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                      ModelOptions options, List<AutoCloseable> owned, IntConsumer progress) {
-        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null);
+        return assemble(config, tensors, tokenizer, source, options, owned, progress, null, null, null, null);
     }
 
     private static FloeModel assemble(ModelConfig config, TensorSource tensors, Tokenizer tokenizer, Path source,
                                       ModelOptions options, List<AutoCloseable> owned, IntConsumer progress,
-                                      Backend given, Router givenRouter) {
+                                      Backend given, Router givenRouter, DeviceGroup givenGroup, Communicator comm) {
         String where = source.toString();
         ExpertStores.checkShapes(config, tensors, where);
         Router router = givenRouter != null ? givenRouter : Routers.create(options.router(), config);
@@ -93,8 +132,31 @@ public final class FloeEngine implements Engine {
         long wanted = Math.max(perSequence, Math.min(8 * perSequence, (512L << 20) / bytesPerBlock));
         int fallback = (int) Math.min(Integer.MAX_VALUE, wanted);
         int blocks = intProperty(options, "kv.blocks", fallback, 1, Integer.MAX_VALUE);
-        Backend backend = given != null ? given
-                : Backends.open(options.backend(), new BackendOptions(options.threads(), options.properties(), options.devices()));
+        int tp = intProperty(options, ModelOptions.TENSOR_PARALLEL, 1, 1, 4096);
+        int ep = intProperty(options, ModelOptions.EXPERT_PARALLEL, 1, 1, 4096);
+        BackendOptions backendOptions = new BackendOptions(options.threads(), options.properties(), options.devices());
+        if (tp * ep > 1 || givenGroup != null || comm != null) {
+            if (given != null && comm == null) throw new InvalidRequestException("a backend given by the caller cannot run --tp " + tp + " --ep " + ep);
+            dev.floe.runtime.parallel.Shard.check(config, tp, ep, where);
+            ExpertStore store = expertStore(options.expertStore()).open(config, tensors);
+            try {
+                if (tokenizer == null) tokenizer = new MissingTokenizer(source, config.vocabSize());
+                if (comm != null) {
+                    var parts = new FloeModel.Parts(config, tokenizer, source, given, tensors, store, router, blocks, blockSize,
+                            new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options));
+                    if (comm.rank() == 0) return FloeModel.lead(parts, comm, tp, ep, progress);
+                    FloeModel.follow(parts, comm, tp, ep); // closes the store, the backend and what it owns
+                    return null;
+                }
+                DeviceGroup group = givenGroup != null ? givenGroup : Backends.openGroup(options.backend(), Math.max(tp, ep), backendOptions);
+                return FloeModel.create(new FloeModel.Parts(config, tokenizer, source, group.backend(0), tensors, store, router,
+                        blocks, blockSize, new ArrayList<>(owned), sinkWindow(options), expertCacheBytes(options)), group, tp, ep, progress);
+            } catch (RuntimeException e) {
+                store.close();
+                throw e;
+            }
+        }
+        Backend backend = given != null ? given : Backends.open(options.backend(), backendOptions);
         ExpertStore store = null;
         try {
             store = expertStore(options.expertStore()).open(config, tensors);

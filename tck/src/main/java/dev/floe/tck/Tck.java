@@ -10,6 +10,7 @@ import dev.floe.spi.Capability;
 import dev.floe.spi.Probe;
 import dev.floe.tck.behaviour.BehaviourChecks;
 import dev.floe.tck.behaviour.ContractChecks;
+import dev.floe.tck.group.GroupChecks;
 import dev.floe.tck.kernel.KernelChecks;
 import dev.floe.tck.model.ModelChecks;
 import dev.floe.tck.routing.RoutingChecks;
@@ -51,7 +52,9 @@ public final class Tck {
                 } else {
                     // a check that cannot run is reported skipped with the reason, never left out
                     String reason = noBundled != null ? noBundled : "fixture folder " + dir + " is missing under " + root;
-                    for (Check c : ModelChecks.all(List.of(Path.of(dir)))) {
+                    List<Check> perFixture = new ArrayList<>(ModelChecks.all(List.of(Path.of(dir))));
+                    perFixture.addAll(GroupChecks.models(List.of(Path.of(dir))));
+                    for (Check c : perFixture) {
                         unreadable.add(new Check(c.category(), c.name(), ctx -> {
                             throw new Check.Skip(reason);
                         }));
@@ -118,6 +121,8 @@ public final class Tck {
         all.addAll(BehaviourChecks.all());
         all.addAll(ContractChecks.all());
         all.addAll(RoutingChecks.all());
+        all.addAll(GroupChecks.collectives());
+        all.addAll(GroupChecks.models(fixtures));
         return all;
     }
 

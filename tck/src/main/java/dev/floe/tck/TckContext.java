@@ -101,6 +101,25 @@ public final class TckContext implements AutoCloseable {
         return root;
     }
 
+    /**
+     * A group of {@code size} ranks of the backend under test: from the options' group factory, else from the provider
+     * when it advertises {@link Capability#COLLECTIVES}. The caller closes it.
+     *
+     * @throws Check.Skip when the backend offers no groups, or this run tests a backend factory without a group factory
+     */
+    public dev.floe.spi.DeviceGroup openGroup(int size) {
+        if (options.groupFactory() != null) {
+            exercised = true;
+            return options.groupFactory().apply(size, options.backendOptions());
+        }
+        if (!providerBackend()) throw new Check.Skip("groups are opened by the provider; this run tests a backend factory");
+        if (!provider.capabilities().contains(Capability.COLLECTIVES)) {
+            throw new Check.Skip("backend " + backendName + " does not advertise " + Capability.COLLECTIVES.id());
+        }
+        exercised = true;
+        return provider.openGroup(size, options.backendOptions());
+    }
+
     /** Whether checks run on the provider's own backend (model checks only mean something then). */
     public boolean providerBackend() {
         return options.backendFactory() == null;

@@ -20,7 +20,7 @@ class TckRunnerTest {
     void anAbsentBackendSkipsEveryCheckWithTheReason() {
         TckReport report = new Tck().run("no-such-backend", TckOptions.defaults().withOut(null));
         assertEquals(0, report.passed() + report.failed());
-        assertEquals(Tck.checks(List.of()).size() + 2 * BundledFixtures.FOLDERS.size(), report.skipped(), "every check, with two per bundled fixture");
+        assertEquals(Tck.checks(List.of()).size() + 5 * BundledFixtures.FOLDERS.size(), report.skipped(), "every check, with five per bundled fixture");
         assertTrue(report.checks().stream().allMatch(c -> c.message().contains("no backend named 'no-such-backend'")));
         assertFalse(report.exercisedBackend());
         assertFalse(report.conforms(), "a run that checked nothing claims nothing");
@@ -44,7 +44,7 @@ class TckRunnerTest {
             assertTrue(names.add(c.name()), "duplicate check " + c.name());
             assertTrue(c.name().startsWith(c.category() + "."), c.name());
         }
-        assertEquals(Set.of("kernel", "spi2", "model", "behaviour", "routing"), checks.stream().map(Check::category).collect(java.util.stream.Collectors.toSet()));
+        assertEquals(Set.of("kernel", "spi2", "model", "behaviour", "routing", "group"), checks.stream().map(Check::category).collect(java.util.stream.Collectors.toSet()));
     }
 
     @Test

@@ -99,6 +99,19 @@ public final class CudaProvider implements BackendProvider {
         return CudaBackend.CAPABILITIES;
     }
 
+    /**
+     * A group of one rank on this process's GPU, with an NCCL communicator of world size 1 ({@link CudaGroup}). More
+     * ranks need one process per GPU, which is not wired yet: refused, naming the reason.
+     */
+    @Override
+    public dev.floe.spi.DeviceGroup openGroup(int size, BackendOptions options) {
+        if (size != 1) {
+            throw new UnsupportedOperationException("cuda: a device group in one process has one rank (its GPU); " + size
+                    + " ranks need one process per GPU, joined by the launch rendezvous, which is not wired to NCCL yet");
+        }
+        return CudaGroup.open((CudaBackend) open(options));
+    }
+
     @Override
     public Backend open(BackendOptions options) {
         String device = DeviceSelection.setting(options);

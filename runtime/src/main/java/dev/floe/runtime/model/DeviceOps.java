@@ -179,6 +179,22 @@ final class DeviceOps {
         counted(() -> b.gatherRows(src, cols, rows, dst));
     }
 
+    /** Zeroes the first {@code n} floats of {@code dst}. */
+    void zero(Buffer dst, int n) {
+        calls++;
+        bytes += deviceMemory ? 4L * n : 0;
+        b.upload(new float[n], 0, dst, 0, n);
+    }
+
+    /**
+     * Sums {@code n} floats of {@code buffer} over the ranks of {@code comm}, in place. Ordered after the kernels
+     * before it as the communicator orders it (NCCL on the backend's stream; cpu-vector's kernels have finished).
+     */
+    void allReduce(dev.floe.spi.Communicator comm, Buffer buffer, long n) {
+        calls++;
+        comm.allReduceSum(buffer, n);
+    }
+
     /** The first {@code n} floats of {@code src}, waiting for the backend. */
     float[] download(Buffer src, int n) {
         float[] out = new float[n];

@@ -5,6 +5,7 @@ import dev.floe.api.ExpertStore;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.parallel.Shard;
 import dev.floe.spi.Capability;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.SpiVersion;
@@ -36,6 +37,8 @@ final class ExpertCache implements AutoCloseable {
     private final ExpertStore store;
     private final WeightPlacer placer;
     private final long capacityBytes;
+    /** Which experts this cache may place: an expert-parallel rank holds its own range only. */
+    private final Shard shard;
     private final ExecutorService background;
     /** Access-ordered: the eldest entry is the least recently used. Guarded by this. */
     private final LinkedHashMap<Long, Entry> entries = new LinkedHashMap<>(64, 0.75f, true);
@@ -58,6 +61,11 @@ final class ExpertCache implements AutoCloseable {
     }
 
     ExpertCache(ModelConfig config, ExpertStore store, WeightPlacer placer, long capacityBytes) {
+        this(config, store, placer, capacityBytes, Shard.SINGLE);
+    }
+
+    ExpertCache(ModelConfig config, ExpertStore store, WeightPlacer placer, long capacityBytes, Shard shard) {
+        this.shard = shard;
         if (capacityBytes < 1) throw new IllegalArgumentException("expert cache capacity " + capacityBytes + " bytes is not positive");
         this.config = config;
         this.store = store;
@@ -80,6 +88,11 @@ final class ExpertCache implements AutoCloseable {
     ExpertBank.Weights get(int layer, int expert) {
         if (expert < 0 || expert >= config.numExperts()) {
             throw new IllegalArgumentException("expert " + expert + " of layer " + layer + " is outside [0, " + config.numExperts() + ")");
+        }
+        if (!shard.holdsExpert(config, expert)) {
+            // a routing that reached the wrong rank: placing the expert here would hide a sharding bug
+            throw new IllegalStateException("expert " + expert + " of layer " + layer + " is not held by " + shard
+                    + " (it holds experts from " + shard.firstExpert(config) + ", " + config.numExperts() / shard.ep() + " of them)");
         }
         Entry e;
         boolean placeHere = false;

@@ -12,4 +12,11 @@ public record ExpertCacheStats(long hits, long misses, long prefetched, long evi
         return new ExpertCacheStats(hits - earlier.hits, misses - earlier.misses, prefetched - earlier.prefetched,
                 evicted - earlier.evicted, resident, residentBytes, capacityBytes);
     }
+
+    /** The counts and resident figures of two caches together (the ranks of a parallel model). */
+    public ExpertCacheStats plus(ExpertCacheStats o) {
+        return new ExpertCacheStats(hits + o.hits, misses + o.misses, prefetched + o.prefetched, evicted + o.evicted,
+                resident + o.resident, residentBytes + o.residentBytes,
+                capacityBytes == Long.MAX_VALUE || o.capacityBytes == Long.MAX_VALUE ? Long.MAX_VALUE : capacityBytes + o.capacityBytes);
+    }
 }

@@ -14,12 +14,15 @@ import dev.floe.api.TokenSink;
 import dev.floe.api.Tokenizer;
 import dev.floe.runtime.kv.KvBlockManager;
 import dev.floe.runtime.kv.SequenceKv;
+import dev.floe.runtime.parallel.RankThreads;
+import dev.floe.runtime.parallel.Shard;
 import dev.floe.runtime.serving.ServingEngine;
 import dev.floe.spi.Backend;
-import dev.floe.spi.KvCache;
-import dev.floe.spi.KvLayout;
+import dev.floe.spi.Communicator;
+import dev.floe.spi.DeviceGroup;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +30,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A model loaded on a backend: weights, the layer graph, a paged KV pool shared by its sessions, and the generation
  * loop. Thread-safe; forward passes are serialised on the graph.
+ *
+ * <p>On a {@link DeviceGroup} the model is one {@link RankModel} per rank, each with its {@link Shard}; this object is
+ * the front the API sees: it keeps the KV block tables (every rank's cache uses the same block ids), runs each pass on
+ * every rank at once ({@link RankThreads}) and returns rank 0's logits. A rank that fails a pass aborts the group, so
+ * the others fail at once rather than wait; the model is then unusable and must be loaded again.
  */
 public final class FloeModel implements Model {
     /** Most rows (tokens) one {@link #forward} pass takes. */
@@ -36,13 +44,15 @@ public final class FloeModel implements Model {
     private final Tokenizer tokenizer;
     private final Path source;
     private final Backend backend;
-    private final ModelWeights weights;
     private final ExpertStore store;
     private final Router router;
-    private final KvCache kvCache;
     private final KvBlockManager kvBlocks;
-    private final LayerGraph graph;
-    private final ExpertCache experts;
+    /** Rank 0 first; one on a single device. */
+    private final List<RankModel> ranks;
+    /** The ranks' group, or null on a single device. */
+    private final DeviceGroup group;
+    /** On rank 0 of a group of processes: what sends each pass to the other ranks; else null. */
+    private final PassRelay relay;
     private final List<AutoCloseable> owned;
     private final SinkWindow sinkWindow;
     private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
@@ -68,48 +78,113 @@ public final class FloeModel implements Model {
 
     /** Places the weights and allocates the KV pool; on failure frees what it took. */
     public static FloeModel create(Parts p, java.util.function.IntConsumer layerProgress) {
-        ModelWeights weights = ModelWeights.load(p.config(), p.tensors(), p.backend(), p.source().toString(), layerProgress);
-        KvCache cache = null;
+        return new FloeModel(p, List.of(RankModel.create(p, p.backend(), Shard.SINGLE, null, layerProgress)), null, null);
+    }
+
+    /**
+     * Places each rank's shard of the weights on its backend of {@code group} ({@code p.backend()} is ignored; the
+     * group's backends are used and closed with the model) and allocates each rank's KV cache; on failure frees what
+     * it took, the group included. Progress reports rank 0's layers.
+     *
+     * @throws dev.floe.api.InvalidRequestException when the model cannot be split as {@code tp x ep} asks, or the
+     *                                              group is not {@code max(tp, ep)} ranks
+     */
+    public static FloeModel create(Parts p, DeviceGroup group, int tp, int ep, java.util.function.IntConsumer layerProgress) {
+        List<RankModel> ranks = new ArrayList<>();
         try {
-            cache = kvCache(p);
-            return new FloeModel(p, weights, cache);
+            Shard.check(p.config(), tp, ep, p.source().toString());
+            if (group.size() != Math.max(tp, ep)) {
+                throw new dev.floe.api.InvalidRequestException("--tp " + tp + " --ep " + ep + " needs " + Math.max(tp, ep)
+                        + " ranks, the group has " + group.size());
+            }
+            for (int r = 0; r < group.size(); r++) {
+                ranks.add(RankModel.create(p, group.backend(r), Shard.of(r, tp, ep), group.communicator(r),
+                        r == 0 ? layerProgress : layer -> { }));
+            }
+            return new FloeModel(p, ranks, group, null);
         } catch (RuntimeException e) {
-            if (cache != null) cache.close();
-            weights.close();
+            ranks.forEach(RankModel::close);
+            group.close();
             throw e;
         }
     }
 
-    /** The KV pool; a backend that cannot hold it is reported with the options that size it. */
-    private static KvCache kvCache(Parts p) {
-        ModelConfig c = p.config();
-        KvLayout layout = new KvLayout(c.numLayers(), c.numKvHeads(), c.headDim(), p.kvBlocks(), p.kvBlockSize());
+    /**
+     * Rank 0 of a group of processes (one per device): places rank 0's shard on {@code p.backend()} and returns the
+     * model its callers use; each pass is first sent to the other ranks, which run {@link #follow} (the leader must
+     * be closed for them to return). A rank that fails a pass cannot tell the others; with NCCL they then wait in
+     * their next collective, as with any NCCL job, until the launcher ends them.
+     */
+    public static FloeModel lead(Parts p, Communicator comm, int tp, int ep, java.util.function.IntConsumer layerProgress) {
+        checkRank(p, comm, tp, ep, true);
+        RankModel rank = RankModel.create(p, p.backend(), Shard.of(0, tp, ep), comm, layerProgress);
         try {
-            return p.backend().kvCache(layout);
-        } catch (FloeException e) {
+            return new FloeModel(p, List.of(rank), null, new PassRelay(p.backend(), comm));
+        } catch (RuntimeException e) {
+            rank.close();
             throw e;
-        } catch (RuntimeException | OutOfMemoryError e) {
-            throw new FloeException(p.source() + ": the KV cache of " + layout.blocks() + " blocks of " + layout.blockSize()
-                    + " tokens (" + layout.byteSize() / (1 << 20) + " MiB; max_position_embeddings is " + c.maxPositions()
-                    + ") cannot be allocated on " + p.backend().name() + ": " + e.getMessage()
-                    + "; set the option kv.blocks to fewer blocks", e);
         }
     }
 
-    private FloeModel(Parts p, ModelWeights weights, KvCache cache) {
+    /**
+     * A rank other than 0 of a group of processes: places its shard on {@code p.backend()}, runs every pass rank 0
+     * {@linkplain #lead leads} until rank 0 closes its model, then frees its shard, the store, the backend and
+     * {@code p.owned()}.
+     */
+    public static void follow(Parts p, Communicator comm, int tp, int ep) {
+        try (Closer closer = new Closer(p)) {
+            checkRank(p, comm, tp, ep, false);
+            RankModel rank = RankModel.create(p, p.backend(), Shard.of(comm.rank(), tp, ep), comm, layer -> { });
+            try (rank; PassRelay relay = new PassRelay(p.backend(), comm)) {
+                for (ForwardBatch batch = relay.next(); batch != null; batch = relay.next()) rank.graph.forward(batch, null);
+            }
+        }
+    }
+
+    private static void checkRank(Parts p, Communicator comm, int tp, int ep, boolean leader) {
+        Shard.check(p.config(), tp, ep, p.source().toString());
+        if (comm.size() != Math.max(tp, ep)) {
+            throw new dev.floe.api.InvalidRequestException("--tp " + tp + " --ep " + ep + " needs " + Math.max(tp, ep)
+                    + " ranks, the group has " + comm.size());
+        }
+        if ((comm.rank() == 0) != leader) {
+            throw new IllegalArgumentException("rank " + comm.rank() + (leader ? " cannot lead: rank 0 does" : " cannot follow: it leads"));
+        }
+    }
+
+    /** Frees what a follower was given, once it stops. */
+    private record Closer(Parts p) implements AutoCloseable {
+        @Override
+        public void close() {
+            p.store().close();
+            p.backend().close();
+            closeAll(p.owned());
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> owned) {
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception ignored) {
+                // closing is best effort: the model is gone either way
+            }
+        }
+    }
+
+    private FloeModel(Parts p, List<RankModel> ranks, DeviceGroup group, PassRelay relay) {
         this.config = p.config();
         this.tokenizer = p.tokenizer();
         this.source = p.source();
-        this.backend = p.backend();
-        this.weights = weights;
+        this.backend = ranks.getFirst().backend;
         this.store = p.store();
         this.router = p.router();
-        this.kvCache = cache;
         this.kvBlocks = new KvBlockManager(p.kvBlocks(), p.kvBlockSize());
         this.owned = List.copyOf(p.owned());
         this.sinkWindow = p.sinkWindow();
-        this.experts = new ExpertCache(config, store, weights.placer, p.expertCacheBytes());
-        this.graph = new LayerGraph(config, backend, weights, experts, router, cache);
+        this.ranks = List.copyOf(ranks);
+        this.group = group;
+        this.relay = relay;
     }
 
     @Override
@@ -132,9 +207,17 @@ public final class FloeModel implements Model {
         return backend.name();
     }
 
-    /** The device in words. */
+    /** The device in words; on a group, how many ranks of which device and the layout. */
     public String device() {
-        return backend.device();
+        Shard s = ranks.getFirst().shard;
+        if (s.world() == 1) return backend.device();
+        return s.world() + " ranks, tp " + s.tp() + " x ep " + s.ep() + ", of " + backend.device()
+                + (relay != null ? " (rank 0 of one process per rank)" : "");
+    }
+
+    /** The ranks the model runs on: 1 on one device. */
+    public int ranks() {
+        return ranks.getFirst().shard.world();
     }
 
     @Override
@@ -152,9 +235,9 @@ public final class FloeModel implements Model {
         return kvBlocks;
     }
 
-    /** Device memory the backend holds. */
+    /** Device memory the backend holds (every rank's, on a group). */
     public long deviceMemory() {
-        return backend.memoryInUse();
+        return ranks.stream().mapToLong(r -> r.backend.memoryInUse()).sum();
     }
 
     /** The backend's memory read bandwidth in GB/s, measured now (NaN if it cannot measure). */
@@ -164,12 +247,12 @@ public final class FloeModel implements Model {
 
     /** What the layer graph has asked of the backend since loading: synchronisations, dispatches, bytes copied. */
     public PassCounters counters() {
-        return graph.counters();
+        return ranks.getFirst().graph.counters();
     }
 
-    /** Expert cache hits, misses, prefetches and evictions since loading. */
+    /** Expert cache hits, misses, prefetches and evictions since loading (every rank's together, on a group). */
     public ExpertCacheStats expertCache() {
-        return experts.stats();
+        return ranks.stream().map(r -> r.experts.stats()).reduce(ExpertCacheStats::plus).orElseThrow();
     }
 
     /** The backend's float32 multiply-add rate in 10^9 per second, measured now (NaN if it cannot measure). */
@@ -181,7 +264,17 @@ public final class FloeModel implements Model {
     public float[][] forward(ForwardBatch batch, ForwardObserver observer) {
         if (closed) throw new IllegalStateException("model is closed");
         checkIds(batch.tokens());
-        return graph.forward(batch, observer);
+        if (relay != null) {
+            synchronized (ranks) { // the followers run passes in the order they are sent
+                relay.lead(batch);
+                return ranks.getFirst().graph.forward(batch, observer);
+            }
+        }
+        if (group == null) return ranks.getFirst().graph.forward(batch, observer);
+        if (batch.rows() > MAX_ROWS) throw new IllegalArgumentException("a pass carries at most " + MAX_ROWS + " rows, got " + batch.rows());
+        synchronized (ranks) { // one pass at a time over the whole group: interleaved collectives would not pair up
+            return RankThreads.run(group, r -> ranks.get(r).graph.forward(batch, r == 0 ? observer : null)).getFirst();
+        }
     }
 
     /** A fresh sequence's block table, for batched callers. */
@@ -262,18 +355,16 @@ public final class FloeModel implements Model {
         if (closed) return;
         closed = true;
         for (DecoderSession s : List.copyOf(sessions)) s.close();
-        graph.close();
-        experts.close();
-        kvCache.close();
-        weights.close();
-        store.close();
-        backend.close();
-        for (AutoCloseable c : owned) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // closing is best effort: the model is gone either way
+        if (relay != null) {
+            synchronized (ranks) {
+                relay.stop();
             }
+            relay.close();
         }
+        ranks.forEach(RankModel::close);
+        store.close();
+        if (group != null) group.close();
+        else backend.close();
+        closeAll(owned);
     }
 }

@@ -8,9 +8,11 @@ import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 import dev.floe.api.RoutingSpec;
 import dev.floe.api.RopeScaling;
+import dev.floe.runtime.parallel.Shard;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
+import dev.floe.spi.Communicator;
 import dev.floe.spi.CompiledPlan;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.MoeCall;
@@ -32,6 +34,12 @@ import java.util.List;
  * run eagerly, with a host {@link Router} where the router has no {@link RoutingSpec}. Data stays on the backend
  * between kernels; only the requested logits come back (and router logits for a host router or an observer).
  * One pass at a time: callers serialise on the graph.
+ *
+ * <p>On a rank of a parallel group the graph holds its {@link Shard} of the weights and KV heads and runs eagerly (a
+ * plan cannot hold a collective): the partial outputs of {@code o_proj} and of the MLPs' {@code w2} are all-reduced
+ * under tensor parallelism, and under expert parallelism every rank routes all rows (the same logits on every rank,
+ * as the all-reduces leave every rank bitwise the same hidden states), runs the rows routed to its own experts, and
+ * the partial MoE outputs are all-reduced. Only rank 0 computes logits.
  */
 final class LayerGraph implements AutoCloseable {
     /** Most rows per pass; longer prompts are fed in chunks of this size. */
@@ -47,6 +55,11 @@ final class LayerGraph implements AutoCloseable {
     private final int blockSize;
     private final float eps;
     private final float theta;
+    private final Shard shard;
+    /** The group's communicator, or null on one device. */
+    private final Communicator comm;
+    /** Whether attention and MLP outputs, and MoE outputs, are partial sums here (on a group, even of one rank). */
+    private final boolean splitsAttention, splitsExperts;
     private Scratch scratch;
     private PassPlan plan;
 
@@ -60,7 +73,16 @@ final class LayerGraph implements AutoCloseable {
     }
 
     LayerGraph(ModelConfig c, Backend backend, ModelWeights weights, ExpertCache experts, Router router, KvCache cache) {
+        this(c, backend, weights, experts, router, cache, Shard.SINGLE, null);
+    }
+
+    LayerGraph(ModelConfig c, Backend backend, ModelWeights weights, ExpertCache experts, Router router, KvCache cache,
+               Shard shard, Communicator comm) {
         this.c = c;
+        this.shard = shard;
+        this.comm = comm;
+        this.splitsAttention = comm != null && shard.splitsAttention();
+        this.splitsExperts = comm != null && shard.splitsExperts();
         this.backend = backend;
         this.ops = new DeviceOps(backend, c.ropeScaling() != RopeScaling.NONE);
         this.weights = weights;
@@ -87,9 +109,9 @@ final class LayerGraph implements AutoCloseable {
         }
         Scratch s = scratch(t);
         StepMetadata meta = StepMetadata.of(batch.tokens(), batch.positions(), batch.sequence(), batch.blockTables(),
-                blockSize, c.numHeads(), c.headDim(), theta, c.ropeScaling(), batch.keysBeforeRope());
+                blockSize, shard.heads(c), c.headDim(), theta, c.ropeScaling(), batch.keysBeforeRope());
         try (Step step = ops.step(meta)) {
-            List<RoutingSpec> specs = observer == null ? deviceSpecs() : null;
+            List<RoutingSpec> specs = observer == null && comm == null ? deviceSpecs() : null;
             Buffer out;
             if (specs != null) {
                 PassPlan p = plan(s, batch.keysBeforeRope(), specs);
@@ -100,7 +122,7 @@ final class LayerGraph implements AutoCloseable {
                 Eager eager = new Eager(step, s, batch, observer);
                 out = layers(s, batch.keysBeforeRope(), eager);
             }
-            return logits(batch.logitRows(), t, out, s);
+            return shard.rank() == 0 ? logits(batch.logitRows(), t, out, s) : new float[0][];
         }
     }
 
@@ -135,6 +157,9 @@ final class LayerGraph implements AutoCloseable {
 
         /** One MoE block reading {@code in} and adding into {@code dst}. */
         void moe(int layer, Buffer in, Buffer dst);
+
+        /** Sums the first {@code width} floats of each row of {@code b} over the group's ranks, in place. */
+        void allReduce(Buffer b, int width);
     }
 
     /** Records a plan; every MoE layer routes on the device. */
@@ -155,6 +180,11 @@ final class LayerGraph implements AutoCloseable {
         @Override
         public void moe(int layer, Buffer in, Buffer dst) {
             ops.add(new PlanOp.Moe(in, weights.layers.get(layer).gate(), experts.bank(layer), specs.get(moeIndex++), dst));
+        }
+
+        @Override
+        public void allReduce(Buffer b, int width) {
+            throw new IllegalStateException("a plan cannot hold a collective: a parallel rank runs eagerly");
         }
     }
 
@@ -183,6 +213,10 @@ final class LayerGraph implements AutoCloseable {
             LayerWeights w = weights.layers.get(l);
             boolean observed = observer != null && observer.wantsRouting();
             var spec = router.deviceRouting(l, c.topK(), c.renormalizeTopK());
+            if (splitsExperts) {
+                expertParallel(l, in, dst, spec.orElse(null), observed);
+                return;
+            }
             if (spec.isPresent()) {
                 MoeTrace trace = observed ? new MoeTrace() : null;
                 ops.moe(new MoeCall(in, t, w.gate(), experts.bank(l), new MoeRouting.OnDevice(spec.get()), dst, trace), s);
@@ -202,6 +236,32 @@ final class LayerGraph implements AutoCloseable {
             ops.moe(new MoeCall(in, t, null, experts.bank(l), new MoeRouting.Decided(decision), dst, null), s);
         }
 
+        /**
+         * Routes every row here (a device routing by its reference on the host), runs the rows of this rank's experts
+         * into a zeroed partial sum, all-reduces it and adds it to {@code dst}. All-reduce rather than all-to-all: at
+         * the small batches this runs (at most {@link #MAX_ROWS} rows) one all-reduce of {@code rows x hidden} floats
+         * moves about as much as the two all-to-alls of dispatch and combine, and it is exact and needs no
+         * per-destination bookkeeping.
+         */
+        private void expertParallel(int l, Buffer in, Buffer dst, RoutingSpec spec, boolean observed) {
+            int t = batch.rows(), hidden = c.hiddenSize();
+            LayerWeights w = weights.layers.get(l);
+            RoutingInput input = input(l, MoeDecomposition.logits(ops, in, t, w.gate(), s.router));
+            RoutingDecision decision = spec != null ? spec.route(input.logits()) : router.route(input);
+            check(decision, t, l);
+            if (observed) observer.onRouting(l, input, decision);
+            Buffer partial = s.mlpOut; // free here: a residual MLP's output was added before the MoE block
+            ops.zero(partial, t * hidden);
+            ops.moe(new MoeCall(in, t, null, experts.bank(l), new MoeRouting.Decided(shard.localDecision(c, decision)), partial, null), s);
+            allReduce(partial, hidden);
+            op(new PlanOp.Add(dst, partial, hidden, dst));
+        }
+
+        @Override
+        public void allReduce(Buffer b, int width) {
+            ops.allReduce(comm, b, (long) batch.rows() * width);
+        }
+
         private RoutingInput input(int l, float[][] logits) {
             return new RoutingInput(l, logits, batch.tokens(), batch.positions(), c.topK(), c.renormalizeTopK());
         }
@@ -217,7 +277,7 @@ final class LayerGraph implements AutoCloseable {
     private Buffer layers(Scratch s, boolean keysBeforeRope, Emitter emit) {
         Buffer x = s.x, h = s.h;
         emit.op(new PlanOp.Embed(weights.embed, x));
-        int hidden = c.hiddenSize(), heads = c.numHeads();
+        int hidden = c.hiddenSize(), heads = shard.heads(c);
         for (int l = 0; l < c.numLayers(); l++) {
             LayerWeights w = weights.layers.get(l);
             // attention: h = x + o_proj(Attention(N_in(x)))
@@ -227,10 +287,11 @@ final class LayerGraph implements AutoCloseable {
             emit.op(new PlanOp.Matmul(s.xn, w.v(), s.v));
             emit.op(new PlanOp.Rope(s.q, heads));
             // attention-sink windows cache keys before RoPE; the attention kernel rotates them by their cache index
-            if (!keysBeforeRope) emit.op(new PlanOp.Rope(s.k, c.numKvHeads()));
+            if (!keysBeforeRope) emit.op(new PlanOp.Rope(s.k, shard.kvHeads(c)));
             emit.op(new PlanOp.StoreKv(cache, l, s.k, s.v));
             emit.op(new PlanOp.Attention(s.q, cache, l, s.att));
             emit.op(new PlanOp.Matmul(s.att, w.o(), h));
+            if (splitsAttention) emit.allReduce(h, hidden);
             emit.op(new PlanOp.Add(x, h, hidden, h));
 
             if (!c.isMoeLayer(l)) {
@@ -258,12 +319,13 @@ final class LayerGraph implements AutoCloseable {
         return x;
     }
 
-    /** {@code out = w2(silu(w1 in) * (w3 in))}. */
-    private static void mlp(LayerWeights.Mlp m, Buffer in, Buffer out, Scratch s, Emitter emit) {
+    /** {@code out = w2(silu(w1 in) * (w3 in))}, summed over the tensor-parallel ranks' shares. */
+    private void mlp(LayerWeights.Mlp m, Buffer in, Buffer out, Scratch s, Emitter emit) {
         emit.op(new PlanOp.Matmul(in, m.w1(), s.mlpA));
         emit.op(new PlanOp.Matmul(in, m.w3(), s.mlpB));
         emit.op(new PlanOp.Swiglu(s.mlpA, s.mlpB, m.width(), s.mlpA));
         emit.op(new PlanOp.Matmul(s.mlpA, m.w2(), out));
+        if (splitsAttention) emit.allReduce(out, c.hiddenSize());
     }
 
     private void check(RoutingDecision d, int t, int layer) {
@@ -317,7 +379,7 @@ final class LayerGraph implements AutoCloseable {
             }
             if (scratch != null) scratch.close();
             int size = scratch == null ? Math.max(rows, 1) : Math.min(MAX_ROWS, Math.max(rows, scratch.rows * 2));
-            scratch = new Scratch(backend, c, size);
+            scratch = new Scratch(backend, c, size, shard);
         }
         return scratch;
     }

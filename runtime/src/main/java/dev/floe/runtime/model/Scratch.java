@@ -1,18 +1,22 @@
 package dev.floe.runtime.model;
 
 import dev.floe.api.ModelConfig;
+import dev.floe.runtime.parallel.Shard;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 
-/** Activation buffers of a forward pass, sized for a number of rows and reused while passes fit. */
+/**
+ * Activation buffers of a forward pass, sized for a number of rows and reused while passes fit. Attention and MLP
+ * widths are those of one rank's {@link Shard}; hidden-size buffers are whole on every rank.
+ */
 final class Scratch implements AutoCloseable {
     final int rows;
     final Buffer x, h, xn, rn, q, k, v, att, mlpA, mlpB, mlpOut, router, expertIn, expertA, expertB, expertOut, selected, logits;
 
-    Scratch(Backend b, ModelConfig c, int rows) {
+    Scratch(Backend b, ModelConfig c, int rows, Shard shard) {
         this.rows = rows;
-        long hidden = c.hiddenSize(), qw = (long) c.numHeads() * c.headDim(), kvw = (long) c.numKvHeads() * c.headDim();
-        long mlp = Math.max(c.intermediateSize(), c.hiddenSize());
+        long hidden = c.hiddenSize(), qw = (long) shard.heads(c) * c.headDim(), kvw = (long) shard.kvHeads(c) * c.headDim();
+        long mlp = Math.max(shard.share(c.intermediateSize()), shard.share(c.hiddenSize()));
         x = b.allocate(rows * hidden);
         h = b.allocate(rows * hidden);
         xn = b.allocate(rows * hidden);

@@ -72,6 +72,11 @@ final class WeightPlacer implements AutoCloseable {
         return new TensorData(t.name(), DType.F32, t.shape(), seg, null);
     }
 
+    /** Host memory that lives as long as the placed weights (copied shards). */
+    Arena arena() {
+        return arena;
+    }
+
     Backend backend() {
         return backend;
     }

@@ -59,16 +59,21 @@ public final class ModelChecks {
         if (!GoldenFixture.isFixture(dir)) throw new Check.Skip(dir + " holds no golden.safetensors");
         GoldenFixture fixture = GoldenFixture.load(dir);
         try (FloeModel model = load(ctx, dir)) {
-            List<CheckResult> results = GoldenChecks.run(model, fixture, label, r -> { });
-            double worst = 0;
-            List<String> failures = new ArrayList<>();
-            for (CheckResult r : results) {
-                if (r.name().endsWith("logits")) worst = Math.max(worst, r.measured());
-                if (!r.passed()) failures.add(r.name() + " (" + String.format(Locale.ROOT, "%.3e", r.measured()) + (r.message().isEmpty() ? "" : ": " + r.message()) + ")");
-            }
-            String message = results.size() + " golden checks" + (failures.isEmpty() ? " pass" : ", failing: " + String.join("; ", failures));
-            return new Measurement(worst, GoldenChecks.LOGIT_TOLERANCE, failures.isEmpty() && worst <= GoldenChecks.LOGIT_TOLERANCE, message);
+            return golden(model, fixture, label);
         }
+    }
+
+    /** Every golden check of {@code fixture} on {@code model}; the measured error is the worst logit error, any mismatch fails. */
+    public static Measurement golden(FloeModel model, GoldenFixture fixture, String label) {
+        List<CheckResult> results = GoldenChecks.run(model, fixture, label, r -> { });
+        double worst = 0;
+        List<String> failures = new ArrayList<>();
+        for (CheckResult r : results) {
+            if (r.name().endsWith("logits")) worst = Math.max(worst, r.measured());
+            if (!r.passed()) failures.add(r.name() + " (" + String.format(Locale.ROOT, "%.3e", r.measured()) + (r.message().isEmpty() ? "" : ": " + r.message()) + ")");
+        }
+        String message = results.size() + " golden checks" + (failures.isEmpty() ? " pass" : ", failing: " + String.join("; ", failures));
+        return new Measurement(worst, GoldenChecks.LOGIT_TOLERANCE, failures.isEmpty() && worst <= GoldenChecks.LOGIT_TOLERANCE, message);
     }
 
     /**
