@@ -129,7 +129,7 @@ let toolCall = null;
 if (process.env.FLOE_TOOLS_BASE_URL) {
   const tools = new OpenAI({ baseURL: process.env.FLOE_TOOLS_BASE_URL, apiKey: process.env.FLOE_API_KEY ?? 'none', maxRetries: 0, timeout: 60_000 });
   const toolsModel = (await tools.models.list()).data[0].id;
-  const r = await tools.chat.completions.create({
+  const weatherCall = {
     model: toolsModel,
     messages: [{ role: 'user', content: 'What is the weather in Oslo?' }],
     tools: [{
@@ -144,7 +144,8 @@ if (process.env.FLOE_TOOLS_BASE_URL) {
     max_tokens: 80,
     temperature: 1,
     seed: 5,
-  });
+  };
+  const r = await tools.chat.completions.create(weatherCall);
   const choice = r.choices[0];
   const call = choice.message.tool_calls?.[0];
   if (choice.finish_reason !== 'tool_calls' || !call || call.type !== 'function' || call.function.name !== 'get_weather') {
@@ -156,22 +157,7 @@ if (process.env.FLOE_TOOLS_BASE_URL) {
 
   // streamed: the client's own stream helper puts the call together from its deltas (id, type and name first, then
   // argument fragments as they are generated), and it must match the call the same seed gave without streaming
-  const stream = tools.chat.completions.stream({
-    model: toolsModel,
-    messages: [{ role: 'user', content: 'What is the weather in Oslo?' }],
-    tools: [{
-      type: 'function',
-      function: {
-        name: 'get_weather',
-        description: 'Current weather of a city',
-        parameters: { type: 'object', properties: { city: { type: 'string', maxLength: 24 }, celsius: { type: 'boolean' } }, required: ['city', 'celsius'] },
-      },
-    }],
-    tool_choice: 'required',
-    max_tokens: 80,
-    temperature: 1,
-    seed: 5,
-  });
+  const stream = tools.chat.completions.stream(weatherCall);
   let argumentDeltas = 0;
   stream.on('tool_calls.function.arguments.delta', () => { argumentDeltas++; });
   const streamed = await stream.finalChatCompletion();
