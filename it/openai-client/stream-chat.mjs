@@ -1,6 +1,6 @@
 // Streams a chat completion from `floe serve` with the official openai client and checks what comes back: text,
 // logprobs, n choices, json_schema output, and (with FLOE_TOOLS_BASE_URL, a server whose model's chat template defines
-// tool calls) a required tool call.
+// tool calls) a required tool call, whole and streamed.
 // Usage: FLOE_BASE_URL=http://127.0.0.1:PORT/v1 [FLOE_API_KEY=KEY] [FLOE_TOOLS_BASE_URL=...] node stream-chat.mjs
 import OpenAI from 'openai';
 
@@ -129,7 +129,7 @@ let toolCall = null;
 if (process.env.FLOE_TOOLS_BASE_URL) {
   const tools = new OpenAI({ baseURL: process.env.FLOE_TOOLS_BASE_URL, apiKey: process.env.FLOE_API_KEY ?? 'none', maxRetries: 0, timeout: 60_000 });
   const toolsModel = (await tools.models.list()).data[0].id;
-  const r = await tools.chat.completions.create({
+  const weatherCall = {
     model: toolsModel,
     messages: [{ role: 'user', content: 'What is the weather in Oslo?' }],
     tools: [{
@@ -144,7 +144,8 @@ if (process.env.FLOE_TOOLS_BASE_URL) {
     max_tokens: 80,
     temperature: 1,
     seed: 5,
-  });
+  };
+  const r = await tools.chat.completions.create(weatherCall);
   const choice = r.choices[0];
   const call = choice.message.tool_calls?.[0];
   if (choice.finish_reason !== 'tool_calls' || !call || call.type !== 'function' || call.function.name !== 'get_weather') {
@@ -153,6 +154,20 @@ if (process.env.FLOE_TOOLS_BASE_URL) {
   const args = JSON.parse(call.function.arguments);
   if (typeof args.city !== 'string' || typeof args.celsius !== 'boolean') fail(`tools: arguments ${call.function.arguments}`);
   toolCall = call.function.name;
+
+  // streamed: the client's own stream helper puts the call together from its deltas (id, type and name first, then
+  // argument fragments as they are generated), and it must match the call the same seed gave without streaming
+  const stream = tools.chat.completions.stream(weatherCall);
+  let argumentDeltas = 0;
+  stream.on('tool_calls.function.arguments.delta', () => { argumentDeltas++; });
+  const streamed = await stream.finalChatCompletion();
+  const streamedCall = streamed.choices[0].message.tool_calls?.[0];
+  if (streamed.choices[0].finish_reason !== 'tool_calls' || !streamedCall?.id?.startsWith('call_') || streamedCall.function.name !== 'get_weather'
+      || JSON.stringify(JSON.parse(streamedCall.function.arguments)) !== JSON.stringify(args)) {
+    fail(`tools, streamed: ${JSON.stringify(streamed.choices[0])} against ${call.function.arguments}`);
+  }
+  if (argumentDeltas < 3) fail(`tools, streamed: the arguments came in ${argumentDeltas} fragments, not as they were generated`);
+  toolCall += `,streamed in ${argumentDeltas} fragments`;
 }
 
 console.log(JSON.stringify({ model, chunks, finish, text, usage: plain.usage, logprobs: content.length, n: several.choices.length, toolCall }));

@@ -3,7 +3,12 @@ package dev.floe.cli;
 import dev.floe.cli.serve.LoadGenerator;
 import dev.floe.cli.serve.LoadGenerator.Report;
 import dev.floe.cli.serve.OpenAiServer;
+import dev.floe.api.Tokenizer;
+import dev.floe.runtime.FloeEngine;
+import dev.floe.runtime.bench.BenchPreset;
+import dev.floe.runtime.bench.SyntheticWeights;
 import dev.floe.runtime.model.FloeModel;
+import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.runtime.serving.Schedulers;
 import dev.floe.runtime.serving.ServingConfig;
 import dev.floe.runtime.serving.ServingEngine;
@@ -11,6 +16,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,6 +70,16 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--prefix-caching", split = ",", defaultValue = "on", description = "on, off or on,off to compare (default: ${DEFAULT-VALUE})")
     List<String> prefixCaching;
 
+    @Option(names = "--preset", paramLabel = "NAME", description = "serve a synthetic model of a `floe bench` geometry (random weights, "
+            + "the --model folder's tokenizer and vocabulary) instead of --model's weights: peer-cpu, arctic-1gpu, small")
+    String preset;
+
+    @Option(names = "--layers", defaultValue = "0", description = "with --preset: this many layers instead of the geometry's")
+    int layers;
+
+    @Option(names = "--weights", defaultValue = "bf16", description = "with --preset: bf16 or fp8 (default: ${DEFAULT-VALUE})")
+    String weights;
+
     @Override
     public Integer call() throws Exception {
         if (rounds < 1) throw new IllegalArgumentException("--rounds: " + rounds + " is not positive");
@@ -72,9 +88,12 @@ final class BenchServeCommand implements Callable<Integer> {
         for (String p : prefixCaching) {
             if (!p.equals("on") && !p.equals("off")) throw new IllegalArgumentException("--prefix-caching: '" + p + "' is neither on nor off");
         }
-        try (FloeModel m = model.load()) {
+        if (layers < 0) throw new IllegalArgumentException("--layers: " + layers + " is negative");
+        if (!weights.equals("bf16") && !weights.equals("fp8")) throw new IllegalArgumentException("--weights: '" + weights + "' is not bf16 or fp8");
+        try (FloeModel m = preset == null ? model.load() : synthetic()) {
             List<LoadGenerator.Job> jobs = workload(m);
-            String name = model.modelDir().getFileName().toString();
+            String name = preset == null ? model.modelDir().getFileName().toString()
+                    : preset + (layers > 0 ? "-" + layers + "l" : "") + "-" + weights;
             System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d, shared prefix %d tokens%n",
                     name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget, sharedPrefix);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
@@ -106,6 +125,27 @@ final class BenchServeCommand implements Callable<Integer> {
                     + (prefixCaching.size() > 1 ? "; +pc = with prefix caching" : "") + ")");
         }
         return 0;
+    }
+
+    /**
+     * A model of {@code --preset}'s geometry with random weights: what a memory-bound server looks like (weights far
+     * larger than the cache) without a large checkpoint. Its vocabulary is the tokenizer's, so that text goes in and out.
+     */
+    private FloeModel synthetic() {
+        BenchPreset p = BenchPreset.named(preset);
+        Tokenizer tokenizer = HfTokenizer.load(model.modelDir());
+        BenchPreset geometry = new BenchPreset(p.name(), layers > 0 ? layers : p.layers(), p.hidden(), p.heads(), p.kvHeads(), p.headDim(),
+                p.experts(), p.expertWidth(), p.topK(), tokenizer.vocabSize(), p.description());
+        Progress progress = new Progress("building " + preset + " " + weights);
+        SyntheticWeights tensors = new SyntheticWeights(geometry.config(), weights.equals("fp8"), b -> progress.step((int) (b >> 20)));
+        try {
+            return FloeEngine.assemble(geometry.config(), tensors, tokenizer, Path.of("synthetic:" + preset), model.options(), List.of(tensors), l -> { });
+        } catch (RuntimeException e) {
+            tensors.close();
+            throw e;
+        } finally {
+            progress.done();
+        }
     }
 
     /** One timed run; {@code variant} is a scheduler name, with "+pc" for prefix caching when both are compared. */

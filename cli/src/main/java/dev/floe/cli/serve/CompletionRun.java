@@ -50,6 +50,9 @@ final class CompletionRun {
     /** The last prompt token: what a token's text is decoded after. */
     private final int[] context;
     private final Map<Integer, String> tokenTexts = new ConcurrentHashMap<>();
+    /** By choice, when streaming with tools: the reader of its calls, and the index of its last token. */
+    private final Map<Integer, ToolCallStream> toolStreams = new ConcurrentHashMap<>();
+    private final Map<Integer, Integer> lastIndex = new ConcurrentHashMap<>();
     private volatile boolean cancelled;
 
     /** Submits every choice; if one cannot be queued, the others are cancelled and the error goes to the caller. */
@@ -139,7 +142,7 @@ final class CompletionRun {
                 Answer answer = answer(c.result);
                 ObjectNode message = choice.putObject("message").put("role", "assistant").put("content", answer.content());
                 if (!answer.calls().isEmpty()) {
-                    message.set("tool_calls", toolCalls(answer.calls(), false));
+                    message.set("tool_calls", toolCalls(answer.calls()));
                     finish = "tool_calls";
                 }
                 if (req.logprobs() >= 0) choice.set("logprobs", chatLogprobs(c.logprobs));
@@ -178,32 +181,99 @@ final class CompletionRun {
     }
 
     /**
-     * Whether a streamed choice's text is held back to its end: with tools, the text may turn out to be a call, so
-     * it goes out whole in the choice's last chunk, as content or as {@code tool_calls}.
+     * Whether a streamed choice's text goes through a {@link ToolCallStream} ({@link #toolChoice}): with tools, text
+     * may turn out to be a call, which streams as {@code tool_calls} deltas.
      */
-    boolean holdsText() {
+    boolean readsToolCalls() {
         return req.toolFormat() != null;
     }
 
-    /** The last chunk of a choice: what {@link #holdsText} held back, and its finish reason. */
+    /** A stream chunk's choice for a token when {@link #readsToolCalls}: content and call deltas, or null for nothing yet. */
+    ObjectNode toolChoice(ObjectNode chunk, TokenEvent t) {
+        ObjectNode delta = delta(toolStream(t.choice()).feed(streamText(t)));
+        if (delta.isEmpty()) return null;
+        ObjectNode choice = chunk.putArray("choices").addObject().put("index", t.choice());
+        choice.set("delta", delta);
+        choice.putNull("logprobs").putNull("finish_reason");
+        return choice;
+    }
+
+    /** The last chunk of a choice: what a {@link ToolCallStream} held back, and its finish reason. */
     void finishChoice(ObjectNode chunk, DoneEvent d) {
         ObjectNode choice = chunk.putArray("choices").addObject().put("index", d.choice());
         String finish = finishReason(d.result().finishReason());
         if (req.chat()) {
-            ObjectNode delta = choice.putObject("delta");
-            if (holdsText()) {
-                Answer answer = answer(d.result());
-                if (answer.content() != null) delta.put("content", answer.content());
-                if (!answer.calls().isEmpty()) {
-                    delta.set("tool_calls", toolCalls(answer.calls(), true));
-                    finish = "tool_calls";
-                }
+            if (readsToolCalls()) {
+                ToolCallStream stream = toolStream(d.choice());
+                choice.set("delta", delta(stream.finish()));
+                // a call cut short by max_tokens still ends for its length, as OpenAI's does
+                if (stream.calls() > 0 && finish.equals("stop")) finish = "tool_calls";
+            } else {
+                choice.putObject("delta");
             }
         } else {
             choice.put("text", "");
         }
         choice.putNull("logprobs");
         choice.put("finish_reason", finish);
+    }
+
+    private ToolCallStream toolStream(int choice) {
+        return toolStreams.computeIfAbsent(choice, k -> new ToolCallStream(req.toolFormat(), req.parallelToolCalls()));
+    }
+
+    /**
+     * A token's text for reading tool calls: its streamed text, or a call marker that is a special token (Mistral's
+     * {@code [TOOL_CALLS]}, Llama's {@code <|python_tag|>}) and so absent from it. The text flushed at the end repeats
+     * the last token's index, and its id is not read again.
+     */
+    private String streamText(TokenEvent t) {
+        GeneratedToken token = t.token();
+        Integer last = lastIndex.put(t.choice(), token.index());
+        if ((last == null || last != token.index()) && tokenizer.isSpecial(token.id())) {
+            String special = tokenizer.decode(new int[]{token.id()}, false);
+            if (CALL_MARKERS.contains(special)) return special + token.text();
+        }
+        return token.text();
+    }
+
+    /** Special tokens that the tool call formats write calls with. */
+    private static final java.util.Set<String> CALL_MARKERS = java.util.Set.of("<tool_call>", "</tool_call>", "[TOOL_CALLS]", "[ARGS]", "<|python_tag|>");
+
+    /**
+     * A chat delta from what a {@link ToolCallStream} let out: the content, and OpenAI's {@code tool_calls} entries
+     * (a call's first has its {@code id}, {@code type} and {@code function.name}; then {@code function.arguments}
+     * fragments, each entry with the call's {@code index}).
+     */
+    private static ObjectNode delta(List<ToolCallStream.Delta> deltas) {
+        ObjectNode delta = JSON.createObjectNode();
+        StringBuilder content = new StringBuilder();
+        ArrayNode calls = null;
+        ObjectNode lastFunction = null;
+        int lastIndex = -1;
+        for (ToolCallStream.Delta d : deltas) {
+            switch (d) {
+                case ToolCallStream.Content c -> content.append(c.text());
+                case ToolCallStream.CallStart s -> {
+                    if (calls == null) calls = JSON.createArrayNode();
+                    ObjectNode call = calls.addObject().put("index", s.index()).put("id", s.id()).put("type", "function");
+                    lastFunction = call.putObject("function").put("name", s.name()).put("arguments", "");
+                    lastIndex = s.index();
+                }
+                case ToolCallStream.Arguments a -> {
+                    if (lastFunction != null && lastIndex == a.index()) {
+                        lastFunction.put("arguments", lastFunction.get("arguments").asText() + a.text());
+                    } else {
+                        if (calls == null) calls = JSON.createArrayNode();
+                        lastFunction = calls.addObject().put("index", a.index()).putObject("function").put("arguments", a.text());
+                        lastIndex = a.index();
+                    }
+                }
+            }
+        }
+        if (!content.isEmpty()) delta.put("content", content.toString());
+        if (calls != null) delta.set("tool_calls", calls);
+        return delta;
     }
 
     /** A chat answer: its text, or the text outside its tool calls (null when none) and the calls. */
@@ -218,13 +288,12 @@ final class CompletionRun {
         return new Answer(parsed.content(), calls);
     }
 
-    /** OpenAI's {@code tool_calls}; a stream's entries also carry their {@code index}. */
-    private static ArrayNode toolCalls(List<ChatMessage.ToolCall> calls, boolean indexed) {
+    /** OpenAI's {@code tool_calls} of a whole answer. */
+    private static ArrayNode toolCalls(List<ChatMessage.ToolCall> calls) {
         ArrayNode out = JSON.createArrayNode();
         for (int i = 0; i < calls.size(); i++) {
             ChatMessage.ToolCall c = calls.get(i);
             ObjectNode call = out.addObject();
-            if (indexed) call.put("index", i);
             call.put("id", c.id()).put("type", "function").putObject("function").put("name", c.name()).put("arguments", c.arguments());
         }
         return out;

@@ -270,7 +270,7 @@ public final class OpenAiServer implements AutoCloseable {
                 ObjectNode chunk = chunk(req, id, object, createdAt);
                 switch (e) {
                     case CompletionRun.TokenEvent t -> {
-                        if (run.holdsText() || run.tokenChoice(chunk, t, textOffset[t.choice()]) == null) continue;
+                        if (run.readsToolCalls() ? run.toolChoice(chunk, t) == null : run.tokenChoice(chunk, t, textOffset[t.choice()]) == null) continue;
                         textOffset[t.choice()] += t.token().text().length();
                     }
                     case CompletionRun.DoneEvent d -> {

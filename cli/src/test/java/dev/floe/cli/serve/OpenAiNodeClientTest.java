@@ -49,7 +49,7 @@ class OpenAiNodeClientTest {
             String text = new String(out, StandardCharsets.UTF_8);
             assertEquals(0, p.exitValue(), text);
             assertTrue(text.contains("\"finish\":\"length\"") && text.contains("\"completion_tokens\":24"), text);
-            assertTrue(text.contains("\"logprobs\":6") && text.contains("\"n\":3") && text.contains("\"toolCall\":\"get_weather\""), text);
+            assertTrue(text.contains("\"logprobs\":6") && text.contains("\"n\":3") && text.contains("\"toolCall\":\"get_weather,streamed in "), text);
         } finally {
             try (var files = Files.list(qwenDir)) {
                 for (Path f : files.toList()) Files.delete(f);

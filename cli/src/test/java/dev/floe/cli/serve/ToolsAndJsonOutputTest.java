@@ -27,6 +27,7 @@ import static dev.floe.cli.serve.OpenAiServerTest.JSON;
 import static dev.floe.cli.serve.OpenAiServerTest.assertError;
 import static dev.floe.cli.serve.OpenAiServerTest.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,13 +125,26 @@ class ToolsAndJsonOutputTest {
                 assertEquals("ping", name);
                 assertTrue(args.isObject(), args.toString());
             }
-            // streamed: the call arrives in the choice's last delta
+            // streamed as OpenAI does: the call's id, type and name first, then its arguments in fragments as they are generated
             List<JsonNode> chunks = events(post(qwen, "/v1/chat/completions", body + ",\"stream\":true}"));
-            JsonNode last = chunks.getLast().at("/choices/0");
-            assertEquals("tool_calls", last.get("finish_reason").asText());
-            assertEquals(name, last.at("/delta/tool_calls/0/function/name").asText());
-            assertEquals(0, last.at("/delta/tool_calls/0/index").asInt());
-            assertEquals(args, JSON.readTree(last.at("/delta/tool_calls/0/function/arguments").asText()), "same seed, same call");
+            List<JsonNode> callDeltas = new ArrayList<>();
+            for (JsonNode c : chunks) {
+                JsonNode delta = c.at("/choices/0/delta");
+                assertFalse(delta.path("content").asText().contains("<tool_call"), "the call's marker is not content: " + delta);
+                if (delta.has("tool_calls")) callDeltas.add(delta.at("/tool_calls/0"));
+            }
+            JsonNode first = callDeltas.getFirst();
+            assertTrue(first.get("id").asText().startsWith("call_") && first.get("type").asText().equals("function"), first.toString());
+            assertEquals(name, first.at("/function/name").asText());
+            StringBuilder streamedArgs = new StringBuilder();
+            for (JsonNode d : callDeltas) {
+                assertEquals(0, d.get("index").asInt());
+                if (d != first) assertFalse(d.has("id") || d.at("/function").has("name"), "only the first delta names the call: " + d);
+                streamedArgs.append(d.at("/function/arguments").asText());
+            }
+            if (name.equals("get_weather")) assertTrue(callDeltas.size() >= 5, "the arguments stream in fragments: " + callDeltas);
+            assertEquals(args, JSON.readTree(streamedArgs.toString()), "same seed, same call");
+            assertEquals("tool_calls", chunks.getLast().at("/choices/0/finish_reason").asText());
         }
         JsonNode named = ok(post(qwen, "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":" + TOOLS
                 + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"ping\"}},\"max_tokens\":60}"));

@@ -5,6 +5,8 @@ import dev.floe.api.TokenConstraint;
 import dev.floe.api.Tokenizer;
 
 import java.util.BitSet;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Constrained decoding: each step, the tokens whose text the {@link Grammar} cannot read next are masked out, as
@@ -19,6 +21,17 @@ public final class GrammarConstraint implements TokenConstraint {
     private final TokenTrie vocabulary;
     private final BitSet eos = new BitSet();
     private final int maxTokens;
+    private final Mode mode;
+    /**
+     * The tokens allowed in a state, for the states where the budget does not restrict them: structural states
+     * (after a comma, where a value starts) recur all through an output and cost a walk each.
+     */
+    private final Map<GrammarMatcher, BitSet> masks = new ConcurrentHashMap<>();
+    /** Most states kept in {@link #masks} (4 KB each on a 32k vocabulary); it is emptied when full. */
+    private static final int MAX_CACHED = 256;
+
+    /** How the mask is found: the fast walk with its masks kept, without, or the walk of the whole trie (a reference). */
+    enum Mode { CACHED, FAST, FULL_WALK }
 
     /**
      * @param maxTokens the most tokens the output may have: the constraint closes the grammar within them
@@ -28,6 +41,11 @@ public final class GrammarConstraint implements TokenConstraint {
     }
 
     GrammarConstraint(Grammar grammar, TokenTrie vocabulary, BitSet eos, int maxTokens) {
+        this(grammar, vocabulary, eos, maxTokens, Mode.CACHED);
+    }
+
+    GrammarConstraint(Grammar grammar, TokenTrie vocabulary, BitSet eos, int maxTokens, Mode mode) {
+        this.mode = mode;
         this.grammar = grammar;
         this.vocabulary = vocabulary;
         this.eos.or(eos);
@@ -64,18 +82,32 @@ public final class GrammarConstraint implements TokenConstraint {
                 }
                 int left = maxTokens - generated; // tokens left, this one included
                 String completion = state.shortestCompletion();
+                boolean unrestricted = left - 1 >= completion.length() + 2 * vocabulary.longest() + 2; // no token can take the end out of reach
+                if (unrestricted && mode == Mode.CACHED) {
+                    BitSet known = masks.get(state);
+                    if (known != null) return known;
+                }
                 if (state.canContinue()) {
                     if (left <= completion.length()) {
                         vocabulary.prefixesOf(completion, allowed);
-                    } else if (left - 1 >= completion.length() + 2 * vocabulary.longest() + 2) {
-                        vocabulary.allowed(state, allowed, null); // no token can take the end out of reach
+                    } else if (unrestricted) {
+                        walk(allowed, null);
                     } else {
-                        vocabulary.allowed(state, allowed, after -> after.shortestCompletion().length() <= left - 1);
+                        walk(allowed, after -> after.shortestCompletion().length() <= left - 1);
                     }
                 }
                 allowed.andNot(eos); // an end token whose text the grammar could read still ends the output
                 if (state.complete() || allowed.isEmpty()) allowed.or(eos);
+                if (unrestricted && mode == Mode.CACHED && !state.inPlainString()) { // a string's states rarely recur
+                    if (masks.size() >= MAX_CACHED) masks.clear();
+                    masks.put(state, allowed);
+                }
                 return allowed;
+            }
+
+            private void walk(BitSet allowed, java.util.function.Predicate<GrammarMatcher> keep) {
+                if (mode == Mode.FULL_WALK) vocabulary.allowedByFullWalk(state, allowed, keep);
+                else vocabulary.allowed(state, allowed, keep);
             }
 
             @Override

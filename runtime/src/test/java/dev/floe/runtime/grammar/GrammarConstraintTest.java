@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -133,6 +134,61 @@ class GrammarConstraintTest {
             else validate(parsed, schema, schema, "seed " + seed + " " + out);
         }
         assertTrue(ended >= 60, "most outputs end with EOS before the budget (the others end complete on its last token): " + ended);
+    }
+
+    /**
+     * The fast mask (string-safe token sets by length, the pruned walk, the kept masks of recurring states) allows
+     * exactly the tokens that the walk of the whole trie allows: random vocabularies rich in quotes, backslashes and
+     * control characters, grammars with bounded strings (one with two string parses of different bounds at once),
+     * tight and loose budgets, every step of many random outputs.
+     */
+    @Test
+    void fastMaskAllowsExactlyTheTokensOfTheFullWalk() throws Exception {
+        List<Grammar> grammars = List.of(JsonGrammars.anyObject(), JsonGrammars.anyValue(), JsonGrammars.fromSchema(JSON.readTree(SCHEMA)),
+                JsonGrammars.fromSchema(JSON.readTree("""
+                        {"type":"object","properties":{"s":{"type":"string","minLength":3,"maxLength":7},
+                         "u":{"anyOf":[{"type":"string","maxLength":3},{"type":"string","minLength":5,"maxLength":9}]},
+                         "t":{"type":"array","items":{"type":"string","maxLength":2}},"n":{"type":"integer"},"any":{}}}""")));
+        int steps = 0, stringSteps = 0;
+        for (int v = 0; v < 4; v++) {
+            String[] random = SyntheticVocabulary.random(v, 300 + 200 * v);
+            String[] texts = java.util.Arrays.copyOf(random, random.length + 1); // the last one, with no text, ends the output
+            TokenTrie trie = new TokenTrie(texts);
+            BitSet eos = new BitSet();
+            eos.set(random.length);
+            for (int seed = 0; seed < 24; seed++) {
+                Grammar g = grammars.get(seed % grammars.size());
+                int shortest = GrammarMatcher.start(g).shortestCompletion().length();
+                int maxTokens = seed % 3 == 0 ? shortest + 4 : 160;
+                List<TokenConstraint.Matcher> matchers = new ArrayList<>();
+                for (GrammarConstraint.Mode mode : GrammarConstraint.Mode.values()) matchers.add(new GrammarConstraint(g, trie, eos, maxTokens, mode).start());
+                GrammarMatcher state = GrammarMatcher.start(g);
+                Sampler sampler = new Sampler(new SamplingParams(1.0, 0, 1, seed));
+                SplittableRandom random2 = new SplittableRandom(seed * 17L + v);
+                for (int step = 0; step < maxTokens; step++) {
+                    float[] logits = new float[texts.length];
+                    for (int i = 0; i < logits.length; i++) logits[i] = (float) (random2.nextGaussian() * 3);
+                    float[][] masked = new float[matchers.size()][];
+                    for (int k = 0; k < matchers.size(); k++) {
+                        masked[k] = logits.clone();
+                        matchers.get(k).mask(masked[k]);
+                    }
+                    String shown = String.valueOf(state);
+                    String where = "vocabulary " + v + ", seed " + seed + ", step " + step + ", state " + shown.substring(0, Math.min(300, shown.length()));
+                    for (int k = 0; k < matchers.size(); k++) {
+                        assertArrayEquals(masked[GrammarConstraint.Mode.FULL_WALK.ordinal()], masked[k], GrammarConstraint.Mode.values()[k] + " at " + where);
+                    }
+                    steps++;
+                    if (state != null && state.inPlainString()) stringSteps++;
+                    int id = sampler.sample(masked[0]);
+                    for (TokenConstraint.Matcher m : matchers) m.accept(id);
+                    if (id == random.length) break;
+                    state = state.advance(texts[id]);
+                    assertNotNull(state, where + ": the mask let through a token the grammar cannot read: " + texts[id]);
+                }
+            }
+        }
+        assertTrue(stringSteps > 200 && steps > 2 * stringSteps, "the steps cover strings and structure: " + stringSteps + " of " + steps);
     }
 
     /** A small validator for the schema keywords used here, written apart from the grammar. */
