@@ -20,7 +20,9 @@ import static org.lwjgl.opencl.CL10.*;
  * with their work-group sizes. Not thread-safe (kernel arguments are state), like the backend that owns it.
  */
 final class ClProgram implements AutoCloseable {
-    private static final String SOURCE = "kernels.cl";
+    /** The program's sources, compiled as one unit in this order (moe.cl uses kernels.cl's weight loaders). */
+    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "moe.cl");
+    private static final String SOURCE = String.join(" + ", SOURCES);
     private static final String OPTIONS = "-cl-std=CL1.2";
 
     private final long program;
@@ -100,11 +102,15 @@ final class ClProgram implements AutoCloseable {
     }
 
     private static String source() {
-        try (InputStream in = ClProgram.class.getResourceAsStream(SOURCE)) {
-            if (in == null) throw new IllegalStateException("kernel source " + SOURCE + " is missing from the module");
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read kernel source " + SOURCE, e);
+        StringBuilder all = new StringBuilder();
+        for (String name : SOURCES) {
+            try (InputStream in = ClProgram.class.getResourceAsStream(name)) {
+                if (in == null) throw new IllegalStateException("kernel source " + name + " is missing from the module");
+                all.append(new String(in.readAllBytes(), StandardCharsets.UTF_8)).append('\n');
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read kernel source " + name, e);
+            }
         }
+        return all.toString();
     }
 }

@@ -10,6 +10,7 @@ import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
+import dev.floe.spi.MoeCall;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
 import dev.floe.spi.ScaleLayout;
@@ -40,7 +41,7 @@ final class OpenClBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(java.util.EnumSet.of(
             Capability.WEIGHTS_F32, Capability.WEIGHTS_F16, Capability.WEIGHTS_BF16,
             Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.WEIGHTS_BLOCK_SCALES, Capability.DEVICE_MEMORY,
-            Capability.STEP_METADATA, Capability.DISPATCH_COUNTER));
+            Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER));
 
     /** Rows of the matmul kernel's token block (MM_ROWS in kernels.cl). */
     private static final int MM_ROWS = 8;
@@ -64,6 +65,8 @@ final class OpenClBackend implements Backend {
     /** Kernels enqueued since the backend opened ({@link Capability#DISPATCH_COUNTER}). */
     private final AtomicLong dispatches = new AtomicLong();
     private volatile boolean closed;
+    /** The fused MoE operation and its packed expert banks, made on first use. */
+    private ClMoe moe;
 
     private OpenClBackend(ClDevice device, long context, long queue, ClProgram program, ParamRing params) {
         this.device = device;
@@ -602,6 +605,15 @@ final class OpenClBackend implements Backend {
         return track(new ClStep(this, metadata, batch, intMem, rotationMem, bytes));
     }
 
+    /** At most three kernels and no host read (see {@link ClMoe}). */
+    @Override
+    public void moe(MoeCall call) {
+        requireOpen();
+        if (call == null) throw new IllegalArgumentException("moe: call is null");
+        if (moe == null) moe = new ClMoe(this);
+        moe.run(call);
+    }
+
     @Override
     public long dispatches() {
         return dispatches.get();
@@ -619,6 +631,7 @@ final class OpenClBackend implements Backend {
         if (closed) return;
         closed = true;
         clFinish(queue);   // a failed kernel must not keep the release below from running
+        if (moe != null) moe.close();
         for (DeviceMemory m : List.copyOf(live)) m.free();
         live.clear();
         if (scores != 0) clReleaseMemObject(scores);
@@ -657,6 +670,36 @@ final class OpenClBackend implements Backend {
 
     ClDevice clDevice() {
         return device;
+    }
+
+    long queue() {
+        return queue;
+    }
+
+    ParamRing params() {
+        return params;
+    }
+
+    /** A tracked device buffer of {@code bytes}, not zeroed (its user writes it before any kernel reads it). */
+    ClBuffer deviceBuffer(long bytes, String what) {
+        long mem = createBuffer(bytes, what);
+        return track(new ClBuffer(this, mem, bytes / Float.BYTES, bytes));
+    }
+
+    /** A blocking read of {@code n} 4-byte words from the start of {@code mem} (ints, or float bits). */
+    int[] read(long mem, int n) {
+        int[] out = new int[n];
+        if (n == 0) return out;
+        IntBuffer staging = MemoryUtil.memAllocInt(n);
+        try {
+            ClErrors.check(clEnqueueReadBuffer(queue, mem, true, 0, staging, null, null),
+                    "clEnqueueReadBuffer(" + n + " words)");
+            params.drained();
+            staging.get(0, out, 0, n);
+        } finally {
+            MemoryUtil.memFree(staging);
+        }
+        return out;
     }
 
     Launch launch(String kernel) {
@@ -706,7 +749,7 @@ final class OpenClBackend implements Backend {
         if (closed) throw new IllegalStateException("the opencl backend on " + device.name() + " is closed");
     }
 
-    private ClBuffer buffer(Buffer b, String arg) {
+    ClBuffer buffer(Buffer b, String arg) {
         if (!(b instanceof ClBuffer cb) || cb.owner() != this) {
             throw new IllegalArgumentException("argument " + arg + ": " + b + " is not a buffer of this opencl backend");
         }
@@ -714,7 +757,7 @@ final class OpenClBackend implements Backend {
         return cb;
     }
 
-    private ClBuffer buffer(Buffer b, String arg, long needed, String meaning) {
+    ClBuffer buffer(Buffer b, String arg, long needed, String meaning) {
         ClBuffer cb = buffer(b, arg);
         if (cb.floats() < needed) {
             throw new IllegalArgumentException("argument " + arg + ": " + cb.label() + " is too small for " + needed
@@ -730,7 +773,7 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    private ClWeight weight(Weight w, String arg) {
+    ClWeight weight(Weight w, String arg) {
         if (!(w instanceof ClWeight cw) || cw.owner() != this) {
             throw new IllegalArgumentException("argument " + arg + ": " + w + " is not a weight of this opencl backend");
         }
