@@ -67,13 +67,14 @@ final class ModelWeights implements AutoCloseable {
         /** Rows {@code [start, start + count)} of a column-parallel weight {@code [rows, cols]}. */
         Weight rows(String name, long rows, long cols, long start, long count) {
             if (shard.tp() == 1) return get(name, rows, cols);
-            return placer.place(TensorSlices.rows(RequiredTensor.of(src, source, name, rows, cols), start, count));
+            return placer.place(TensorSlices.rows(RequiredTensor.of(src, source, name, rows, cols), start, count, placer.block()));
         }
 
         /** Columns {@code [start, start + count)} of a row-parallel weight {@code [rows, cols]}. */
         Weight columns(String name, long rows, long cols, long start, long count) {
             if (shard.tp() == 1) return get(name, rows, cols);
-            return placer.place(TensorSlices.columns(RequiredTensor.of(src, source, name, rows, cols), start, count, placer.arena()));
+            return placer.place(TensorSlices.columns(RequiredTensor.of(src, source, name, rows, cols), start, count, placer.arena(),
+                    placer.block()));
         }
 
         /** A SwiGLU MLP of {@code width}, split column- then row-wise. */

@@ -73,6 +73,11 @@ final class WeightPlacer implements AutoCloseable {
     }
 
     /** Host memory that lives as long as the placed weights (copied shards). */
+    /** The checkpoint's scale block size, or null. */
+    ScaleLayout.Block block() {
+        return block;
+    }
+
     Arena arena() {
         return arena;
     }
