@@ -124,7 +124,7 @@ class ConfigReaderTest {
     }
 
     @Test
-    void quantizationIsFp8Only() {
+    void quantizationIsFp8InEitherConfigForm() {
         String a = "{\"model_type\":\"arctic\"," + SMALL + ",\"quantization_config\":";
         var q = parse(a + "{\"quant_method\":\"fp8\",\"modules_not_converted\":[\"lm_head\"]}}").quantization();
         assertEquals("fp8", q.method());
@@ -136,7 +136,7 @@ class ConfigReaderTest {
         assertEquals("per_tensor", e5.weightScale());
         assertNull(parse(a + "null}").quantization());
         assertEquals("cfg.json: quantization_config is not an object", rejected(a + "\"fp8\"}"));
-        assertEquals("cfg.json: quantization_config.quant_method \"gptq\" is not supported (expected fp8)",
+        assertEquals("cfg.json: quantization_config.quant_method \"gptq\" is not supported (expected fp8 or compressed-tensors)",
                 rejected(a + "{\"quant_method\":\"gptq\"}}"));
         assertTrue(rejected(a + "{}}").contains("quant_method"));
         assertEquals("cfg.json: quantization_config.fmt e3m4 is not e4m3 or e5m2", rejected(a + "{\"quant_method\":\"fp8\",\"fmt\":\"e3m4\"}}"));
