@@ -80,7 +80,7 @@ public final class TensorSlices {
     private static void aligned(TensorData t, String what, long start, long count, long limit, int size, ScaleLayout.Block b) {
         long end = start + count;
         if (start % size != 0 || (end % size != 0 && end != limit)) {
-            throw new IllegalArgumentException("tensor " + t.name() + ": a shard of " + what + " [" + start + ", " + end
+            throw new UnshardableTensorException("tensor " + t.name() + ": a shard of " + what + " [" + start + ", " + end
                     + ") does not fall on its " + b + " scale blocks; choose a tensor-parallel size that splits the "
                     + limit + " " + what + " into multiples of " + size);
         }
