@@ -7,7 +7,6 @@ import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 import dev.floe.api.RoutingSpec;
-import dev.floe.api.RopeScaling;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
@@ -62,7 +61,7 @@ final class LayerGraph implements AutoCloseable {
     LayerGraph(ModelConfig c, Backend backend, ModelWeights weights, ExpertCache experts, Router router, KvCache cache) {
         this.c = c;
         this.backend = backend;
-        this.ops = new DeviceOps(backend, c.ropeScaling() != RopeScaling.NONE);
+        this.ops = new DeviceOps(backend, c.ropeScaling().scales());
         this.weights = weights;
         this.experts = experts;
         this.router = router;
@@ -81,7 +80,7 @@ final class LayerGraph implements AutoCloseable {
                     + Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
                     + " (cpu-vector has it)");
         }
-        if (batch.keysBeforeRope() && c.ropeScaling() != RopeScaling.NONE) {
+        if (batch.keysBeforeRope() && c.ropeScaling().scales()) {
             // FloeModel.sinkLayout refuses such windows: the attention kernel rotates cached keys by theta alone
             throw new IllegalStateException("keys cached before RoPE with rope_scaling " + c.ropeScaling().type());
         }
