@@ -21,6 +21,11 @@ public sealed interface RopeScaling {
      */
     int contextLength(int maxPositionEmbeddings);
 
+    /** Whether this changes the rotation at all ({@code default} does not, whichever instance it is). */
+    default boolean scales() {
+        return true;
+    }
+
     /** The scaling sets the rotation of a position from the length of the sequence it is in (dynamic NTK). */
     default boolean dependsOnLength() {
         return false;
@@ -30,6 +35,7 @@ public sealed interface RopeScaling {
     record Default() implements RopeScaling {
         @Override public String type() { return "default"; }
         @Override public int contextLength(int maxPositionEmbeddings) { return maxPositionEmbeddings; }
+        @Override public boolean scales() { return false; }
     }
 
     /**

@@ -48,7 +48,7 @@ final class InspectCommand implements Callable<Integer> {
                 c.topK(), moe, c.family().modelType().equals("arctic") && c.parallelResidual() ? ", residual dense MLP beside each" : "");
         System.out.printf("  parameters: %s total, %s active per token%n", human(c.parameterCount()), human(c.activeParameterCount()));
         if (c.quantization() != null) System.out.println("  quantization: " + describe(c.quantization()));
-        if (c.ropeScaling() != dev.floe.api.RopeScaling.NONE) {
+        if (c.ropeScaling().scales()) {
             System.out.println("  rope_scaling: " + c.ropeScaling().type() + " " + c.ropeScaling() + ", theta " + c.ropeTheta());
         }
         Map<DType, long[]> byType = new EnumMap<>(DType.class);

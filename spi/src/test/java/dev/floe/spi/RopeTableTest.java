@@ -139,5 +139,6 @@ class RopeTableTest {
         float[][] plain = RopeTable.rows(positions, 64, 1e4f);
         float[][] none = RopeTable.rows(positions, new int[4], 64, 1e4f, RopeScaling.NONE);
         assertTrue(Arrays.equals(plain[0], none[0]) && Arrays.equals(plain[1], none[1]));
+        assertTrue(!new RopeScaling.Default().scales() && new RopeScaling.Linear(1).scales(), "default never scales, whichever instance");
     }
 }

@@ -305,7 +305,7 @@ public final class FloeModel implements Model {
             throw new InvalidRequestException("backend " + backend.name() + " lacks the " + dev.floe.spi.Capability.ATTENTION_SINKS.id()
                     + " capability that attention.sink/attention.window need (cpu-vector has it)");
         }
-        if (config.ropeScaling() != dev.floe.api.RopeScaling.NONE) {
+        if (config.ropeScaling().scales()) {
             // sink windows cache keys before RoPE and the attention kernel rotates them by theta alone (AttentionBatch)
             throw new InvalidRequestException("attention.sink/attention.window cannot be used with rope_scaling "
                     + config.ropeScaling().type() + ": cached keys are rotated by their cache index with rope_theta alone");

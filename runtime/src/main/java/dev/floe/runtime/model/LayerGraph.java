@@ -7,7 +7,6 @@ import dev.floe.api.Router;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingInput;
 import dev.floe.api.RoutingSpec;
-import dev.floe.api.RopeScaling;
 import dev.floe.runtime.parallel.Shard;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
@@ -84,7 +83,7 @@ final class LayerGraph implements AutoCloseable {
         this.splitsAttention = comm != null && shard.splitsAttention();
         this.splitsExperts = comm != null && shard.splitsExperts();
         this.backend = backend;
-        this.ops = new DeviceOps(backend, c.ropeScaling() != RopeScaling.NONE);
+        this.ops = new DeviceOps(backend, c.ropeScaling().scales());
         this.weights = weights;
         this.experts = experts;
         this.router = router;
@@ -103,7 +102,7 @@ final class LayerGraph implements AutoCloseable {
                     + Capability.ATTENTION_SINKS.id() + " capability that attention.sink/attention.window need"
                     + " (cpu-vector has it)");
         }
-        if (batch.keysBeforeRope() && c.ropeScaling() != RopeScaling.NONE) {
+        if (batch.keysBeforeRope() && c.ropeScaling().scales()) {
             // FloeModel.sinkLayout refuses such windows: the attention kernel rotates cached keys by theta alone
             throw new IllegalStateException("keys cached before RoPE with rope_scaling " + c.ropeScaling().type());
         }
