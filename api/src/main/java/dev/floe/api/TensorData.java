@@ -11,7 +11,9 @@ import java.util.Arrays;
  * @param dtype element type of {@code data}
  * @param shape dimensions, outermost first ({@code [out, in]} for linear weights)
  * @param data  the elements, exactly {@code numel * dtype.bytes()} bytes
- * @param scale per-output-row ({@code [out]} or {@code [out, 1]}) or scalar ({@code [1]}) F32 scale, or null
+ * @param scale per-output-row ({@code [out]} or {@code [out, 1]}) or scalar ({@code [1]}) F32 scale, a grid of block
+ *              scales ({@code [ceil(out/bn), ceil(in/bk)]}, the block size coming from the checkpoint's config; see
+ *              {@code dev.floe.spi.ScaleLayout}), or null
  */
 public record TensorData(String name, DType dtype, long[] shape, MemorySegment data, TensorData scale) {
     public TensorData {

@@ -128,8 +128,8 @@ class FloatFormatsTest {
         String count = assertThrows(ModelFormatException.class,
                 () -> FloatFormats.checkScale(w.withScale(tensor("w_scale", DType.F32, new long[]{3}, 1f, 1f, 1f))))
                 .getMessage();
-        assertEquals("tensor w_scale: shape [3] does not fit w [2, 3] (expected a scalar, [2] or [2, 1];"
-                + " a block grid needs weight_block_size in quantization_config)", count);
+        assertEquals("tensor w_scale: shape [3] does not fit w [2, 3] (expected a scalar, [2] or [2, 1]; a block grid needs "
+                + "weight_block_size in quantization_config)", count);
         TensorData intScale = new TensorData("w_scale", DType.I32, new long[]{1}, Arena.ofAuto().allocate(4), null);
         assertTrue(assertThrows(ModelFormatException.class, () -> FloatFormats.checkScale(w.withScale(intScale)))
                 .getMessage().contains("w_scale: scale dtype I32 is not a float type"));

@@ -68,6 +68,18 @@ void mm_reduce_store(float *acc, int nr, __local float *red, __global float *out
     for (int t = lid; t < nr; t += wg) out[(long) t * outCols] = red[t * wg] * sc;
 }
 
+// The start of a matmul work-group (one per output feature o and block of MM_ROWS token rows): its indices, the
+// rows it covers (nr), zeroed partial sums and the offset of weight row o.
+#define MM_BEGIN                                                                                                       \
+    int lid = get_local_id(0);                                                                                         \
+    int wg = get_local_size(0);                                                                                        \
+    long o = get_group_id(0);                                                                                          \
+    int r0 = get_group_id(1) * MM_ROWS;                                                                                \
+    int nr = min(MM_ROWS, rows - r0);                                                                                  \
+    float acc[MM_ROWS];                                                                                                \
+    for (int t = 0; t < MM_ROWS; t++) acc[t] = 0.0f;                                                                   \
+    long base = o * cols;
+
 // Weights arrive as raw bytes (`w`) plus float32 scales; `scaleStride` is 1 for per-row scales, 0 for a scalar.
 
 #define WEIGHT_KERNELS(NAME, LOAD, LOAD4)                                                                                   \
@@ -102,14 +114,7 @@ __kernel void rmsnorm_##NAME(__global const float *x, __global const uchar *w, _
 /* One work-group per output feature o and block of MM_ROWS token rows: the weight row is read once per block. */     \
 __kernel void matmul_##NAME(__global const float *x, int rows, __global const uchar *w, __global const float *scale,  \
                             int scaleStride, long cols, long outCols, __global float *out, __local float *red) {      \
-    int lid = get_local_id(0);                                                                                         \
-    int wg = get_local_size(0);                                                                                        \
-    long o = get_group_id(0);                                                                                          \
-    int r0 = get_group_id(1) * MM_ROWS;                                                                                \
-    int nr = min(MM_ROWS, rows - r0);                                                                                  \
-    float acc[MM_ROWS];                                                                                                \
-    for (int t = 0; t < MM_ROWS; t++) acc[t] = 0.0f;                                                                   \
-    long base = o * cols;                                                                                              \
+    MM_BEGIN                                                                                                           \
     __global const float *xr = x + (long) r0 * cols;                                                                   \
     if ((cols & 3) == 0) {                          /* rows of whole float4s: vector loads */                       \
         for (long j = lid; j < (cols >> 2); j += wg) {                                                                 \
@@ -131,14 +136,7 @@ __kernel void matmul_##NAME(__global const float *x, int rows, __global const uc
 __kernel void matmul_block_##NAME(__global const float *x, int rows, __global const uchar *w,                         \
                                   __global const float *scale, int blockRows, int blockCols, long gridCols,           \
                                   long cols, long outCols, __global float *out, __local float *red) {                 \
-    int lid = get_local_id(0);                                                                                         \
-    int wg = get_local_size(0);                                                                                        \
-    long o = get_group_id(0);                                                                                          \
-    int r0 = get_group_id(1) * MM_ROWS;                                                                                \
-    int nr = min(MM_ROWS, rows - r0);                                                                                  \
-    float acc[MM_ROWS];                                                                                                \
-    for (int t = 0; t < MM_ROWS; t++) acc[t] = 0.0f;                                                                   \
-    long base = o * cols;                                                                                              \
+    MM_BEGIN                                                                                                           \
     __global const float *sr = scale + (o / blockRows) * gridCols;                                                     \
     __global const float *xr = x + (long) r0 * cols;                                                                   \
     for (long i = lid; i < cols; i += wg) {                                                                            \

@@ -36,7 +36,13 @@ class DefectsAreCaughtTest {
                 new Defect("off-by-one causal mask", Defects.OffByOneMask::new, "kernel.attention.gqa=2.heads=4/2.head-dim=64.block=16.seqs=[5,33]"),
                 new Defect("expert outputs not weighted", Defects.UnweightedExperts::new, "kernel.scatter-add-rows.cols=13"),
                 new Defect("FP8 without its scale", Defects.Fp8WithoutScale::new, "kernel.matmul.fp8-e4m3.per-row.3x13->7"),
-                new Defect("KV written at the wrong position", Defects.KvWrongPosition::new, "kernel.attention.gqa=4.heads=8/2.head-dim=32.block=5.seqs=[1,16,23]"));
+                new Defect("KV written at the wrong position", Defects.KvWrongPosition::new, "kernel.attention.gqa=4.heads=8/2.head-dim=32.block=5.seqs=[1,16,23]"),
+                new Defect("block-scale grid columns rounded down", BlockScaleDefects.FloorGridColumns::new,
+                        "kernel.matmul.fp8-e4m3.block-48x48.3x64->64"),
+                new Defect("one block scale per block row", BlockScaleDefects.FirstColumnBlockOnly::new,
+                        "kernel.matmul.fp8-e4m3.block-32x32.1x64->64"),
+                new Defect("weight_scale_inv read as an inverse", BlockScaleDefects.InverseScale::new,
+                        "kernel.matmul.fp8-e4m3.block-128x128.4x300->260"));
     }
 
     private static TckOptions kernelsOn(Function<Backend, Backend> plant) {
@@ -59,6 +65,17 @@ class DefectsAreCaughtTest {
         List<String> failed = report.checks().stream().filter(c -> c.outcome() == Outcome.FAILED).map(CheckReport::line).toList();
         assertEquals(List.of(), failed);
         assertTrue(report.passed() > 100, report.summary());
+    }
+
+    /** The SPI 1 wrapper above skips the block-scale checks; a faithful block-scale wrapper and cpu-vector pass them. */
+    @Test
+    void theFaithfulBlockScaleWrapperAndCpuVectorPassEveryBlockCheck() {
+        for (Function<Backend, Backend> plant : List.<Function<Backend, Backend>>of(BlockScaleDefects.Faithful::new, b -> b)) {
+            TckReport report = new Tck().run("cpu-vector", kernelsOn(plant).withFilter("^kernel\\.matmul\\..*\\.block-"));
+            List<String> notPassed = report.checks().stream().filter(c -> c.outcome() != Outcome.PASSED).map(CheckReport::line).toList();
+            assertEquals(List.of(), notPassed);
+            assertEquals(13, report.passed(), report.summary());
+        }
     }
 
     @Test
