@@ -195,7 +195,13 @@ class ChatInputTest {
         String msg = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":" + TOOLS;
         assertNotNull(parse(HERMES, msg + ",\"tool_choice\":\"required\"}").grammar());
         assertNull(parse(HERMES, msg + ",\"tool_choice\":\"auto\"}").grammar());
-        assertNotNull(parse(HERMES, msg + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}}").grammar());
+        List<JsonNode> tools = ChatInput.tools(node(TOOLS));
+        // grammars compared by their printed structure (the recursive JSON-object rule has no structural equals)
+        assertEquals(ToolCallFormat.HERMES.grammar(tools).toString(), parse(HERMES, msg + ",\"tool_choice\":\"required\"}").grammar().toString(),
+                "required: a call of any of the tools");
+        assertEquals(ToolCallFormat.HERMES.grammar(List.of(tools.get(1))).toString(),
+                parse(HERMES, msg + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}}").grammar().toString(),
+                "a named function: a call of that one only");
         assertTrue(rejected(HERMES, msg + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_date\"}}}", "tool_choice")
                 .getMessage().contains("'get_date'"));
         rejected(HERMES, msg + ",\"tool_choice\":{\"type\":\"tool\",\"function\":{\"name\":\"get_time\"}}}", "tool_choice");

@@ -301,6 +301,42 @@ class CompletionRequestTest {
         assertFalse(none.getMessage().contains("asks for"), none.getMessage());
     }
 
+    /** A prompt of the BOS token alone leaves the whole limit (context - 1) as room: the limit check decides. */
+    @Test
+    void maxTokensMayReachTheLimitExactly() {
+        assertEquals(1, engine.tokenize("<s>").length, "the prompt is the BOS token alone");
+        int limit = engine.maxNewTokens();
+        CompletionRequest r = parse("{\"prompt\":\"<s>\",\"max_tokens\":" + limit + "}", false);
+        assertEquals(limit, r.request().maxTokens());
+        ApiError e = assertThrows(ApiError.class, () -> parse("{\"prompt\":\"<s>\",\"max_tokens\":" + (limit + 1) + "}", false));
+        assertEquals("max_tokens", e.param);
+        assertEquals("'max_tokens' must be in [1, " + limit + "], got " + (limit + 1), e.getMessage());
+    }
+
+    /** One token of room left: the default and an explicit 1 fit, 2 does not. */
+    @Test
+    void oneTokenOfRoomIsEnough() {
+        StringBuilder text = new StringBuilder("def" + " x".repeat(engine.contextLength() - 40));
+        while (engine.tokenize(text + " x").length <= engine.contextLength() - 1) text.append(" x");
+        assertEquals(engine.contextLength() - 1, engine.tokenize(text.toString()).length);
+        assertEquals(1, parse("{\"prompt\":\"" + text + "\"}", false).request().maxTokens());
+        assertEquals(1, parse("{\"prompt\":\"" + text + "\",\"max_tokens\":1}", false).request().maxTokens());
+        assertEquals("context_length_exceeded",
+                assertThrows(ApiError.class, () -> parse("{\"prompt\":\"" + text + "\",\"max_tokens\":2}", false)).code);
+    }
+
+    @Test
+    void aChatTooLongForTheContextNamesItsMessages() {
+        String content = "x ".repeat(engine.contextLength());
+        ApiError e = assertThrows(ApiError.class, () -> parse("{\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}", true));
+        assertEquals("context_length_exceeded", e.code);
+        assertEquals("messages", e.param);
+        assertTrue(e.getMessage().contains("in the messages. Shorten the prompt or lower max_tokens."), e.getMessage());
+        ApiError given = assertThrows(ApiError.class, () -> parse("{\"messages\":[{\"role\":\"user\",\"content\":\"" + content
+                + "\"}],\"max_completion_tokens\":5}", true));
+        assertTrue(given.getMessage().contains("asks for 5 in the completion. Shorten the prompt or lower max_completion_tokens."), given.getMessage());
+    }
+
     @Test
     void fieldsAreKnownPerEndpoint() {
         assertEquals("unknown_parameter", rejected("\"colour\":1", "colour").code);
