@@ -39,6 +39,16 @@ final class NcclCommunicator implements Communicator {
         } else {
             id = rendezvous.await();
         }
+        return join(nccl, backend, rank, size, id);
+    }
+
+    /** Joins the group of {@code id} (rank 0's {@code ncclGetUniqueId}, shared at a rendezvous) as {@code rank}. */
+    static NcclCommunicator join(Nccl nccl, CudaBackend backend, int rank, int size, byte[] id) {
+        if (size < 1 || rank < 0 || rank >= size) throw new IllegalArgumentException("rank " + rank + " of size " + size);
+        if (id == null || id.length != NcclRendezvous.ID_BYTES) {
+            throw new IllegalArgumentException("NCCL unique id has " + (id == null ? 0 : id.length) + " bytes, expected " + NcclRendezvous.ID_BYTES);
+        }
+        backend.context().makeCurrent();
         return new NcclCommunicator(nccl, backend, nccl.initRank(size, id, rank), rank, size);
     }
 
