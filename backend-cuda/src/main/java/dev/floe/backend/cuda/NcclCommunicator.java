@@ -76,6 +76,20 @@ final class NcclCommunicator implements Communicator {
     }
 
     @Override
+    public void reduceScatterSum(Buffer send, long n, Buffer recv) {
+        long s = address("send", send, Math.multiplyExact(n, (long) size));
+        long r = address("recv", recv, n);
+        nccl.reduceScatterSum(s, r, n, comm(), stream());
+    }
+
+    @Override
+    public void broadcast(Buffer buffer, long n, int root) {
+        if (root < 0 || root >= size) throw new IllegalArgumentException("broadcast root " + root + " outside [0, " + size + ")");
+        long a = address("buffer", buffer, n);
+        nccl.broadcast(a, a, n, root, comm(), stream());
+    }
+
+    @Override
     public void allToAll(Buffer send, long[] sendOffsets, long[] sendCounts, Buffer recv, long[] recvOffsets,
                          long[] recvCounts) {
         List<Nccl.Transfer> t = transfers(size, address("send", send, 0), send.floats(), sendOffsets, sendCounts,
