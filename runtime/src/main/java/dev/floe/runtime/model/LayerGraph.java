@@ -36,9 +36,9 @@ import java.util.List;
  *
  * <p>On a rank of a parallel group the graph holds its {@link Shard} of the weights and KV heads and runs eagerly (a
  * plan cannot hold a collective): the partial outputs of {@code o_proj} and of the MLPs' {@code w2} are all-reduced
- * under tensor parallelism, and under expert parallelism every rank routes all rows (the same logits on every rank,
- * as the all-reduces leave every rank bitwise the same hidden states), runs the rows routed to its own experts, and
- * the partial MoE outputs are all-reduced. Only rank 0 computes logits.
+ * under tensor parallelism; rank 0 routes every MoE layer and hands its decision to the others (a router may keep
+ * state, so it routes once), and under expert parallelism each rank runs the rows routed to its own experts and the
+ * partial MoE outputs are all-reduced. Only rank 0 computes logits.
  */
 final class LayerGraph implements AutoCloseable {
     /** Most rows per pass; longer prompts are fed in chunks of this size. */
