@@ -40,6 +40,7 @@ public final class FloeCli implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new FloeCli());
         cl.setExecutionExceptionHandler((ex, line, parse) -> {
+            if (ex instanceof ModelArgs.Followed) return 0; // a follower rank's command ends with rank 0's
             line.getErr().println("floe " + line.getCommandName() + ": " + Errors.describe(ex));
             if (Boolean.getBoolean("floe.debug")) ex.printStackTrace(line.getErr());
             return 2;

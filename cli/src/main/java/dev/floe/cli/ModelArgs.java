@@ -3,6 +3,8 @@ package dev.floe.cli;
 import dev.floe.api.Floe;
 import dev.floe.api.ModelOptions;
 import dev.floe.runtime.FloeEngine;
+import dev.floe.runtime.launch.Launch;
+import dev.floe.runtime.launch.LaunchEnv;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Option;
 
@@ -44,6 +46,13 @@ final class ModelArgs {
     @Option(names = {"-D", "--option"}, paramLabel = "KEY=VALUE", description = "backend or runtime option, e.g. kv.blocks=64, opencl.device=0")
     Map<String, String> properties = new LinkedHashMap<>();
 
+    /** A rank other than 0 of a launch ran rank 0's passes until it closed the model: the command is done, quietly. */
+    static final class Followed extends RuntimeException {
+        Followed() {
+            super("followed rank 0 until it closed the model", null, false, false);
+        }
+    }
+
     Path modelDir() {
         return model != null ? model : Floe.engine().builtInModel();
     }
@@ -60,9 +69,19 @@ final class ModelArgs {
         return load(modelDir());
     }
 
+    /**
+     * Loads the model; in a multi-process launch (torchrun's variables, WORLD_SIZE above 1) this process's rank of it:
+     * rank 0 gets the model, the other ranks follow its passes and end the command with {@link Followed} once rank 0
+     * closes the model.
+     */
     FloeModel load(Path dir) {
         Progress progress = new Progress("loading " + dir.getFileName());
         try {
+            if (Launch.launched(System.getenv())) {
+                FloeModel m = Launch.load(dir, options(), progress::step, LaunchEnv.from(System.getenv()));
+                if (m == null) throw new Followed();
+                return m;
+            }
             return FloeEngine.load(dir, options(), progress::step);
         } finally {
             progress.done();

@@ -106,6 +106,11 @@ public final class Backends {
         return p.openGroup(size, options);
     }
 
+    /** The provider {@link #open} would open: the one named, else the available one of highest rank. */
+    public static BackendProvider provider(String name, BackendOptions options) {
+        return choose(name, options, false);
+    }
+
     /**
      * The provider to open: the one named, else the available one of highest rank (with collectives, when
      * {@code collectives} asks for them and one has them).

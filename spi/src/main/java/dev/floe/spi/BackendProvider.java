@@ -56,6 +56,25 @@ public interface BackendProvider {
         throw new UnsupportedOperationException("backend " + name() + " offers no device groups (no " + Capability.COLLECTIVES.id() + ")");
     }
 
+    /**
+     * The unique id of a new group of processes (NCCL's {@code ncclGetUniqueId}), made by rank 0 and handed to every
+     * rank at the launch's rendezvous. Providers that cannot join groups of processes inherit this default, which
+     * refuses naming the backend.
+     */
+    default byte[] groupId(BackendOptions options) {
+        throw new UnsupportedOperationException("backend " + name() + " cannot join a group of processes"
+                + " (cpu-vector's groups are ranks in one process: run without WORLD_SIZE, with --tp/--ep)");
+    }
+
+    /**
+     * Joins a group of {@code size} processes as {@code rank}, on the device {@code options} names, with the id rank 0
+     * made by {@link #groupId}; blocks until every rank has joined. Providers that cannot inherit this default, which
+     * refuses naming the backend.
+     */
+    default GroupMember joinGroup(int rank, int size, byte[] groupId, BackendOptions options) {
+        throw new UnsupportedOperationException("backend " + name() + " cannot join a group of processes");
+    }
+
     /** What the backend offers once open. */
     Set<Capability> capabilities();
 

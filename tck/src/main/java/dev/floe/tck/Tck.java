@@ -29,7 +29,7 @@ import java.util.List;
  */
 public final class Tck {
     /** The version of the kit, written in every report. */
-    public static final String VERSION = "1.1.0";
+    public static final String VERSION = "1.2.0";
 
     /** Runs the kit against the backend {@code backendName}. */
     public TckReport run(String backendName, TckOptions options) {

@@ -561,6 +561,14 @@ final class CudaBackend implements Backend {
      * Joins an NCCL group as {@code rank} of {@code size} (one process per GPU), the unique id travelling through
      * {@code rendezvous}. Throws {@link BackendUnavailableException} when NCCL is not installed.
      */
+    Communicator communicator(int rank, int size, byte[] uniqueId) {
+        open();
+        return switch (Nccl.lookup()) {
+            case Nccl.Available a -> NcclCommunicator.join(a.nccl(), this, rank, size, uniqueId);
+            case Nccl.Unavailable u -> throw new BackendUnavailableException(u.reason());
+        };
+    }
+
     Communicator communicator(int rank, int size, NcclRendezvous rendezvous) {
         open();
         return switch (Nccl.lookup()) {

@@ -112,6 +112,27 @@ public final class CudaProvider implements BackendProvider {
         return CudaGroup.open((CudaBackend) open(options));
     }
 
+    /** NCCL's unique id for a new group of processes; unavailable, naming the library, where NCCL is missing. */
+    @Override
+    public byte[] groupId(BackendOptions options) {
+        return switch (Nccl.lookup()) {
+            case Nccl.Available a -> a.nccl().uniqueId();
+            case Nccl.Unavailable u -> throw new BackendUnavailableException("cuda: " + u.reason());
+        };
+    }
+
+    /** Opens the GPU {@code options} names and joins the NCCL group of {@code groupId} as {@code rank}. */
+    @Override
+    public dev.floe.spi.GroupMember joinGroup(int rank, int size, byte[] groupId, BackendOptions options) {
+        CudaBackend backend = (CudaBackend) open(options);
+        try {
+            return new dev.floe.spi.GroupMember(backend, backend.communicator(rank, size, groupId));
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
+        }
+    }
+
     @Override
     public Backend open(BackendOptions options) {
         String device = DeviceSelection.setting(options);

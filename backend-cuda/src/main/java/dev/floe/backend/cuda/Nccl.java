@@ -27,7 +27,7 @@ final class Nccl {
             MemoryLayout.sequenceLayout(NcclRendezvous.ID_BYTES, JAVA_BYTE).withName("internal"));
 
     private final MethodHandle getUniqueId, initRank, destroy, allReduce, allGather, send, recv, groupStart, groupEnd,
-            errorString, getVersion;
+            errorString, getVersion, broadcast, reduceScatter;
 
     /** Outcome of {@link #lookup}. */
     sealed interface Lookup permits Available, Unavailable {
@@ -67,6 +67,12 @@ final class Nccl {
         groupEnd = lib.function("ncclGroupEnd", FunctionDescriptor.of(JAVA_INT));
         errorString = lib.function("ncclGetErrorString", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         getVersion = lib.function("ncclGetVersion", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        // ncclBroadcast(sendbuff, recvbuff, count, datatype, root, comm, stream)
+        broadcast = lib.function("ncclBroadcast", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT,
+                JAVA_INT, ADDRESS, ADDRESS));
+        // ncclReduceScatter(sendbuff, recvbuff, recvcount, datatype, op, comm, stream)
+        reduceScatter = lib.function("ncclReduceScatter", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT,
+                JAVA_INT, ADDRESS, ADDRESS));
     }
 
     int version() {
@@ -118,6 +124,14 @@ final class Nccl {
 
     void allGather(long send, long recv, long count, MemorySegment comm, long stream) {
         invoke("ncclAllGather", () -> (int) allGather.invokeExact(ptr(send), ptr(recv), count, FLOAT32, comm, ptr(stream)));
+    }
+
+    void broadcast(long send, long recv, long count, int root, MemorySegment comm, long stream) {
+        invoke("ncclBroadcast", () -> (int) broadcast.invokeExact(ptr(send), ptr(recv), count, FLOAT32, root, comm, ptr(stream)));
+    }
+
+    void reduceScatterSum(long send, long recv, long recvCount, MemorySegment comm, long stream) {
+        invoke("ncclReduceScatter", () -> (int) reduceScatter.invokeExact(ptr(send), ptr(recv), recvCount, FLOAT32, SUM, comm, ptr(stream)));
     }
 
     /** One point-to-point transfer of a grouped exchange. */

@@ -39,6 +39,16 @@ final class NcclCommunicator implements Communicator {
         } else {
             id = rendezvous.await();
         }
+        return join(nccl, backend, rank, size, id);
+    }
+
+    /** Joins the group of {@code id} (rank 0's {@code ncclGetUniqueId}, shared at a rendezvous) as {@code rank}. */
+    static NcclCommunicator join(Nccl nccl, CudaBackend backend, int rank, int size, byte[] id) {
+        if (size < 1 || rank < 0 || rank >= size) throw new IllegalArgumentException("rank " + rank + " of size " + size);
+        if (id == null || id.length != NcclRendezvous.ID_BYTES) {
+            throw new IllegalArgumentException("NCCL unique id has " + (id == null ? 0 : id.length) + " bytes, expected " + NcclRendezvous.ID_BYTES);
+        }
+        backend.context().makeCurrent();
         return new NcclCommunicator(nccl, backend, nccl.initRank(size, id, rank), rank, size);
     }
 
@@ -63,6 +73,20 @@ final class NcclCommunicator implements Communicator {
         long s = address("send", send, n);
         long r = address("recv", recv, Math.multiplyExact(n, (long) size));
         nccl.allGather(s, r, n, comm(), stream());
+    }
+
+    @Override
+    public void reduceScatterSum(Buffer send, long n, Buffer recv) {
+        long s = address("send", send, Math.multiplyExact(n, (long) size));
+        long r = address("recv", recv, n);
+        nccl.reduceScatterSum(s, r, n, comm(), stream());
+    }
+
+    @Override
+    public void broadcast(Buffer buffer, long n, int root) {
+        if (root < 0 || root >= size) throw new IllegalArgumentException("broadcast root " + root + " outside [0, " + size + ")");
+        long a = address("buffer", buffer, n);
+        nccl.broadcast(a, a, n, root, comm(), stream());
     }
 
     @Override

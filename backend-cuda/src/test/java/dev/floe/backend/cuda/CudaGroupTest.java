@@ -21,6 +21,18 @@ class CudaGroupTest {
     }
 
     @Test
+    void withoutNcclAGroupOfProcessesIsUnavailableNamingTheLibrary() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Nccl.lookup() instanceof Nccl.Unavailable, "libnccl.so.2 is installed here");
+        var e = assertThrows(BackendUnavailableException.class, () -> new CudaProvider().groupId(BackendOptions.DEFAULTS));
+        assertTrue(e.getMessage().contains("libnccl.so.2"), e.getMessage());
+    }
+
+    @Test
+    void aGroupIdOfTheWrongSizeIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> NcclCommunicator.join(null, null, 0, 2, new byte[5]));
+    }
+
+    @Test
     void withoutAGpuTheGroupOfOneIsUnavailable() {
         assumeFalse(new CudaProvider().probe().available(), "a GPU is present: gpu-check.sh runs the group");
         assertThrows(BackendUnavailableException.class, () -> new CudaProvider().openGroup(1, BackendOptions.DEFAULTS));

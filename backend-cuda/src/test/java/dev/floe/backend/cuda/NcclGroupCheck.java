@@ -48,6 +48,9 @@ public final class NcclGroupCheck {
                 b.upload(new float[x.length], 0, recv, 0, x.length);
                 c.allToAll(buf, new long[]{0}, new long[]{x.length}, recv, new long[]{0}, new long[]{x.length});
                 failures += report("nccl.all-to-all", x, read(b, recv, x.length));
+                b.upload(x, 0, recv, 0, x.length);
+                c.broadcast(recv, x.length, 0);
+                failures += report("nccl.broadcast", x, read(b, recv, x.length));
             }
         } catch (RuntimeException e) {
             System.out.println("nccl.group: FAIL " + e);

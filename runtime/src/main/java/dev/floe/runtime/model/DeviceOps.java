@@ -195,6 +195,12 @@ final class DeviceOps {
         comm.allReduceSum(buffer, n);
     }
 
+    /** Copies {@code n} floats of rank {@code root}'s {@code buffer} to every rank of {@code comm}. */
+    void broadcast(dev.floe.spi.Communicator comm, Buffer buffer, long n) {
+        calls++;
+        comm.broadcast(buffer, n, 0);
+    }
+
     /** The first {@code n} floats of {@code src}, waiting for the backend. */
     float[] download(Buffer src, int n) {
         float[] out = new float[n];

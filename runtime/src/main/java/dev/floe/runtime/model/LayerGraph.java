@@ -36,9 +36,9 @@ import java.util.List;
  *
  * <p>On a rank of a parallel group the graph holds its {@link Shard} of the weights and KV heads and runs eagerly (a
  * plan cannot hold a collective): the partial outputs of {@code o_proj} and of the MLPs' {@code w2} are all-reduced
- * under tensor parallelism, and under expert parallelism every rank routes all rows (the same logits on every rank,
- * as the all-reduces leave every rank bitwise the same hidden states), runs the rows routed to its own experts, and
- * the partial MoE outputs are all-reduced. Only rank 0 computes logits.
+ * under tensor parallelism; rank 0 routes every MoE layer and hands its decision to the others (a router may keep
+ * state, so it routes once), and under expert parallelism each rank runs the rows routed to its own experts and the
+ * partial MoE outputs are all-reduced. Only rank 0 computes logits.
  */
 final class LayerGraph implements AutoCloseable {
     /** Most rows per pass; longer prompts are fed in chunks of this size. */
@@ -59,6 +59,8 @@ final class LayerGraph implements AutoCloseable {
     private final Communicator comm;
     /** Whether attention and MLP outputs, and MoE outputs, are partial sums here (on a group, even of one rank). */
     private final boolean splitsAttention, splitsExperts;
+    /** Rank 0's routing, for every rank of the group; null on one device. */
+    private final DecisionBroadcast decisions;
     private Scratch scratch;
     private PassPlan plan;
 
@@ -84,6 +86,7 @@ final class LayerGraph implements AutoCloseable {
         this.splitsExperts = comm != null && shard.splitsExperts();
         this.backend = backend;
         this.ops = new DeviceOps(backend, c.ropeScaling().scales());
+        this.decisions = comm == null ? null : new DecisionBroadcast(ops, comm);
         this.weights = weights;
         this.experts = experts;
         this.router = router;
@@ -212,8 +215,8 @@ final class LayerGraph implements AutoCloseable {
             LayerWeights w = weights.layers.get(l);
             boolean observed = observer != null && observer.wantsRouting();
             var spec = router.deviceRouting(l, c.topK(), c.renormalizeTopK());
-            if (splitsExperts) {
-                expertParallel(l, in, dst, spec.orElse(null), observed);
+            if (comm != null) {
+                onGroup(l, in, dst, spec.orElse(null), observed);
                 return;
             }
             if (spec.isPresent()) {
@@ -236,19 +239,28 @@ final class LayerGraph implements AutoCloseable {
         }
 
         /**
-         * Routes every row here (a device routing by its reference on the host), runs the rows of this rank's experts
-         * into a zeroed partial sum, all-reduces it and adds it to {@code dst}. All-reduce rather than all-to-all: at
+         * The MoE block on a rank of a group. Rank 0 routes every row (a device routing by its reference on the host)
+         * and hands its decision to the other ranks ({@link DecisionBroadcast}); with the experts replicated each
+         * rank then runs them all into {@code dst}; with the experts split each runs the rows of its own experts into
+         * a zeroed partial sum, which is all-reduced and added to {@code dst}. All-reduce rather than all-to-all: at
          * the small batches this runs (at most {@link #MAX_ROWS} rows) one all-reduce of {@code rows x hidden} floats
          * moves about as much as the two all-to-alls of dispatch and combine, and it is exact and needs no
          * per-destination bookkeeping.
          */
-        private void expertParallel(int l, Buffer in, Buffer dst, RoutingSpec spec, boolean observed) {
+        private void onGroup(int l, Buffer in, Buffer dst, RoutingSpec spec, boolean observed) {
             int t = batch.rows(), hidden = c.hiddenSize();
-            LayerWeights w = weights.layers.get(l);
-            RoutingInput input = input(l, MoeDecomposition.logits(ops, in, t, w.gate(), s.router));
-            RoutingDecision decision = spec != null ? spec.route(input.logits()) : router.route(input);
-            check(decision, t, l);
-            if (observed) observer.onRouting(l, input, decision);
+            RoutingDecision decision = null;
+            if (shard.rank() == 0) {
+                RoutingInput input = input(l, MoeDecomposition.logits(ops, in, t, weights.layers.get(l).gate(), s.router));
+                decision = spec != null ? spec.route(input.logits()) : router.route(input);
+                check(decision, t, l);
+                if (observed) observer.onRouting(l, input, decision);
+            }
+            decision = decisions.share(decision, t);
+            if (!splitsExperts) {
+                ops.moe(new MoeCall(in, t, null, experts.bank(l), new MoeRouting.Decided(decision), dst, null), s);
+                return;
+            }
             Buffer partial = s.mlpOut; // free here: a residual MLP's output was added before the MoE block
             ops.zero(partial, t * hidden);
             ops.moe(new MoeCall(in, t, null, experts.bank(l), new MoeRouting.Decided(shard.localDecision(c, decision)), partial, null), s);
@@ -390,6 +402,7 @@ final class LayerGraph implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (decisions != null) decisions.close();
         if (plan != null) {
             plan.close();
             plan = null;

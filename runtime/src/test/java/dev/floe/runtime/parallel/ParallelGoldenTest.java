@@ -43,6 +43,43 @@ class ParallelGoldenTest {
         }
     }
 
+    /**
+     * A router with state (a seeded random stream) makes on every layout the choices it makes on one device: rank 0
+     * routes and hands its decision on, so the stream is drawn once per layer, in the one-device order.
+     */
+    @ParameterizedTest(name = "tp {0} ep {1}")
+    @CsvSource({"2, 1", "1, 2", "2, 2"})
+    void aRouterWithStateChoosesAsOnOneDevice(int tp, int ep) {
+        Path dir = root().resolve("fixtures/tiny-mixtral");
+        ModelOptions one = ModelOptions.DEFAULTS.withBackend("cpu-vector").withRouter("random:seed=7");
+        List<int[][]> expected = routing(dir, one), got = routing(dir, one.withParallel(tp, ep));
+        assertEquals(expected.size(), got.size());
+        for (int i = 0; i < expected.size(); i++) {
+            assertEquals(java.util.Arrays.deepToString(expected.get(i)), java.util.Arrays.deepToString(got.get(i)), "decision " + i);
+        }
+    }
+
+    /** Every routing decision of a prompt and three decoded tokens, in order. */
+    private static List<int[][]> routing(Path dir, ModelOptions options) {
+        List<int[][]> seen = new java.util.ArrayList<>();
+        try (FloeModel model = FloeEngine.load(dir, options, l -> { }); var s = model.newSession(16)) {
+            s.observer(new dev.floe.api.ForwardObserver() {
+                @Override
+                public boolean wantsRouting() {
+                    return true;
+                }
+
+                @Override
+                public void onRouting(int layer, dev.floe.api.RoutingInput input, dev.floe.api.RoutingDecision d) {
+                    seen.add(d.experts());
+                }
+            });
+            s.prefill(new int[]{1, 17, 42, 99, 7});
+            for (int t = 0; t < 3; t++) s.next(5 + t);
+        }
+        return seen;
+    }
+
     /** A group of one rank runs the parallel graph (eagerly, its all-reduces the identity), as a one-GPU NCCL check does. */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"fixtures/tiny-mixtral", "fixtures/tiny-arctic"})
@@ -82,6 +119,7 @@ class ParallelGoldenTest {
                 @Override public void allReduceSum(dev.floe.spi.Buffer b, long n) { allReduces.incrementAndGet(); c.allReduceSum(b, n); }
                 @Override public void allGather(dev.floe.spi.Buffer s, long n, dev.floe.spi.Buffer r) { c.allGather(s, n, r); }
                 @Override public void allToAll(dev.floe.spi.Buffer s, long[] so, long[] sc, dev.floe.spi.Buffer r, long[] ro, long[] rc) { c.allToAll(s, so, sc, r, ro, rc); }
+                @Override public void broadcast(dev.floe.spi.Buffer b, long n, int root) { c.broadcast(b, n, root); }
                 @Override public void close() { c.close(); }
             };
         }

@@ -141,7 +141,7 @@ public final class GroupChecks {
             for (int r = 1; r < out.size(); r++) {
                 if (!Arrays.equals(out.get(r), out.getFirst())) {
                     return Measurement.ofCondition(false, what + ": rank " + r + " differs from rank 0 (the layer graph needs every"
-                            + " rank to hold the same hidden states, or their routing diverges)");
+                            + " rank to hold the same hidden states)");
                 }
             }
         }
