@@ -20,8 +20,8 @@ import static org.lwjgl.opencl.CL10.*;
  * with their work-group sizes. Not thread-safe (kernel arguments are state), like the backend that owns it.
  */
 final class ClProgram implements AutoCloseable {
-    /** The program's sources, compiled as one unit in this order (moe.cl uses kernels.cl's weight loaders). */
-    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "moe.cl");
+    /** The program's sources, compiled as one unit in this order (each uses what the ones before it define). */
+    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "matvec.cl", "moe.cl");
     private static final String SOURCE = String.join(" + ", SOURCES);
     private static final String OPTIONS = "-cl-std=CL1.2";
 

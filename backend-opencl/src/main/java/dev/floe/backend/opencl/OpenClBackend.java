@@ -324,10 +324,11 @@ final class OpenClBackend implements Backend {
         ClBuffer ob = buffer(out, "out", rows * wt.rows(), "rows x w.rows");
         noAlias("matmul", xb, "x", ob, "out");
         if (rows == 0) return;
-        Launch l = launch("matmul_" + wt.kernelSuffix());
+        // one token row (decode): matvec.cl's kernel, the same sums without matmul's 8-row blocking
+        Launch l = launch((rows == 1 ? "matvec_" : "matmul_") + wt.kernelSuffix());
         l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(wt.scaleStride()).l(wt.cols()).l(wt.rows())
                 .mem(ob.mem()).local((long) MM_ROWS * l.localSize() * Float.BYTES)
-                .runGroups(wt.rows(), (rows + MM_ROWS - 1) / MM_ROWS);
+                .runGroups(wt.rows(), rows == 1 ? 1 : (rows + MM_ROWS - 1) / MM_ROWS);
     }
 
     @Override
