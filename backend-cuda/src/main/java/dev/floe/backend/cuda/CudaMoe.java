@@ -1,6 +1,5 @@
 package dev.floe.backend.cuda;
 
-import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingSpec;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.MoeCall;
@@ -225,15 +224,7 @@ final class CudaMoe {
         ctx.download(logits, 0, Pointer.to(flat), 4L * flat.length);
         ctx.download(ids, 0, Pointer.to(flatIds), 4L * flatIds.length);
         ctx.download(weights, 0, Pointer.to(flatWeights), 4L * flatWeights.length);
-        float[][] l = new float[rows][experts];
-        int[][] ex = new int[rows][k];
-        float[][] wt = new float[rows][k];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(flat, r * experts, l[r], 0, experts);
-            System.arraycopy(flatIds, r * k, ex[r], 0, k);
-            System.arraycopy(flatWeights, r * k, wt[r], 0, k);
-        }
-        call.trace().record(l, new RoutingDecision(ex, wt));
+        call.trace().record(rows, flat, flatIds, flatWeights);
     }
 
     private static long pairsBytes(int rows, int experts) {

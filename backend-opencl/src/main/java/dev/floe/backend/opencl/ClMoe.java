@@ -220,18 +220,8 @@ final class ClMoe {
 
     /** The only reads of the operation: someone observes routing. */
     private void trace(MoeCall call, long logitsMem, long idsMem, long weightsMem, int rows, int experts, int k) {
-        float[] flat = floats(b.read(logitsMem, rows * experts));
-        int[] flatIds = b.read(idsMem, rows * k);
-        float[] flatWeights = floats(b.read(weightsMem, rows * k));
-        float[][] l = new float[rows][experts];
-        int[][] ex = new int[rows][k];
-        float[][] wt = new float[rows][k];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(flat, r * experts, l[r], 0, experts);
-            System.arraycopy(flatIds, r * k, ex[r], 0, k);
-            System.arraycopy(flatWeights, r * k, wt[r], 0, k);
-        }
-        call.trace().record(l, new RoutingDecision(ex, wt));
+        call.trace().record(rows, floats(b.read(logitsMem, rows * experts)), b.read(idsMem, rows * k),
+                floats(b.read(weightsMem, rows * k)));
     }
 
     private static float[] floats(int[] bits) {

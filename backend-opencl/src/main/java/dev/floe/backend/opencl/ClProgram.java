@@ -20,8 +20,8 @@ import static org.lwjgl.opencl.CL10.*;
  * with their work-group sizes. Not thread-safe (kernel arguments are state), like the backend that owns it.
  */
 final class ClProgram implements AutoCloseable {
-    /** The program's sources, compiled as one unit in this order (moe.cl uses kernels.cl's weight loaders). */
-    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "moe.cl");
+    /** The program's sources, compiled as one unit in this order (each uses what the ones before it define). */
+    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "matvec.cl", "moe.cl");
     private static final String SOURCE = String.join(" + ", SOURCES);
     private static final String OPTIONS = "-cl-std=CL1.2";
 
@@ -29,9 +29,20 @@ final class ClProgram implements AutoCloseable {
     private final ClDevice device;
     private final Map<String, Kernel> kernels = new HashMap<>();
 
-    /** A kernel object and the local size its reductions use (a power of two the device and kernel allow). */
-    record Kernel(String name, long handle, int localSize) {
+    /**
+     * A kernel object, the local size its reductions use and the local size of element-wise ranges (powers of two the
+     * device and kernel allow).
+     */
+    record Kernel(String name, long handle, int localSize, int elementLocalSize) {
     }
+
+    /**
+     * Preferred work-group sizes. GPUs want wide groups to hide latency. On a CPU (PoCL) one group runs on one core
+     * and every barrier of a reduction is a loop over the group's work-items: 8-item reductions decode `small` about
+     * 2-3x faster than 64-item ones (BENCHMARKS.md, "OpenCL SPI 2"), while element-wise ranges keep 64 items, which
+     * PoCL vectorises.
+     */
+    private static final int GPU_GROUP = 256, CPU_REDUCTION_GROUP = 8, CPU_ELEMENT_GROUP = 64;
 
     ClProgram(long context, ClDevice device) {
         this(context, device, source());
@@ -67,10 +78,10 @@ final class ClProgram implements AutoCloseable {
             ClErrors.check(clGetKernelWorkGroupInfo(handle, device.id(), CL_KERNEL_WORK_GROUP_SIZE, size, null),
                     "clGetKernelWorkGroupInfo(" + name + ")");
             long limit = Math.min(size.get(0), device.maxWorkGroup());
-            // GPUs want wide groups to hide latency; on a CPU (PoCL) one group runs on one core, so keep them small.
-            long preferred = Long.getLong("opencl.workGroupSize", device.gpu() ? 256 : 64);
+            long preferred = Long.getLong("opencl.workGroupSize", device.gpu() ? GPU_GROUP : CPU_REDUCTION_GROUP);
             int local = Integer.highestOneBit((int) Math.max(1, Math.min(preferred, limit)));
-            k = new Kernel(name, handle, local);
+            int element = Integer.highestOneBit((int) Math.max(1, Math.min(device.gpu() ? GPU_GROUP : CPU_ELEMENT_GROUP, limit)));
+            k = new Kernel(name, handle, local, element);
             kernels.put(name, k);
             return k;
         }

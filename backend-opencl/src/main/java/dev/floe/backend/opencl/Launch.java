@@ -46,11 +46,11 @@ final class Launch {
     static final long MAX_ITEMS = 1L << 24;
 
     /**
-     * A one-dimensional range for {@code items} elements in groups of {@link #localSize()}, capped at
+     * A one-dimensional range for {@code items} elements in groups of the kernel's element-wise local size, capped at
      * {@link #MAX_ITEMS} work-items (kernels loop with the global size as stride).
      */
     void run(long items) {
-        int local = kernel.localSize();
+        int local = kernel.elementLocalSize();
         enqueue(new long[]{roundUp(Math.min(items, MAX_ITEMS), local)}, new long[]{local});
     }
 
@@ -60,9 +60,9 @@ final class Launch {
         enqueue(new long[]{groups0 * local, groups1}, new long[]{local, 1});
     }
 
-    /** Two-dimensional range: {@code items0} (rounded up to the local size) by {@code items1}. */
+    /** Two-dimensional range: {@code items0} (rounded up to the element-wise local size) by {@code items1}. */
     void run2(long items0, long items1) {
-        int local = kernel.localSize();
+        int local = kernel.elementLocalSize();
         enqueue(new long[]{roundUp(items0, local), items1}, new long[]{local, 1});
     }
 

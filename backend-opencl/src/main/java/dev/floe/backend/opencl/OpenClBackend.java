@@ -347,11 +347,13 @@ final class OpenClBackend implements Backend {
             l = launch("matmul_block_" + wt.kernelSuffix());
             l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(b.rows()).i(b.cols()).l(b.gridCols(wt.cols()));
         } else {
-            l = launch("matmul_" + wt.kernelSuffix());
+            // one token row (decode): matvec.cl's kernel, the same sums without matmul's 8-row blocking
+            l = launch((rows == 1 ? "matvec_" : "matmul_") + wt.kernelSuffix());
             l.mem(xb.mem()).i(rows).mem(wt.data()).mem(wt.scale()).i(wt.scaleStride());
         }
+        boolean vector = rows == 1 && wt.block() == null;
         l.l(wt.cols()).l(wt.rows()).mem(ob.mem()).local((long) MM_ROWS * l.localSize() * Float.BYTES)
-                .runGroups(wt.rows(), (rows + MM_ROWS - 1) / MM_ROWS);
+                .runGroups(wt.rows(), vector ? 1 : (rows + MM_ROWS - 1) / MM_ROWS);
     }
 
     @Override

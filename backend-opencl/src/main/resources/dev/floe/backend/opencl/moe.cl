@@ -10,7 +10,8 @@
 // projection (`stride` bytes apart), their float32 scales likewise (`scaleCount` per expert: the rows, or 1). An id of
 // -1 pads a row that a host router gave fewer than k experts: its pair is skipped everywhere.
 //
-// This file is compiled after kernels.cl, in the same program: it uses that file's LOAD/LOAD4 macros.
+// This file is compiled after kernels.cl and matvec.cl, in the same program: it uses their LOAD/LOAD4 macros,
+// PARTIAL_DOT and group_sum.
 
 #ifdef cl_khr_fp64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -100,35 +101,6 @@ void moe_route_row(__global const float *lr, int experts, int k, int mode, __glo
     }
 }
 
-// The work-group's sum of `acc` (every work-item's partial), reduced as matmul_* reduces; all work-items get it.
-float moe_group_sum(float acc, __local float *red) {
-    int lid = get_local_id(0);
-    int wg = get_local_size(0);
-    red[lid] = acc;
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int s = wg >> 1; s > 0; s >>= 1) {
-        if (lid < s) red[lid] += red[lid + s];
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    float total = red[0];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    return total;
-}
-
-// This work-item's partial dot product of weight row `row` (cols elements from element row * cols of w) with x.
-#define MOE_PARTIAL_DOT(LOAD, LOAD4, w, row, x, cols, out)                                                              \
-    {                                                                                                                  \
-        int lid_ = get_local_id(0), wg_ = get_local_size(0);                                                           \
-        long base_ = (long) (row) * (cols);                                                                            \
-        float acc_ = 0.0f;                                                                                             \
-        if (((cols) & 3) == 0) {                                                                                       \
-            for (long j_ = lid_; j_ < ((cols) >> 2); j_ += wg_) acc_ += dot(LOAD4(w, base_, j_), vload4(j_, (x)));    \
-        } else {                                                                                                       \
-            for (long i_ = lid_; i_ < (cols); i_ += wg_) acc_ += LOAD(w, base_ + i_) * (x)[i_];                        \
-        }                                                                                                              \
-        out = acc_;                                                                                                    \
-    }
-
 #define MOE_KERNELS(NAME, LOAD, LOAD4)                                                                                  \
 /* groups (rows); logits [rows, experts], ids and weights [rows, k] */                                                 \
 __kernel void moe_route_##NAME(__global const float *x, __global const uchar *gate, __global const float *gateScale,  \
@@ -140,8 +112,8 @@ __kernel void moe_route_##NAME(__global const float *x, __global const uchar *ga
     __global float *lr = logits + (long) r * experts;                                                                  \
     for (int e = 0; e < experts; e++) {                                                                                \
         float part;                                                                                                    \
-        MOE_PARTIAL_DOT(LOAD, LOAD4, gate, e, xr, cols, part)                                                          \
-        float logit = moe_group_sum(part, red) * gateScale[e * gateScaleStride];                                       \
+        PARTIAL_DOT(LOAD, LOAD4, gate, e, xr, cols, part)                                                          \
+        float logit = group_sum(part, red) * gateScale[e * gateScaleStride];                                       \
         if (get_local_id(0) == 0) lr[e] = logit;                                                                       \
     }                                                                                                                  \
     if (get_local_id(0) == 0) moe_route_row(lr, experts, k, mode, bias, ids + (long) r * k, weights + (long) r * k);  \
@@ -154,15 +126,15 @@ __kernel void moe_up_##NAME(__global const float *x, int k, __global const int *
                             long width, __global float *h, __local float *red) {                                      \
     long j = get_group_id(0);                                                                                          \
     long p = get_group_id(1);                                                                                          \
-    int e = ids[idsOff + p];                                                                                           \
-    if (e < 0) return;                              /* the whole group: a padded choice */                            \
-    __global const float *xr = x + (p / k) * cols;                                                                     \
+    int id = ids[idsOff + p];                                                                                          \
+    int e = max(id, 0);                 /* a padded choice (-1) computes expert 0 and writes nothing: no early  */    \
+    __global const float *xr = x + (p / k) * cols;  /* return before the barriers, which PoCL handles slowly */    \
     float g, u;                                                                                                        \
-    MOE_PARTIAL_DOT(LOAD, LOAD4, w1 + e * stride, j, xr, cols, g)                                                      \
-    MOE_PARTIAL_DOT(LOAD, LOAD4, w3 + e * stride, j, xr, cols, u)                                                      \
-    g = moe_group_sum(g, red) * s1[(long) e * scaleCount + j * scaleStride];                                           \
-    u = moe_group_sum(u, red) * s3[(long) e * scaleCount + j * scaleStride];                                           \
-    if (get_local_id(0) == 0) h[p * width + j] = g / (1.0f + exp(-g)) * u;                                            \
+    PARTIAL_DOT(LOAD, LOAD4, w1 + e * stride, j, xr, cols, g)                                                          \
+    PARTIAL_DOT(LOAD, LOAD4, w3 + e * stride, j, xr, cols, u)                                                          \
+    g = group_sum(g, red) * s1[(long) e * scaleCount + j * scaleStride];                                               \
+    u = group_sum(u, red) * s3[(long) e * scaleCount + j * scaleStride];                                               \
+    if (get_local_id(0) == 0 && id >= 0) h[p * width + j] = g / (1.0f + exp(-g)) * u;                                 \
 }                                                                                                                      \
                                                                                                                        \
 /* groups (hidden, rows); dst [rows, hidden] += the row's weighted expert outputs */                                   \
@@ -175,6 +147,8 @@ __kernel void moe_down_##NAME(__global const float *h, int k, __global const int
     __global const int *ir = ids + idsOff + r * k;                                                                     \
     float acc = dst[r * hidden + o];                                                                                   \
     int last = -1, lastSlot = -1;                                                                                      \
+    /* k rounds whatever the ids (a trip count PoCL sees as uniform around the barriers); a round without a next */    \
+    /* choice computes expert 0 and adds nothing */                                                                    \
     for (int n = 0; n < k; n++) {                                                                                      \
         /* the next choice after (last, lastSlot) in (expert, slot) order: the same for the whole group */             \
         int pick = -1;                                                                                                 \
@@ -182,15 +156,16 @@ __kernel void moe_down_##NAME(__global const float *h, int k, __global const int
             int after = ir[t] > last || (ir[t] == last && t > lastSlot);                                               \
             if (ir[t] >= 0 && after && (pick < 0 || ir[t] < ir[pick])) pick = t;                                       \
         }                                                                                                              \
-        if (pick < 0) break;                                                                                           \
-        int e = ir[pick];                                                                                              \
-        long p = r * k + pick;                                                                                         \
+        int e = pick < 0 ? 0 : ir[pick];                                                                               \
+        long p = r * k + max(pick, 0);                                                                                 \
         float part;                                                                                                    \
-        MOE_PARTIAL_DOT(LOAD, LOAD4, w2 + e * stride, o, h + p * width, width, part)                                   \
-        float y = moe_group_sum(part, red) * s2[(long) e * scaleCount + o * scaleStride];                              \
-        acc += weights[weightsOff + p] * y;                                                                            \
-        last = e;                                                                                                      \
-        lastSlot = pick;                                                                                               \
+        PARTIAL_DOT(LOAD, LOAD4, w2 + e * stride, o, h + p * width, width, part)                                       \
+        float y = group_sum(part, red) * s2[(long) e * scaleCount + o * scaleStride];                                  \
+        if (pick >= 0) {                                                                                               \
+            acc += weights[weightsOff + p] * y;                                                                        \
+            last = e;                                                                                                  \
+            lastSlot = pick;                                                                                           \
+        }                                                                                                              \
     }                                                                                                                  \
     if (get_local_id(0) == 0) dst[r * hidden + o] = acc;                                                               \
 }
