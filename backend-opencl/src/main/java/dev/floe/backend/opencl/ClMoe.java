@@ -278,6 +278,8 @@ final class ClMoe {
     record Expert(ClWeight w1, ClWeight w2, ClWeight w3) {
         /** The kernels read per-row or scalar scales; any other scale layout (block grids) is decomposed. */
         boolean packable() {
+            // block-scaled experts keep their scale grid: only matmul reads it, so they take the decomposition
+            if (w1.block() != null || w2.block() != null || w3.block() != null) return false;
             return Layout.of(w1).plain(w1) && Layout.of(w2).plain(w2) && Layout.of(w3).plain(w3);
         }
     }
