@@ -14,8 +14,13 @@ import java.util.Set;
  * with an {@link AbstractMethodError} at call time.
  */
 public final class SpiVersion {
-    /** The SPI of this Floe: 2 adds step metadata, the fused MoE operation, plans and dispatch counters. */
-    public static final int CURRENT = 2;
+    /**
+     * The SPI of this Floe. 2 added step metadata, the fused MoE operation, plans and dispatch counters; 3 adds
+     * block-scaled weights ({@link ScaleLayout}, {@code Backend.weight(TensorData, ScaleLayout)}) and device groups
+     * that join a multi-process launch ({@code groupId}, {@code joinGroup}). A backend that uses them states 3, so that
+     * a Floe of SPI 2 refuses it with a message instead of failing to link.
+     */
+    public static final int CURRENT = 3;
     /** The oldest SPI whose backends still load: 1, the per-operation SPI with host arrays. */
     public static final int OLDEST = 1;
 

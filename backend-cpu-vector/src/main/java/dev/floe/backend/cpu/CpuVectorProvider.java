@@ -33,7 +33,7 @@ public final class CpuVectorProvider implements BackendProvider {
     @Override public String name() { return NAME; }
     @Override public String version() { return "0.1.0"; }
     @Override public int rank() { return 10; }
-    @Override public int spiVersion() { return 2; }
+    @Override public int spiVersion() { return 3; }
     @Override public Set<Capability> capabilities() { return CAPABILITIES; }
 
     @Override
