@@ -52,20 +52,30 @@ final class BlockScaleChecks {
         return checks;
     }
 
-    private static Measurement matmul(TckContext ctx, String name, DType dtype, int[] s) {
-        KernelChecks.requireDtype(ctx, dtype);
-        Backend b = ctx.backend();
+    /** Skips unless the backend implements {@link Capability#WEIGHTS_BLOCK_SCALES}. */
+    static void requireBlockScales(Backend b) {
         if (!SpiVersion.effectiveCapabilities(b).contains(Capability.WEIGHTS_BLOCK_SCALES)) {
             throw new Check.Skip("the backend does not declare " + Capability.WEIGHTS_BLOCK_SCALES.id()
                     + ": the runtime dequantises block-scaled weights on the host");
         }
+    }
+
+    /** Random finite FP8 codes with a grid of block scales spread over 2^-12 .. 2^3. */
+    static OracleWeight weight(SplittableRandom random, String name, DType dtype, int rows, int cols, ScaleLayout.Block block) {
+        OracleWeight plain = Inputs.weight(random, name, dtype, rows, cols, Inputs.Scaling.NONE);
+        float[] scales = new float[(int) (block.gridRows(rows) * block.gridCols(cols))];
+        for (int i = 0; i < scales.length; i++) scales[i] = (float) Math.scalb(0.5 + random.nextDouble(), random.nextInt(-12, 3));
+        return new OracleWeight(name, dtype, rows, cols, plain.data(), scales, block);
+    }
+
+    private static Measurement matmul(TckContext ctx, String name, DType dtype, int[] s) {
+        KernelChecks.requireDtype(ctx, dtype);
+        Backend b = ctx.backend();
+        requireBlockScales(b);
         SplittableRandom random = ctx.random(name);
         int rows = s[0], in = s[1], out = s[2];
         ScaleLayout.Block block = new ScaleLayout.Block(s[3], s[4]);
-        OracleWeight plain = Inputs.weight(random, "tck.block.weight", dtype, out, in, Inputs.Scaling.NONE);
-        float[] scales = new float[(int) (block.gridRows(out) * block.gridCols(in))];
-        for (int i = 0; i < scales.length; i++) scales[i] = (float) Math.scalb(0.5 + random.nextDouble(), random.nextInt(-12, 3));
-        OracleWeight w = new OracleWeight(plain.name(), dtype, out, in, plain.data(), scales, block);
+        OracleWeight w = weight(random, "tck.block.weight", dtype, out, in, block);
         float[] x = gaussian(random, rows * in, 1);
         try (Weight dw = b.weight(w.tensor(false), block); Buffer bx = upload(b, x); Buffer bo = b.allocate((long) rows * out)) {
             b.matmul(bx, rows, dw, bo);

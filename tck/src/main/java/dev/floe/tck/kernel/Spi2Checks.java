@@ -16,6 +16,7 @@ import dev.floe.spi.MoeRouting;
 import dev.floe.spi.MoeTrace;
 import dev.floe.spi.Plan;
 import dev.floe.spi.PlanOp;
+import dev.floe.spi.ScaleLayout;
 import dev.floe.spi.SpiVersion;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
@@ -74,6 +75,12 @@ public final class Spi2Checks {
             String routing = "spi2.moe.device-routing." + rule.label();
             checks.add(new Check(CATEGORY, routing, ctx -> deviceRouting(ctx, routing, rule.spec())));
         }
+        // experts with block scales (DeepSeek-V3 style), ragged in both projections: w1/w3 96x64, w2 64x96
+        ScaleLayout.Block blocks = new ScaleLayout.Block(32, 48);
+        for (DType dtype : new DType[]{DType.F8_E4M3, DType.F8_E5M2}) {
+            String name = "spi2.moe.softmax-topk.renormalised." + KernelChecks.label(dtype) + ".block-32x48";
+            checks.add(new Check(CATEGORY, name, ctx -> fusedMoe(ctx, name, dtype, new RoutingSpec.SoftmaxTopK(2, true), blocks)));
+        }
         String decided = "spi2.moe.host-decision.bf16";
         checks.add(new Check(CATEGORY, decided, ctx -> fusedMoe(ctx, decided, DType.BF16, null)));
         checks.add(new Check(CATEGORY, "spi2.plan.replay", ctx -> planReplay(ctx, "spi2.plan.replay")));
@@ -102,6 +109,11 @@ public final class Spi2Checks {
         final float[] input;
 
         Block(Backend b, SplittableRandom random, DType dtype, boolean ties) {
+            this(b, random, dtype, ties, null);
+        }
+
+        /** Experts with a grid of {@code blocks} scales when that is not null. */
+        Block(Backend b, SplittableRandom random, DType dtype, boolean ties, ScaleLayout.Block blocks) {
             this.b = b;
             Scaling scaling = KernelChecks.isFp8(dtype) ? Scaling.SCALAR : Scaling.NONE;
             float[] g = gaussian(random, EXPERTS * HIDDEN, 1);
@@ -109,15 +121,23 @@ public final class Spi2Checks {
             if (ties) System.arraycopy(g, HIDDEN, g, 2 * HIDDEN, HIDDEN);
             gate = place(new dev.floe.tck.oracle.OracleWeight("tck.moe.gate", DType.F32, EXPERTS, HIDDEN, bytes(g), null));
             for (int e = 0; e < EXPERTS; e++) {
-                experts[e] = new Weights(place(Inputs.weight(random, "tck.moe." + e + ".w1", dtype, INTER, HIDDEN, scaling)),
-                        place(Inputs.weight(random, "tck.moe." + e + ".w2", dtype, HIDDEN, INTER, scaling)),
-                        place(Inputs.weight(random, "tck.moe." + e + ".w3", dtype, INTER, HIDDEN, scaling)));
+                experts[e] = new Weights(expert(random, "tck.moe." + e + ".w1", dtype, INTER, HIDDEN, scaling, blocks),
+                        expert(random, "tck.moe." + e + ".w2", dtype, HIDDEN, INTER, scaling, blocks),
+                        expert(random, "tck.moe." + e + ".w3", dtype, INTER, HIDDEN, scaling, blocks));
             }
             input = gaussian(random, ROWS * HIDDEN, 1);
             if (ties) {
                 // odd rows point along the shared gate row, so the tied experts are the two best
                 for (int r = 1; r < ROWS; r += 2) System.arraycopy(g, HIDDEN, input, r * HIDDEN, HIDDEN);
             }
+        }
+
+        private Weight expert(SplittableRandom random, String name, DType dtype, int rows, int cols, Scaling scaling,
+                              ScaleLayout.Block blocks) {
+            if (blocks == null) return place(Inputs.weight(random, name, dtype, rows, cols, scaling));
+            Weight placed = b.weight(BlockScaleChecks.weight(random, name, dtype, rows, cols, blocks).tensor(false), blocks);
+            owned.add(placed);
+            return placed;
         }
 
         private Weight place(dev.floe.tck.oracle.OracleWeight w) {
@@ -184,12 +204,17 @@ public final class Spi2Checks {
     }
 
     static Measurement fusedMoe(TckContext ctx, String name, DType dtype, RoutingSpec spec) {
+        return fusedMoe(ctx, name, dtype, spec, null);
+    }
+
+    static Measurement fusedMoe(TckContext ctx, String name, DType dtype, RoutingSpec spec, ScaleLayout.Block blocks) {
         Backend b = ctx.backend();
         require(b, Capability.FUSED_MOE);
         KernelChecks.requireDtype(ctx, dtype);
+        if (blocks != null) BlockScaleChecks.requireBlockScales(b);
         SplittableRandom random = ctx.random(name);
         float[] residual = gaussian(random, ROWS * HIDDEN, 1);
-        try (Block block = new Block(b, random, dtype, false); Buffer in = upload(b, block.input);
+        try (Block block = new Block(b, random, dtype, false, blocks); Buffer in = upload(b, block.input);
              Buffer fusedOut = upload(b, residual); Buffer reference = upload(b, residual)) {
             float[][] logits = logits(b, block, in);
             RoutingDecision d = spec != null ? spec.route(logits) : new RoutingSpec.SoftmaxTopK(3, false).route(logits);

@@ -37,6 +37,7 @@ final class Spi2Defects {
         @Override public void moe(MoeCall call) { delegate.moe(call); }
         @Override public CompiledPlan compile(Plan plan) { return delegate.compile(plan); }
         @Override public long dispatches() { return delegate.dispatches(); }
+        @Override public Weight weight(dev.floe.api.TensorData t, dev.floe.spi.ScaleLayout layout) { return delegate.weight(t, layout); }
     }
 
     /** Device routing that forgets to renormalise the top-k weights. */
