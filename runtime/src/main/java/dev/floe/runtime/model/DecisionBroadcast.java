@@ -13,18 +13,18 @@ import dev.floe.spi.Communicator;
 final class DecisionBroadcast implements AutoCloseable {
     private final DeviceOps ops;
     private final Communicator comm;
-    private Buffer buffer;
-    private long capacity;
+    private final GrowingBuffer buffer;
 
     DecisionBroadcast(DeviceOps ops, Communicator comm) {
         this.ops = ops;
         this.comm = comm;
+        this.buffer = new GrowingBuffer(ops.backend());
     }
 
     /** {@code d} on rank 0 (null elsewhere), for {@code rows} rows; returns rank 0's decision on every rank. */
     RoutingDecision share(RoutingDecision d, int rows) {
         boolean root = comm.rank() == 0;
-        Buffer b = buffer(rows);
+        Buffer b = buffer.atLeast(rows);
         float[] counts = new float[rows];
         if (root) {
             for (int r = 0; r < rows; r++) counts[r] = d.experts()[r].length;
@@ -35,7 +35,7 @@ final class DecisionBroadcast implements AutoCloseable {
         int total = 0;
         for (float n : counts) total += (int) n;
         if (total == 0) return root ? d : new RoutingDecision(new int[rows][0], new float[rows][0]);
-        b = buffer(2L * total);
+        b = buffer.atLeast(2L * total);
         float[] body = new float[2 * total];
         if (root) {
             int at = 0;
@@ -65,18 +65,8 @@ final class DecisionBroadcast implements AutoCloseable {
         return new RoutingDecision(experts, weights);
     }
 
-    private Buffer buffer(long floats) {
-        if (buffer == null || capacity < floats) {
-            if (buffer != null) buffer.close();
-            capacity = Math.max(floats, 2 * capacity);
-            buffer = ops.backend().allocate(capacity);
-        }
-        return buffer;
-    }
-
     @Override
     public void close() {
-        if (buffer != null) buffer.close();
-        buffer = null;
+        buffer.close();
     }
 }

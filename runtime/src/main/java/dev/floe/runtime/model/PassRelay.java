@@ -21,13 +21,13 @@ final class PassRelay implements AutoCloseable {
     private final Backend backend;
     private final Communicator comm;
     private final Buffer header;
-    private Buffer body;
-    private long bodyFloats;
+    private final GrowingBuffer body;
 
     PassRelay(Backend backend, Communicator comm) {
         this.backend = backend;
         this.comm = comm;
         this.header = backend.allocate(2);
+        this.body = new GrowingBuffer(backend);
     }
 
     /** Rank 0: sends a pass to the followers. */
@@ -45,7 +45,7 @@ final class PassRelay implements AutoCloseable {
         backend.upload(new float[]{kind, wire.length}, 0, header, 0, 2);
         comm.broadcast(header, 2, 0);
         if (wire.length == 0) return;
-        Buffer b = body(wire.length);
+        Buffer b = body.atLeast(wire.length);
         backend.upload(wire, 0, b, 0, wire.length);
         comm.broadcast(b, wire.length, 0);
     }
@@ -58,20 +58,11 @@ final class PassRelay implements AutoCloseable {
         if (h[0] == STOP) return null;
         if (h[0] != PASS) throw new IllegalStateException("pass relay: unknown header kind " + h[0] + " from rank 0");
         int n = (int) h[1];
-        Buffer b = body(n);
+        Buffer b = body.atLeast(n);
         comm.broadcast(b, n, 0);
         float[] wire = new float[n];
         backend.download(b, 0, wire, 0, n);
         return decode(wire);
-    }
-
-    private Buffer body(long floats) {
-        if (body == null || bodyFloats < floats) {
-            if (body != null) body.close();
-            bodyFloats = Math.max(floats, 2 * bodyFloats);
-            body = backend.allocate(bodyFloats);
-        }
-        return body;
     }
 
     /** {@code [rows, tokens, positions, sequence, tables, (length, ids)..., logitRows count, rows..., keysBeforeRope]}. */
@@ -142,6 +133,6 @@ final class PassRelay implements AutoCloseable {
     @Override
     public void close() {
         header.close();
-        if (body != null) body.close();
+        body.close();
     }
 }
