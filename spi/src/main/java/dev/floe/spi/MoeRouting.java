@@ -17,23 +17,5 @@ public sealed interface MoeRouting {
         public Decided {
             if (decision == null) throw new IllegalArgumentException("routing decision is null");
         }
-
-        /** The chosen experts as {@code rows x k} ids, row-major, -1 where a row chose fewer than k (a device table). */
-        public int[] flatExperts(int k) {
-            int[][] experts = decision.experts();
-            int[] flat = new int[experts.length * k];
-            for (int r = 0; r < experts.length; r++) {
-                for (int j = 0; j < k; j++) flat[r * k + j] = j < experts[r].length ? experts[r][j] : -1;
-            }
-            return flat;
-        }
-
-        /** Their weights as {@code rows x k}, row-major, 0 where a row chose fewer than k. */
-        public float[] flatWeights(int k) {
-            float[][] weights = decision.weights();
-            float[] flat = new float[weights.length * k];
-            for (int r = 0; r < weights.length; r++) System.arraycopy(weights[r], 0, flat, r * k, Math.min(k, weights[r].length));
-            return flat;
-        }
     }
 }

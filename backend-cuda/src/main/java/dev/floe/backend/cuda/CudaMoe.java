@@ -107,9 +107,17 @@ final class CudaMoe {
                     if (call.trace() != null) trace(b, call, logits, ids, weights, rows, experts, k);
                 }
                 case MoeRouting.Decided d -> {
-                    ids = b.stage(d.flatExperts(k));
+                    int[] flatIds = new int[(int) pairs];
+                    float[] flatWeights = new float[(int) pairs];
+                    for (int r = 0; r < rows; r++) {
+                        int[] ex = d.decision().experts()[r];
+                        float[] wt = d.decision().weights()[r];
+                        for (int j = 0; j < k; j++) flatIds[r * k + j] = j < ex.length ? ex[j] : -1;
+                        for (int j = 0; j < wt.length; j++) flatWeights[r * k + j] = wt[j];
+                    }
+                    ids = b.stage(flatIds);
                     scratch.add(ids);
-                    weights = b.stage(d.flatWeights(k));
+                    weights = b.stage(flatWeights);
                     scratch.add(weights);
                 }
             }

@@ -115,8 +115,16 @@ final class ClMoe {
                 if (call.trace() != null) trace(call, logitsMem, idsMem, weightsMem, rows, experts, k);
             }
             case MoeRouting.Decided d -> {
-                int[] flatIds = d.flatExperts(k);
-                float[] flatWeights = d.flatWeights(k);
+                int[] flatIds = new int[(int) pairs];
+                float[] flatWeights = new float[(int) pairs];
+                for (int r = 0; r < rows; r++) {
+                    int[] ex = d.decision().experts()[r];
+                    float[] wt = d.decision().weights()[r];
+                    for (int j = 0; j < k; j++) {
+                        flatIds[r * k + j] = j < ex.length ? ex[j] : -1;
+                        flatWeights[r * k + j] = j < wt.length ? wt[j] : 0f;
+                    }
+                }
                 ParamRing.Slice i = b.params().ints(flatIds, flatIds.length);
                 ParamRing.Slice w = b.params().floats(flatWeights, 0, flatWeights.length);
                 idsMem = i.mem();
