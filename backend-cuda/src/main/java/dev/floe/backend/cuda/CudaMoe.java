@@ -4,6 +4,7 @@ import dev.floe.api.RoutingSpec;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
+import dev.floe.spi.PaddedChoices;
 import dev.floe.spi.ScaleLayout;
 import jcuda.Pointer;
 
@@ -107,17 +108,10 @@ final class CudaMoe {
                     if (call.trace() != null) trace(b, call, logits, ids, weights, rows, experts, k);
                 }
                 case MoeRouting.Decided d -> {
-                    int[] flatIds = new int[(int) pairs];
-                    float[] flatWeights = new float[(int) pairs];
-                    for (int r = 0; r < rows; r++) {
-                        int[] ex = d.decision().experts()[r];
-                        float[] wt = d.decision().weights()[r];
-                        for (int j = 0; j < k; j++) flatIds[r * k + j] = j < ex.length ? ex[j] : -1;
-                        for (int j = 0; j < wt.length; j++) flatWeights[r * k + j] = wt[j];
-                    }
-                    ids = b.stage(flatIds);
+                    PaddedChoices choices = PaddedChoices.of(d.decision());
+                    ids = b.stage(choices.ids());
                     scratch.add(ids);
-                    weights = b.stage(flatWeights);
+                    weights = b.stage(choices.weights());
                     scratch.add(weights);
                 }
             }

@@ -8,6 +8,7 @@ import dev.floe.spi.ExpertBank;
 import dev.floe.spi.ExpertRows;
 import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
+import dev.floe.spi.PaddedChoices;
 import dev.floe.spi.Weight;
 import org.lwjgl.system.MemoryStack;
 
@@ -115,18 +116,9 @@ final class ClMoe {
                 if (call.trace() != null) trace(call, logitsMem, idsMem, weightsMem, rows, experts, k);
             }
             case MoeRouting.Decided d -> {
-                int[] flatIds = new int[(int) pairs];
-                float[] flatWeights = new float[(int) pairs];
-                for (int r = 0; r < rows; r++) {
-                    int[] ex = d.decision().experts()[r];
-                    float[] wt = d.decision().weights()[r];
-                    for (int j = 0; j < k; j++) {
-                        flatIds[r * k + j] = j < ex.length ? ex[j] : -1;
-                        flatWeights[r * k + j] = j < wt.length ? wt[j] : 0f;
-                    }
-                }
-                ParamRing.Slice i = b.params().ints(flatIds, flatIds.length);
-                ParamRing.Slice w = b.params().floats(flatWeights, 0, flatWeights.length);
+                PaddedChoices choices = PaddedChoices.of(d.decision());
+                ParamRing.Slice i = b.params().ints(choices.ids(), choices.ids().length);
+                ParamRing.Slice w = b.params().floats(choices.weights(), 0, choices.weights().length);
                 idsMem = i.mem();
                 idsOff = i.offset();
                 weightsMem = w.mem();
