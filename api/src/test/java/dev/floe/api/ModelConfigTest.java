@@ -109,6 +109,11 @@ class ModelConfigTest {
         assertTrue(everyOther.isMoeLayer(1));
         assertFalse(everyOther.isMoeLayer(2));
         assertTrue(everyOther.isMoeLayer(3));
+        ModelConfig everyThird = config(f -> f.moeFrequency = 3);
+        assertFalse(everyThird.isMoeLayer(0));
+        assertFalse(everyThird.isMoeLayer(1));
+        assertTrue(everyThird.isMoeLayer(2), "layer i is MoE iff (i + 1) % freq == 0");
+        assertFalse(everyThird.isMoeLayer(3));
         assertTrue(everyOther.hasResidualMlp(1));
         assertFalse(everyOther.hasResidualMlp(0), "a dense layer has no residual MLP beside it");
         assertFalse(config(f -> f.parallelResidual = false).hasResidualMlp(0));

@@ -2,6 +2,7 @@ package dev.floe.gating;
 
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,5 +51,30 @@ class MutationKillersTest {
                     .collect(java.util.stream.Collectors.toSet()), p.name());
             assertEquals(p.name(), p.create(config, params).name());
         }
+    }
+
+    /** Routers whose rule is fixed hand it to the backend; an adapting sigmoid router cannot. */
+    @Test
+    void deviceRoutingIsTheRouterOwnRule() {
+        double[] bias = {0.5, 0, -0.5, 0};
+        assertEquals(java.util.Optional.of(new dev.floe.api.RoutingSpec.SigmoidTopK(2, bias)),
+                new SigmoidTopK(2, 0.1, false, bias).deviceRouting(3, 2, true));
+        assertEquals(java.util.Optional.empty(), new SigmoidTopK(2, 0.1, true, bias).deviceRouting(3, 2, true));
+        assertEquals(java.util.Optional.of(new dev.floe.api.RoutingSpec.SoftmaxTopK(2, false)), new SoftmaxTopK(0).deviceRouting(0, 2, false),
+                "k = 0: the model's k");
+        assertEquals(java.util.Optional.of(new dev.floe.api.RoutingSpec.SoftmaxTopK(3, true)), new SoftmaxTopK(3).deviceRouting(0, 2, true));
+    }
+
+    /**
+     * A perfectly even load (each of 4 experts gets 1 of the 2 tokens x k = 2 assignments, the mean) leaves the bias
+     * where it was: sign(0) = 0. An expert above or below the mean moves by exactly gamma.
+     */
+    @Test
+    void anEvenLoadLeavesTheSigmoidBiasAlone() {
+        var router = new SigmoidTopK(2, 0.125, true, new double[4]);
+        router.route(Inputs.input(0, 2, true, Inputs.row(5, 5, -5, -5), Inputs.row(-5, -5, 5, 5)));
+        assertArrayEquals(new double[4], router.bias(0));
+        router.route(Inputs.input(0, 2, true, Inputs.row(5, 5, -5, -5), Inputs.row(5, 5, -5, -5)));
+        assertArrayEquals(new double[]{-0.125, -0.125, 0.125, 0.125}, router.bias(0));
     }
 }

@@ -109,13 +109,14 @@ class RoutingTelemetryTest {
     @Test
     void zeroWeightsAndForeignExpertIds() {
         var telemetry = new RoutingTelemetry();
-        telemetry.onRouting(0, input(0, 1, true, new float[2][2]), new RoutingDecision(new int[][]{{0}, {1, 7}},
-                new float[][]{{0}, {0.5f, 0.5f}}));
+        telemetry.onRouting(0, input(0, 1, true, new float[3][2]), new RoutingDecision(new int[][]{{0}, {1, 2}, {0, 1}},
+                new float[][]{{0}, {0.5f, 0.5f}, {1, 0}}));
         var layer = telemetry.snapshot().layers().getFirst();
-        assertEquals(2, layer.tokens());
-        assertEquals(2, layer.assignments(), "expert 7 of a 2-expert layer is not a load");
-        assertEquals(Math.log(2), layer.meanEntropy(), 1e-9, "the all-zero token is not averaged in");
-        assertEquals(0.5 / 2, layer.meanWeightSum(), 1e-9, "mass of the counted pairs over tokens");
+        assertEquals(3, layer.tokens());
+        assertEquals(4, layer.assignments(), "expert 2 of a 2-expert layer is not a load");
+        assertEquals(Math.log(2) / 2, layer.meanEntropy(), 1e-9,
+                "tokens 1 (ln 2) and 2 (a zero weight adds no entropy); the all-zero token 0 is not averaged in");
+        assertEquals(1.5 / 3, layer.meanWeightSum(), 1e-9, "mass of the counted pairs over tokens");
         assertEquals(0, layer.dropRate());
     }
 }
