@@ -3,13 +3,17 @@ package dev.floe.runtime.checkpoint;
 import dev.floe.api.DType;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFormatException;
+import dev.floe.api.TensorData;
 import dev.floe.runtime.config.ConfigReader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -61,5 +65,29 @@ class CheckpointHeadersTest {
             assertTrue(cp.contains("model.norm.weight"));
             assertFalse(cp.contains("model.norm.weight.missing"));
         }
+    }
+
+    @Test
+    void anFp8TensorsScalesMustBeOnePerRow() {
+        SafetensorsWriter.Data none = o -> {
+            throw new IllegalStateException("sparse");
+        };
+        SafetensorsWriter.writeSparse(dir.resolve("model.safetensors"), List.of(
+                new SafetensorsWriter.Item("w", DType.F8_E4M3, new long[]{2, 4}, none),
+                new SafetensorsWriter.Item("w_scale", DType.F32, new long[]{3}, none)), Map.of());
+        try (Checkpoint cp = Checkpoint.open(dir)) {
+            String m = assertThrows(ModelFormatException.class, () -> cp.tensor("w")).getMessage();
+            assertEquals("tensor w_scale: 3 scales for 2 rows of w (expected 1 or one per row)", m);
+        }
+    }
+
+    @Test
+    void closingUnmapsTheTensorsOnceOnly() {
+        Checkpoint cp = Checkpoint.open(ROOT.resolve("fixtures/tiny-arctic"));
+        TensorData t = cp.tensor("model.norm.weight");
+        t.data().get(ValueLayout.JAVA_BYTE, 0);
+        cp.close();
+        assertThrows(IllegalStateException.class, () -> t.data().get(ValueLayout.JAVA_BYTE, 0), "the mapping is released");
+        cp.close();
     }
 }
