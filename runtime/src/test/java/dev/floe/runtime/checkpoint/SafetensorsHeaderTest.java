@@ -150,6 +150,8 @@ class SafetensorsHeaderTest {
         assertEquals("tensor a: shape [3] of F32 needs 12 bytes but data_offsets [0, 8) hold 8",
                 rejected("{" + tensor("a", "F32", "[3]", 0, 8) + "}", 8));
         assertTrue(rejected("{" + tensor("a", "F32", "[1]", 0, 8) + "}", 8).contains("needs 4 bytes"));
+        assertEquals("tensor a: shape [1] of F32 needs 4 bytes but data_offsets [4, 12) hold 8",
+                rejected("{" + tensor("a", "F32", "[1]", 4, 12) + "}", 12), "the size held is end - begin");
     }
 
     @Test

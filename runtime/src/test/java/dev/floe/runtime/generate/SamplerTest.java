@@ -205,4 +205,41 @@ class SamplerTest {
             assertTrue(id == 7 || id == 4000, "seed " + seed + " drew " + id);
         }
     }
+
+    // The tests below were written for mutants that survived the runtime's mutation run (docs/testing.md).
+
+    @Test
+    void penaltiesReachTokenZeroAndIgnoreIdsBeyondTheVocabulary() {
+        // token 0 is penalised like any other; a prompt id, a chosen id or a bias key at or past the end of a
+        // (shorter) logits row is skipped, not an index error
+        Sampler s = new Sampler(SamplingParams.GREEDY.withPenalties(0.5, 0, 2), new int[]{0, 3});
+        assertArrayEquals(new float[]{2, 1, 1}, s.adjust(new float[]{4, 1, 1}), "token 0 of the prompt: 4 / 2");
+        assertEquals(3, s.sample(new float[]{0, 0, 0, 9}));
+        assertArrayEquals(new float[]{0, 1, 1}, s.adjust(new float[]{0, 1, 1}), "chosen token 3 is past this row");
+        Sampler biased = new Sampler(SamplingParams.GREEDY.withLogitBias(Map.of(3, 5.0, 1, 1.0)));
+        assertArrayEquals(new float[]{0, 1, 0}, biased.adjust(new float[]{0, 0, 0}), "bias for token 3 is past this row");
+    }
+
+    @Test
+    void minPKeepsATokenExactlyAtTheFraction() {
+        // relative probability e^-1 with min_p e^-1: "below min_p" is strict, so token 1 stays
+        float[] logits = {0, -1};
+        Sampler s = new Sampler(new SamplingParams(1, 0, 1, 3).withMinP(Math.exp(-1)));
+        int ones = 0;
+        for (int i = 0; i < 1000; i++) ones += s.sample(logits);
+        assertTrue(ones > 150, "token 1 drawn " + ones + " times of 1000 (expected about 269)");
+    }
+
+    @Test
+    void minPIsRelativeToTheMostLikelyTokenWhateverTheLogitsOffset() {
+        // logits far from 0: min_p compares exp(logit - max), so 8 against 10 (relative e^-2 < 0.5) is cut
+        Sampler s = new Sampler(new SamplingParams(1, 0, 1, 8).withMinP(0.5));
+        for (int i = 0; i < 500; i++) assertEquals(0, s.sample(new float[]{10, 8}));
+    }
+
+    @Test
+    void logprobsTopBreaksTiesToTheLowerIdWhenFull() {
+        TokenLogprobs lp = Sampler.logprobs(new float[]{1, 1, 1, 0}, 3, 2);
+        assertEquals(List.of(0, 1), lp.top().stream().map(TokenLogprobs.Candidate::id).toList());
+    }
 }

@@ -91,4 +91,16 @@ class StopMatcherTest {
         stops.add("a");
         assertEquals("ab", copied.accept("ab"), "the matcher keeps its own copy of the stops");
     }
+
+    // Written for mutants that survived the runtime's mutation run (docs/testing.md).
+
+    @Test
+    void aStopAtTheVeryStartWinsOverALaterOne() {
+        StopMatcher m = new StopMatcher(List.of("A", "B"));
+        assertEquals("", m.accept("AB"), "the stop at index 0 is the earliest; the later B must not replace it");
+        assertTrue(m.stopped());
+        StopMatcher first = new StopMatcher(List.of("STOP"));
+        assertEquals("", first.accept("STOP and more"));
+        assertTrue(first.stopped());
+    }
 }

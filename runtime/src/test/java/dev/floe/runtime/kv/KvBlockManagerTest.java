@@ -227,4 +227,44 @@ class KvBlockManagerTest {
         assertEquals(3, pool.usedBlocks(), "the 5 holds of the sequence are gone, the first holder's stays");
         assertTrue(pool.cachedBlocks() == 1);
     }
+
+    // The tests below were written for mutants that survived the runtime's mutation run (docs/testing.md).
+
+    @Test
+    void hashMatchesItsFormulaEvaluatedIndependently() {
+        // the documented mixing (SplitMix-style multiply, xor-shift 31, final xor-shift 29 and the count), evaluated
+        // in Python with 64-bit masks: a change to any constant, shift or operator gives other values
+        long first = KvBlockManager.hash(0, TOKENS, 0, 4);
+        assertEquals(-475406758956436195L, first);
+        assertEquals(8050669207219657686L, KvBlockManager.hash(first, TOKENS, 4, 4));
+        assertEquals(7146057677987892423L, KvBlockManager.hash(0, TOKENS, 0, 0));
+    }
+
+    @Test
+    void aLongSequenceGrowsItsTableByDoublingOnlyWhenFull() {
+        // 64 blocks one at a time: a table that doubled on every block would need 4 * 2^64 entries
+        KvBlockManager pool = new KvBlockManager(128, 1);
+        SequenceKv grown = new SequenceKv(pool);
+        for (int t = 1; t <= 64; t++) grown.ensureCapacity(t);
+        assertEquals(64, new HashSet<>(java.util.Arrays.stream(grown.table()).boxed().toList()).size());
+        int shared = pool.allocate();
+        pool.register(shared, 7, TOKENS, 0);
+        SequenceKv adopting = new SequenceKv(pool);
+        for (int i = 0; i < 64; i++) adopting.adopt(pool.lookup(7, TOKENS, 0));
+        assertEquals(64, adopting.blocks());
+        assertEquals(shared, adopting.block(63));
+    }
+
+    @Test
+    void aFailedGrowthOfANonEmptySequenceReturnsOnlyWhatItTook() {
+        KvBlockManager pool = new KvBlockManager(5, 1);
+        SequenceKv a = new SequenceKv(pool);
+        a.ensureCapacity(2);
+        SequenceKv b = new SequenceKv(pool);
+        b.ensureCapacity(2);
+        assertThrows(InvalidRequestException.class, () -> a.ensureCapacity(5), "one block taken, the second missing");
+        assertEquals(2, a.blocks());
+        assertEquals(1, pool.freeBlocks(), "the one block taken went back; a's first two and b's stay held");
+        assertEquals(2, b.blocks());
+    }
 }
