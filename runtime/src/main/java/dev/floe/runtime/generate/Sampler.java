@@ -82,14 +82,23 @@ public final class Sampler {
         return l;
     }
 
+    private static float orderable(float logit) {
+        return Float.isNaN(logit) ? Float.NEGATIVE_INFINITY : logit;
+    }
+
     private int draw(float[] logits) {
         int n = logits.length;
         Integer[] order = new Integer[n];
         for (int i = 0; i < n; i++) order[i] = i;
+        // NaN ranks with -inf, last (Float.compare would put it first), as argmax never lets it win
         Arrays.sort(order, (a, b) -> {
-            int cmp = Float.compare(logits[b], logits[a]);
+            int cmp = Float.compare(orderable(logits[b]), orderable(logits[a]));
             return cmp != 0 ? cmp : Integer.compare(a, b);
         });
+        if (!(logits[order[0]] > Float.NEGATIVE_INFINITY)) {
+            throw new IllegalStateException("every logit is NaN or -inf: no token can be drawn (the forward pass diverged"
+                    + " or every token is masked)");
+        }
         int keep = params.topK() > 0 ? Math.min(params.topK(), n) : n;
         double max = logits[order[0]];
         double[] p = new double[keep];

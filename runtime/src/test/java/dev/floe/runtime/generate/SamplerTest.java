@@ -206,6 +206,18 @@ class SamplerTest {
         }
     }
 
+    @Test
+    void aNaNLogitIsNeverDrawnAndNothingDrawableIsAnError() {
+        float[] logits = {Float.NaN, 0.5f, Float.NaN, 0.1f};
+        for (int seed = 0; seed < 500; seed++) {
+            int id = new Sampler(new SamplingParams(1, 0, 1, seed)).sample(logits);
+            assertTrue(id == 1 || id == 3, "seed " + seed + " drew " + id);
+        }
+        float[] nothing = {Float.NaN, Float.NEGATIVE_INFINITY};
+        var e = assertThrows(IllegalStateException.class, () -> new Sampler(new SamplingParams(1, 0, 1, 1)).sample(nothing));
+        assertTrue(e.getMessage().contains("every logit is NaN or -inf"), e.getMessage());
+    }
+
     // The tests below were written for mutants that survived the runtime's mutation run (docs/testing.md).
 
     @Test
