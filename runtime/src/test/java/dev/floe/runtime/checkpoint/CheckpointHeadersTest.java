@@ -68,7 +68,7 @@ class CheckpointHeadersTest {
     }
 
     @Test
-    void anFp8TensorsScalesMustBeOnePerRow() {
+    void anFp8TensorsScaleMustFitItsShape() {
         SafetensorsWriter.Data none = o -> {
             throw new IllegalStateException("sparse");
         };
@@ -77,7 +77,7 @@ class CheckpointHeadersTest {
                 new SafetensorsWriter.Item("w_scale", DType.F32, new long[]{3}, none)), Map.of());
         try (Checkpoint cp = Checkpoint.open(dir)) {
             String m = assertThrows(ModelFormatException.class, () -> cp.tensor("w")).getMessage();
-            assertEquals("tensor w_scale: 3 scales for 2 rows of w (expected 1 or one per row)", m);
+            assertEquals("tensor w_scale: shape [3] is no scale of w [2, 4] (expected a scalar, one per row or a block grid)", m);
         }
     }
 
