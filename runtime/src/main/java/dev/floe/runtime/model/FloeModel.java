@@ -55,7 +55,7 @@ public final class FloeModel implements Model {
     private final PassRelay relay;
     private final List<AutoCloseable> owned;
     private final SinkWindow sinkWindow;
-    private final Set<DecoderSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Set<ModelSession> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /** Parts of a model; {@link dev.floe.runtime.FloeEngine} assembles them. */
@@ -291,7 +291,9 @@ public final class FloeModel implements Model {
     public Session newSinkSession(SinkWindow window) {
         if (closed) throw new IllegalStateException("model is closed");
         SinkWindow.Layout layout = sinkLayout(window); // checked before any KV is taken
-        return new SinkWindowSession(this, new SequenceKv(kvBlocks), layout);
+        SinkWindowSession s = new SinkWindowSession(this, new SequenceKv(kvBlocks), layout);
+        sessions.add(s);
+        return s;
     }
 
     /**
@@ -337,7 +339,7 @@ public final class FloeModel implements Model {
         return s;
     }
 
-    void sessionClosed(DecoderSession s) {
+    void sessionClosed(ModelSession s) {
         sessions.remove(s);
     }
 
@@ -354,7 +356,7 @@ public final class FloeModel implements Model {
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        for (DecoderSession s : List.copyOf(sessions)) s.close();
+        for (ModelSession s : List.copyOf(sessions)) s.close();
         if (relay != null) {
             synchronized (ranks) {
                 relay.stop();

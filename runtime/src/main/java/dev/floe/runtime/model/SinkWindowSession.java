@@ -1,77 +1,40 @@
 package dev.floe.runtime.model;
 
-import dev.floe.api.ForwardObserver;
-import dev.floe.api.InvalidRequestException;
-import dev.floe.api.Session;
 import dev.floe.runtime.kv.SequenceKv;
-
-import java.util.Arrays;
 
 /**
  * A sequence with an attention-sink window: keys are cached before RoPE, each token sits at an index in the cache
  * (not in the text), and when the cache is full the oldest block after the sink is freed and the block table rolls
  * down, so every later key is rotated by its new, smaller index. Until the first eviction it computes exactly what a
- * {@link DecoderSession} computes. Not thread-safe.
+ * {@link DecoderSession} computes. Its {@link #position()}, the tokens fed so far, may exceed the model's context.
  */
-final class SinkWindowSession implements Session {
-    private final FloeModel model;
-    private final SequenceKv kv;
+final class SinkWindowSession extends ModelSession {
     private final SinkWindow.Layout layout;
     private int cached;
-    private int position;
-    private ForwardObserver observer;
-    private boolean closed;
 
     SinkWindowSession(FloeModel model, SequenceKv kv, SinkWindow.Layout layout) {
-        this.model = model;
-        this.kv = kv;
+        super(model, kv);
         this.layout = layout;
     }
 
     @Override
-    public float[][] prefill(int[] ids) {
-        return feed(ids, true);
+    int maxChunk() {
+        return layout.maxChunk();
     }
 
     @Override
-    public float[] prefillLast(int[] ids) {
-        float[][] out = feed(ids, false);
-        return out[out.length - 1];
+    ForwardBatch batch(int[] chunk, int[] rows) {
+        int n = chunk.length;
+        cached -= layout.makeRoom(kv, cached, n);
+        kv.ensureCapacity(cached + n);
+        int[] pos = new int[n];
+        for (int i = 0; i < n; i++) pos[i] = cached + i;
+        return new ForwardBatch(chunk, pos, new int[n], new int[][]{kv.table()}, rows, true);
     }
 
     @Override
-    public float[] next(int id) {
-        return feed(new int[]{id}, false)[0];
-    }
-
-    private float[][] feed(int[] ids, boolean allLogits) {
-        if (closed) throw new IllegalStateException("session is closed");
-        if (ids.length == 0) throw new InvalidRequestException("no tokens to feed");
-        model.checkIds(ids);
-        float[][] result = allLogits ? new float[ids.length][] : null;
-        float[][] last = null;
-        for (int start = 0; start < ids.length; start += layout.maxChunk()) {
-            int[] chunk = Arrays.copyOfRange(ids, start, Math.min(ids.length, start + layout.maxChunk()));
-            int n = chunk.length;
-            cached -= layout.makeRoom(kv, cached, n);
-            kv.ensureCapacity(cached + n);
-            int[] pos = new int[n];
-            for (int i = 0; i < n; i++) pos[i] = cached + i;
-            boolean lastChunk = start + n == ids.length;
-            int[] rows = allLogits ? ForwardBatch.range(n) : lastChunk ? new int[]{n - 1} : new int[0];
-            float[][] logits = model.forward(new ForwardBatch(chunk, pos, new int[n], new int[][]{kv.table()}, rows, true), observer);
-            cached += n;
-            position += n;
-            if (allLogits) System.arraycopy(logits, 0, result, start, logits.length);
-            else last = logits;
-        }
-        return allLogits ? result : last;
-    }
-
-    /** Tokens fed so far (may exceed the model's context). */
-    @Override
-    public int position() {
-        return position;
+    void fed(int n) {
+        cached += n;
     }
 
     /** Unbounded: old tokens leave the window instead. */
@@ -87,21 +50,7 @@ final class SinkWindowSession implements Session {
 
     @Override
     public void reset() {
-        kv.release();
+        super.reset();
         cached = 0;
-        position = 0;
-    }
-
-    @Override
-    public void observer(ForwardObserver o) {
-        this.observer = o;
-    }
-
-    @Override
-    public void close() {
-        if (!closed) {
-            closed = true;
-            kv.close();
-        }
     }
 }

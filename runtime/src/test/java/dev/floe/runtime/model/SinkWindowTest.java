@@ -59,6 +59,19 @@ class SinkWindowTest {
     }
 
     @Test
+    void closingTheModelClosesItsSinkSessionsAndReturnsTheirBlocks() {
+        FloeModel own = FloeEngine.load(BUILT_IN, ModelOptions.DEFAULTS.withBackend("cpu-vector"), l -> { });
+        int free = own.kvBlocks().freeBlocks();
+        Session sink = own.newSinkSession(new SinkWindow(4, 64));
+        sink.prefillLast(own.tokenizer().encode("import os\n", true));
+        assertTrue(own.kvBlocks().freeBlocks() < free, "the session holds blocks");
+        own.close();
+        assertEquals(free, own.kvBlocks().freeBlocks(), "blocks of a sink session left open when the model closed");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> sink.next(1));
+        assertEquals("session is closed", e.getMessage());
+    }
+
+    @Test
     void generationRunsFarPastTheContextWithFiniteLogits() {
         int context = model.config().maxPositions();
         int steps = 3000;
