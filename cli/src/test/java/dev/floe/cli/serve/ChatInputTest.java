@@ -1,14 +1,14 @@
 package dev.floe.cli.serve;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.floe.api.ChatMessage;
 import dev.floe.api.ChatRequest;
 import dev.floe.api.Tokenizer;
 import org.junit.jupiter.api.Test;
 
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.stream.Collectors;
 
 import static dev.floe.cli.serve.OpenAiServerTest.JSON;
@@ -28,77 +28,38 @@ class ChatInputTest {
               "properties":{"city":{"type":"string"}},"required":["city"]}}},
              {"type":"function","function":{"name":"get_time"}}]""";
 
-    /** Renders {@code role:content[calls](id)} per message and the tool names; a content "boom" makes it fail. */
-    private record EchoTemplate(String template) implements Tokenizer {
-        @Override
-        public String applyChatTemplate(ChatRequest r) {
-            String messages = r.messages().stream().map(m -> {
-                if ("boom".equals(m.content())) throw new IllegalStateException("template raised an exception");
-                return m.role() + ":" + m.content() + m.toolCalls().stream().map(c -> c.id() + "=" + c.name() + c.arguments())
-                        .collect(Collectors.joining(",", "[", "]")) + "(" + m.toolCallId() + "," + m.name() + ")";
-            }).collect(Collectors.joining("|"));
-            return messages + " tools=" + r.tools().stream().map(t -> String.valueOf(((java.util.Map<?, ?>) t.get("function")).get("name")))
-                    .toList() + (r.addGenerationPrompt() ? " >" : "");
-        }
-
-        @Override
-        public String applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
-            throw new AssertionError("ChatInput passes a ChatRequest");
-        }
-
-        @Override
-        public Optional<String> chatTemplate() {
-            return Optional.ofNullable(template);
-        }
-
-        @Override
-        public int[] encode(String text, boolean addSpecialTokens) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String decode(int[] ids, boolean skipSpecialTokens) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public StreamingDecoder streamingDecoder(boolean skipSpecialTokens) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public int vocabSize() {
-            return 0;
-        }
-
-        @Override
-        public String tokenString(int id) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public OptionalInt tokenId(String token) {
-            return OptionalInt.empty();
-        }
-
-        @Override
-        public boolean isSpecial(int id) {
-            return false;
-        }
-
-        @Override
-        public OptionalInt bosId() {
-            return OptionalInt.empty();
-        }
-
-        @Override
-        public OptionalInt eosId() {
-            return OptionalInt.empty();
-        }
+    /**
+     * A tokenizer whose chat template renders {@code role:content[calls](id)} per message and the tool names (a
+     * content "boom" makes it fail) and whose {@code chatTemplate()} is {@code template}; its default methods keep
+     * their meaning and every other method is unsupported.
+     */
+    private static Tokenizer echoTemplate(String template) {
+        return (Tokenizer) Proxy.newProxyInstance(Tokenizer.class.getClassLoader(), new Class<?>[]{Tokenizer.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "applyChatTemplate" -> {
+                        if (!(args[0] instanceof ChatRequest r)) throw new AssertionError("ChatInput passes a ChatRequest");
+                        yield render(r);
+                    }
+                    case "chatTemplate" -> Optional.ofNullable(template);
+                    default -> {
+                        if (method.isDefault()) yield InvocationHandler.invokeDefault(proxy, method, args);
+                        throw new UnsupportedOperationException(method.getName());
+                    }
+                });
     }
 
-    private static final Tokenizer HERMES = new EchoTemplate("{{ '<tool_call>' }}");
-    private static final Tokenizer PLAIN = new EchoTemplate(null);
+    private static String render(ChatRequest r) {
+        String messages = r.messages().stream().map(m -> {
+            if ("boom".equals(m.content())) throw new IllegalStateException("template raised an exception");
+            return m.role() + ":" + m.content() + m.toolCalls().stream().map(c -> c.id() + "=" + c.name() + c.arguments())
+                    .collect(Collectors.joining(",", "[", "]")) + "(" + m.toolCallId() + "," + m.name() + ")";
+        }).collect(Collectors.joining("|"));
+        return messages + " tools=" + r.tools().stream().map(t -> String.valueOf(((java.util.Map<?, ?>) t.get("function")).get("name")))
+                .toList() + (r.addGenerationPrompt() ? " >" : "");
+    }
+
+    private static final Tokenizer HERMES = echoTemplate("{{ '<tool_call>' }}");
+    private static final Tokenizer PLAIN = echoTemplate(null);
 
     private static ChatInput parse(Tokenizer tokenizer, String body) {
         try {
