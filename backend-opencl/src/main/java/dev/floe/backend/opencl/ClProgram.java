@@ -21,7 +21,7 @@ import static org.lwjgl.opencl.CL10.*;
  */
 final class ClProgram implements AutoCloseable {
     /** The program's sources, compiled as one unit in this order (each uses what the ones before it define). */
-    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "matvec.cl", "moe.cl");
+    private static final java.util.List<String> SOURCES = java.util.List.of("kernels.cl", "matvec.cl", "moe.cl", "plan.cl");
     private static final String SOURCE = String.join(" + ", SOURCES);
     private static final String OPTIONS = "-cl-std=CL1.2";
 
@@ -66,10 +66,21 @@ final class ClProgram implements AutoCloseable {
         }
     }
 
-    /** The kernel called {@code name}, created on first use. */
+    /** The shared kernel called {@code name} (eager calls set all its arguments each time), created on first use. */
     Kernel kernel(String name) {
         Kernel k = kernels.get(name);
-        if (k != null) return k;
+        if (k == null) {
+            k = create(name);
+            kernels.put(name, k);
+        }
+        return k;
+    }
+
+    /**
+     * A kernel object of its own for a caller that sets some arguments once and keeps them (a compiled plan's step):
+     * kernel arguments are state of the object, so such a caller must not share it. The caller releases it.
+     */
+    Kernel create(String name) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer err = stack.mallocInt(1);
             long handle = clCreateKernel(program, name, err);
@@ -81,10 +92,13 @@ final class ClProgram implements AutoCloseable {
             long preferred = Long.getLong("opencl.workGroupSize", device.gpu() ? GPU_GROUP : CPU_REDUCTION_GROUP);
             int local = Integer.highestOneBit((int) Math.max(1, Math.min(preferred, limit)));
             int element = Integer.highestOneBit((int) Math.max(1, Math.min(device.gpu() ? GPU_GROUP : CPU_ELEMENT_GROUP, limit)));
-            k = new Kernel(name, handle, local, element);
-            kernels.put(name, k);
-            return k;
+            return new Kernel(name, handle, local, element);
         }
+    }
+
+    /** Releases a kernel object from {@link #create}. */
+    void release(Kernel k) {
+        clReleaseKernel(k.handle());
     }
 
     @Override

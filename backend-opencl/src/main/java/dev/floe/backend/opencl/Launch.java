@@ -12,8 +12,14 @@ final class Launch {
     private int index;
 
     Launch(long queue, ClProgram.Kernel kernel) {
+        this(queue, kernel, 0);
+    }
+
+    /** Sets arguments from {@code firstArg} on: those before it keep the values set earlier (a compiled plan's). */
+    Launch(long queue, ClProgram.Kernel kernel, int firstArg) {
         this.queue = queue;
         this.kernel = kernel;
+        this.index = firstArg;
     }
 
     /** The power-of-two local size of this kernel's work-groups. */

@@ -6,11 +6,13 @@ import dev.floe.spi.AttentionBatch;
 import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Capability;
+import dev.floe.spi.CompiledPlan;
 import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KernelArguments;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.MoeCall;
+import dev.floe.spi.Plan;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
 import dev.floe.spi.ScaleLayout;
@@ -41,10 +43,10 @@ final class OpenClBackend implements Backend {
     static final Set<Capability> CAPABILITIES = Collections.unmodifiableSet(java.util.EnumSet.of(
             Capability.WEIGHTS_F32, Capability.WEIGHTS_F16, Capability.WEIGHTS_BF16,
             Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.WEIGHTS_BLOCK_SCALES, Capability.DEVICE_MEMORY,
-            Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER));
+            Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.PLANS, Capability.DISPATCH_COUNTER));
 
     /** Rows of the matmul kernel's token block (MM_ROWS in kernels.cl). */
-    private static final int MM_ROWS = 8;
+    static final int MM_ROWS = 8;
     /** Default upper bound of the attention score scratch, in floats; longer batches run in several launches. */
     private static final long SCORE_SCRATCH_FLOATS = 32L << 20;
     /** Host-to-device copies of weights go in pieces of this many bytes. */
@@ -67,6 +69,8 @@ final class OpenClBackend implements Backend {
     private volatile boolean closed;
     /** The fused MoE operation and its packed expert banks, made on first use. */
     private ClMoe moe;
+    /** Compiled plans not yet closed: they hold kernel objects of the program, released before it. */
+    private final Set<ClPlan> plans = Collections.newSetFromMap(new IdentityHashMap<>());
 
     private OpenClBackend(ClDevice device, long context, long queue, ClProgram program, ParamRing params) {
         this.device = device;
@@ -616,6 +620,21 @@ final class OpenClBackend implements Backend {
         moe.run(call);
     }
 
+    /** One enqueue sequence per plan, no host read in it ({@link ClPlan}). */
+    @Override
+    public CompiledPlan compile(Plan plan) {
+        requireOpen();
+        if (plan == null) throw new IllegalArgumentException("compile: plan is null");
+        ClPlan compiled = new ClPlan(this, plan);
+        plans.add(compiled);
+        return compiled;
+    }
+
+    /** A plan closed itself. */
+    void forget(ClPlan plan) {
+        plans.remove(plan);
+    }
+
     @Override
     public long dispatches() {
         return dispatches.get();
@@ -634,6 +653,7 @@ final class OpenClBackend implements Backend {
         closed = true;
         clFinish(queue);   // a failed kernel must not keep the release below from running
         if (moe != null) moe.close();
+        for (ClPlan p : List.copyOf(plans)) p.close();
         for (DeviceMemory m : List.copyOf(live)) m.free();
         live.clear();
         if (scores != 0) clReleaseMemObject(scores);
@@ -709,6 +729,16 @@ final class OpenClBackend implements Backend {
         return new Launch(queue, program.kernel(kernel));
     }
 
+    /** A launch of a compiled plan's own kernel object, setting arguments from {@code firstArg} on. */
+    Launch launch(ClProgram.Kernel kernel, int firstArg) {
+        dispatches.incrementAndGet();
+        return new Launch(queue, kernel, firstArg);
+    }
+
+    ClProgram program() {
+        return program;
+    }
+
     private void checkAllocation(long bytes, String what) {
         if (bytes > device.maxAllocation()) {
             throw new IllegalArgumentException(what + ": " + bytes + " bytes exceed the device's "
@@ -747,7 +777,7 @@ final class OpenClBackend implements Backend {
         }
     }
 
-    private void requireOpen() {
+    void requireOpen() {
         if (closed) throw new IllegalStateException("the opencl backend on " + device.name() + " is closed");
     }
 
@@ -769,7 +799,7 @@ final class OpenClBackend implements Backend {
     }
 
     /** Block-scaled weights are linear layers: only matmul has kernels for them. */
-    private static void matmulOnly(ClWeight w, String op) {
+    static void matmulOnly(ClWeight w, String op) {
         if (w.block() != null) {
             throw new IllegalArgumentException(op + ": weight " + w.name() + " has " + w.block() + " scales, which only matmul reads");
         }
@@ -783,7 +813,7 @@ final class OpenClBackend implements Backend {
         return cw;
     }
 
-    private ClStep step(Step s) {
+    ClStep step(Step s) {
         if (!(s instanceof ClStep cs) || cs.owner() != this) {
             throw new IllegalArgumentException("argument step: " + s + " is not a step of this opencl backend");
         }
@@ -791,7 +821,7 @@ final class OpenClBackend implements Backend {
         return cs;
     }
 
-    private ClKvCache cache(KvCache c) {
+    ClKvCache cache(KvCache c) {
         if (!(c instanceof ClKvCache cc) || cc.owner() != this) {
             throw new IllegalArgumentException("argument cache: " + c + " is not a KV cache of this opencl backend");
         }
@@ -799,7 +829,7 @@ final class OpenClBackend implements Backend {
         return cc;
     }
 
-    private static void checkLayer(String call, int layer, KvLayout layout) {
+    static void checkLayer(String call, int layer, KvLayout layout) {
         if (layer < 0 || layer >= layout.layers()) {
             throw new IllegalArgumentException(call + ": layer " + layer + " is outside [0, " + layout.layers() + ")");
         }

@@ -160,15 +160,25 @@ __kernel void zero(__global uint *dst, long n) {
     FOR_EACH(i, n) dst[i] = 0u;
 }
 
+// silu(g) * u: the one formula of swiglu, moe_up and plan_swiglu_*, so that fused and eager results agree bit for bit
+float silu_mul(float g, float u) {
+    return g / (1.0f + exp(-g)) * u;
+}
+
 __kernel void swiglu(__global const float *gate, __global const float *up, long n, __global float *out) {
-    FOR_EACH(i, n) {
-        float g = gate[i];
-        out[i] = g / (1.0f + exp(-g)) * up[i];
-    }
+    FOR_EACH(i, n) out[i] = silu_mul(gate[i], up[i]);
 }
 
 __kernel void add(__global const float *a, __global const float *b, long n, __global float *out) {
     FOR_EACH(i, n) out[i] = a[i] + b[i];
+}
+
+// Rotates the pair (v[j], v[j + half]) by the angle of cosine c and sine s: the one rotation of rope and plan_rope_store.
+void rope_pair(__global float *v, int j, int half_, float c, float s) {
+    float a = v[j];
+    float b = v[j + half_];
+    v[j] = a * c - b * s;
+    v[j + half_] = b * c + a * s;
 }
 
 // `cs` holds, per row, headDim/2 cosines followed by headDim/2 sines of that row's angles (computed on the host in
@@ -183,10 +193,7 @@ __kernel void rope(__global float *x, int rows, int heads, int headDim, __global
         __global float *v = x + rh * headDim;
         float c = cs[r * headDim + j];
         float s = cs[r * headDim + half_ + j];
-        float a = v[j];
-        float b = v[j + half_];
-        v[j] = a * c - b * s;
-        v[j + half_] = b * c + a * s;
+        rope_pair(v, j, half_, c, s);
     }
 }
 

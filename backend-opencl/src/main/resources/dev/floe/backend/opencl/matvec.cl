@@ -3,7 +3,8 @@
 // loop over the group, it is several times faster at batch 1. The sums are the same as matmul_*'s for a single row
 // (the same partial sums, reduced in the same order), so results do not change with the kernel chosen.
 //
-// Compiled after kernels.cl (LOAD/LOAD4); moe.cl uses PARTIAL_DOT, group_sum and LOAD4_E4M3_SELECT.
+// Compiled after kernels.cl (LOAD/LOAD4); moe.cl uses PARTIAL_DOT, group_sum and LOAD4_E4M3_SELECT, plan.cl
+// MATVEC_VALUE.
 
 // The work-group's sum of `acc` (every work-item's partial), reduced as matmul_* reduces; all work-items get it.
 float group_sum(float acc, __local float *red) {
@@ -49,15 +50,23 @@ float4 e4m3x4_select(uchar4 c) {
 }
 #define LOAD4_E4M3_SELECT(w, base, j) e4m3x4_select(vload4(j, (w) + (base)))
 
+// v = the dot product of weight row o with xr, times its scale: one work-group's share of matvec_*, also used by the
+// decode fusions of a compiled plan (plan.cl) so that they compute exactly what matvec_* computes.
+#define MATVEC_VALUE(LOAD, LOAD4, w, scale, scaleStride, o, xr, cols, red, v)                                          \
+    {                                                                                                                  \
+        float part_;                                                                                                   \
+        PARTIAL_DOT(LOAD, LOAD4, w, o, xr, cols, part_)                                                                \
+        v = group_sum(part_, red) * (scale)[(o) * (scaleStride)];                                                      \
+    }
+
 #define MATVEC_KERNEL(NAME, LOAD, LOAD4)                                                                                \
 /* groups (outCols, rows) */                                                                                           \
 __kernel void matvec_##NAME(__global const float *x, int rows, __global const uchar *w, __global const float *scale,  \
                             int scaleStride, long cols, long outCols, __global float *out, __local float *red) {      \
     long o = get_group_id(0);                                                                                          \
     long r = get_group_id(1);                                                                                          \
-    float part;                                                                                                        \
-    PARTIAL_DOT(LOAD, LOAD4, w, o, x + r * cols, cols, part)                                                           \
-    float v = group_sum(part, red) * scale[o * scaleStride];                                                           \
+    float v;                                                                                                           \
+    MATVEC_VALUE(LOAD, LOAD4, w, scale, scaleStride, o, x + r * cols, cols, red, v)                                    \
     if (get_local_id(0) == 0) out[r * outCols + o] = v;                                                                \
 }
 

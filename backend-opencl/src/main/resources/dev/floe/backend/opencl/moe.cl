@@ -134,7 +134,7 @@ __kernel void moe_up_##NAME(__global const float *x, int k, __global const int *
     PARTIAL_DOT(LOAD, LOAD4, w3 + e * stride, j, xr, cols, u)                                                          \
     g = group_sum(g, red) * s1[(long) e * scaleCount + j * scaleStride];                                               \
     u = group_sum(u, red) * s3[(long) e * scaleCount + j * scaleStride];                                               \
-    if (get_local_id(0) == 0 && id >= 0) h[p * width + j] = g / (1.0f + exp(-g)) * u;                                 \
+    if (get_local_id(0) == 0 && id >= 0) h[p * width + j] = silu_mul(g, u);                                            \
 }                                                                                                                      \
                                                                                                                        \
 /* groups (hidden, rows); dst [rows, hidden] += the row's weighted expert outputs */                                   \
