@@ -531,62 +531,6 @@ final class CudaBackend implements Backend {
         }
     }
 
-    // ---- decode-path extras (reachable by the runtime once the SPI grows a place for them)
-
-    /**
-     * The fused expert MLP input: {@code h[r][j] = silu(x[r] . w1[j]) * (x[r] . w3[j])}, {@code h} is
-     * {@code [rows, w1.rows()]}. One pass over both weights; best for the decode batch sizes.
-     */
-    void expertSwiglu(Buffer x, int rows, Weight w1, Weight w3, Buffer h) {
-        open();
-        CudaWeight a = weight("w1", w1), b = weight("w3", w3);
-        matmulOnly(a, "expertSwiglu");
-        matmulOnly(b, "expertSwiglu");
-        if (a.dtype() != b.dtype() || a.rows() != b.rows() || a.cols() != b.cols() || a.scaleStride() != b.scaleStride()
-                || (a.scale() == 0) != (b.scale() == 0)) {
-            throw new IllegalArgumentException("w1 " + a + " and w3 " + b + " differ in dtype, shape or scaling");
-        }
-        int width = toInt("w1.rows", a.rows()), cols = toInt("w1.cols", a.cols());
-        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
-        fits("x", x, (long) rows * cols);
-        fits("h", h, (long) rows * width);
-        if (rows == 0) return;
-        launch(Kernel.EXPERT_SWIGLU, a.format(), Launch.matvec(width, rows),
-                new KernelArgs().ptr(buffer("x", x).address()).i32(rows).ptr(a.data()).ptr(a.scale()).ptr(b.data())
-                        .ptr(b.scale()).i32(a.scaleStride()).ptr(buffer("h", h).address()).i32(width).i32(cols));
-    }
-
-    /** The router's choice for each token: {@code k} expert indices and their weights, row-major {@code [rows, k]}. */
-    record TopK(int[] indices, float[] weights) {
-    }
-
-    /** Softmax over {@code experts} logits per token and the top {@code k}, on the device. */
-    TopK routerTopK(Buffer logits, int rows, int experts, int k, boolean renormalize) {
-        open();
-        Checks.positive("experts", experts);
-        if (k < 1 || k > experts || k > Launch.ROUTER_MAX_K) {
-            throw new IllegalArgumentException("k=" + k + " must be in [1, min(experts=" + experts + ", " + Launch.ROUTER_MAX_K + ")]");
-        }
-        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
-        fits("logits", logits, (long) rows * experts);
-        int[] idx = new int[rows * k];
-        float[] wts = new float[rows * k];
-        if (rows == 0) return new TopK(idx, wts);
-        long bytes = (long) rows * k * 4;
-        long di = pool.allocate(bytes), dw = pool.allocate(bytes);
-        try {
-            launch(Kernel.ROUTER_TOPK, null, Launch.router(rows), new KernelArgs()
-                    .ptr(buffer("logits", logits).address()).i32(rows).i32(experts).i32(k).i32(renormalize ? 1 : 0)
-                    .ptr(di).ptr(dw));
-            ctx.download(di, 0, Pointer.to(idx), bytes);
-            ctx.download(dw, 0, Pointer.to(wts), bytes);
-        } finally {
-            pool.release(di);
-            pool.release(dw);
-        }
-        return new TopK(idx, wts);
-    }
-
     /**
      * Joins an NCCL group as {@code rank} of {@code size} (one process per GPU), the unique id travelling through
      * {@code rendezvous}. Throws {@link BackendUnavailableException} when NCCL is not installed.

@@ -248,19 +248,6 @@ class CudaBackendHostTest extends RecordingFixture {
         assertArrayEquals(new float[]{0.25f, 0.75f}, device.stagedFloats.getLast());
         matchesPtx(device.last());
         scalars(device.last(), dim, 2); // cols, n
-
-        Weight w1 = cuda.weight(tensor("w1", DType.BF16, 48, dim, null));
-        Weight w3 = cuda.weight(tensor("w3", DType.BF16, 48, dim, null));
-        cuda.expertSwiglu(x, 2, w1, w3, out);
-        assertEquals("expert_swiglu_bf16", device.last().entry());
-        assertEquals(Launch.matvec(48, 2), device.last().launch());
-        matchesPtx(device.last());
-        scalars(device.last(), 2, 0, 48, dim); // rows, scaleStride, width, cols
-
-        CudaBackend.TopK top = cuda.routerTopK(x, 5, 8, 2, true);
-        assertEquals(10, top.indices().length);
-        matchesPtx(device.last());
-        scalars(device.last(), 5, 8, 2, 1); // rows, experts, k, renormalize
     }
 
     @Test
