@@ -553,14 +553,20 @@ final class CudaBackend implements Backend {
 
     // ---- SPI 2
 
-    /** One pool block for the whole step, filled by one host-to-device copy in stream order. */
+    /** One pool block for the whole step, filled by one host-to-device copy in stream order when first used. */
     @Override
     public Step step(StepMetadata metadata) {
+        open();
+        return CudaStep.of(this, metadata);
+    }
+
+    /** The pool block of a step and its one staged copy. */
+    long placeStep(StepMetadata metadata) {
         open();
         int[] packed = CudaStep.pack(metadata);
         long a = pool.allocate(4L * packed.length);
         ctx.stage(packed, null, a);
-        return CudaStep.of(this, metadata, a);
+        return a;
     }
 
     @Override

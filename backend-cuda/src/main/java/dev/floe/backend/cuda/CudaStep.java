@@ -14,7 +14,8 @@ import dev.floe.spi.StepMetadata;
 final class CudaStep implements Step {
     private final CudaBackend owner;
     private final StepMetadata metadata;
-    private final long address;
+    /** The device block; 0 until a kernel first needs it (a pass replayed as a graph never does). */
+    private long address;
     private final int maxBlocks;
     private final boolean fixed;
     private boolean closed;
@@ -63,9 +64,12 @@ final class CudaStep implements Step {
         return out;
     }
 
-    /** The step of a pass in the block at {@code address}, to which {@link #pack} has been staged. */
-    static CudaStep of(CudaBackend owner, StepMetadata m, long address) {
-        return new CudaStep(owner, m, address, AttentionPlan.maxBlocks(m.blockTables()), false);
+    /**
+     * The step of a pass, copied to the device when a kernel first needs it ({@link CudaBackend#placeStep}): a pass
+     * that a captured graph replays reads its metadata from the graph's own block, so this copy is never made.
+     */
+    static CudaStep of(CudaBackend owner, StepMetadata m) {
+        return new CudaStep(owner, m, 0, AttentionPlan.maxBlocks(m.blockTables()), false);
     }
 
     /**
@@ -93,6 +97,7 @@ final class CudaStep implements Step {
 
     private long at(int ints) {
         if (closed) throw new IllegalStateException("step is closed: " + metadata);
+        if (address == 0) address = owner.placeStep(metadata);
         return address + 4L * ints;
     }
 
@@ -137,7 +142,7 @@ final class CudaStep implements Step {
     public void close() {
         if (closed) return;
         closed = true;
-        if (!fixed) owner.release(address);
+        if (!fixed && address != 0) owner.release(address);
     }
 
     @Override

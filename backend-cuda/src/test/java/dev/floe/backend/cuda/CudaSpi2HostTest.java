@@ -116,6 +116,8 @@ class CudaSpi2HostTest extends RecordingFixture {
         long uploads = device.uploads;
         int staged = device.stagedAt.size();
         Step step = cuda.step(m);
+        assertEquals(staged, device.stagedAt.size(), "nothing copied before a kernel needs the step");
+        ((CudaStep) step).tokens();
         assertEquals(staged + 1, device.stagedAt.size(), "one host-to-device copy per step");
         assertEquals(uploads, device.uploads, "and no other");
         long base = device.stagedAt.getLast();
