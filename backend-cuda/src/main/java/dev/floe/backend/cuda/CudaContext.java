@@ -210,9 +210,13 @@ final class CudaContext implements Device {
         ring.reset();
     }
 
+    /**
+     * Thread-local mode: the capturing thread's discipline is {@link CaptureGuard}'s; global mode would also make other
+     * threads' allocations (another model on this GPU) fail while the capture lasts.
+     */
     @Override
     public void beginCapture() {
-        check("cuStreamBeginCapture", JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL));
+        check("cuStreamBeginCapture", JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
     }
 
     @Override

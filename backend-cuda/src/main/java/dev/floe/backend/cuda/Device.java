@@ -32,8 +32,9 @@ interface Device extends DeviceAllocator, AutoCloseable {
     void synchronize();
 
     /**
-     * {@code cuStreamBeginCapture} of the stream in global mode: until {@link #endCapture}, launches on the stream are
-     * recorded into a graph instead of run, and a host-synchronous call (copy, synchronisation, allocation) fails.
+     * {@code cuStreamBeginCapture} of the stream (thread-local mode): until {@link #endCapture}, launches on the stream
+     * are recorded into a graph instead of run, and a host-synchronous call (copy, synchronisation, allocation) by
+     * this thread fails.
      */
     void beginCapture();
 
