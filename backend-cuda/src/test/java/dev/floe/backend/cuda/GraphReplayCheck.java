@@ -11,7 +11,6 @@ import dev.floe.runtime.golden.GoldenFixture;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
-import dev.floe.spi.Probe;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,12 +35,7 @@ public final class GraphReplayCheck {
     }
 
     public static void main(String[] args) {
-        CudaProvider cuda = new CudaProvider();
-        Probe probe = cuda.probe();
-        if (!probe.available()) {
-            System.out.println("unavailable: " + probe.detail());
-            System.exit(3);
-        }
+        CudaProvider cuda = NcclGroupCheck.providerOrExit();
         Path root = Path.of(System.getProperty("floe.root", "."));
         int failures = 0;
         for (String folder : args.length > 0 ? args : new String[]{"fixtures/tiny-arctic", "fixtures/tiny-mixtral",
