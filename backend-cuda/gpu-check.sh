@@ -7,7 +7,10 @@
 #   backend-cuda/gpu-check.sh run       there, in the repository root with .gpu/ carried: runs the backend's
 #                                       TCK's SPI 2 checks first (`floe tck --backend cuda --filter '^spi2\.'`:
 #                                       fused MoE against the decomposition for every router and weight dtype,
-#                                       device routing against the host rule, metadata reuse), the FP8 block-scale
+#                                       device routing against the host rule, metadata reuse, a plan replayed as
+#                                       CUDA graphs against eager interpretation), CUDA graphs on real passes
+#                                       (GraphReplayCheck: fixtures with graphs and with cuda.graphs=false, golden
+#                                       checks and identical greedy tokens), the FP8 block-scale
 #                                       kernel checks and `floe check` of the FP8 fixtures, then the backend's
 #                                       tests (GPU tests must run, not skip), the matvec bandwidth micro-benchmark,
 #                                       NCCL all-reduce/all-gather/all-to-all on a group of one GPU and the parallel
@@ -67,6 +70,11 @@ run() {
     # SPI 2 first: the newest kernels (rope_table, moe_route, moe_up/down, moe_combine) have never run on a GPU
     step tck-spi2 "$java" "${jvm[@]}" -Dfloe.cublaslt.path=/usr/local/cuda-13.0/targets/x86_64-linux/lib/libcublasLt.so.13 \
         -m dev.floe.cli/dev.floe.cli.FloeCli tck --backend cuda --filter '^spi2\.'
+    # CUDA graphs (cuStreamBeginCapture .. cuGraphLaunch) have never run on a GPU: spi2.plan.replay above compiles the
+    # TCK's plan into graphs (a 6-row and a 1-row pass, each captured and launched); here whole models, graphs vs eager
+    step graph-replay "$java" "${jvm[@]}" --patch-module dev.floe.backend.cuda="$gpu/test/backend-cuda" \
+        --add-reads dev.floe.backend.cuda=dev.floe.runtime \
+        -m dev.floe.backend.cuda/dev.floe.backend.cuda.GraphReplayCheck
     # FP8 block scales (matmul_block_fp8, moe_up/down_block_fp8) have never run on a GPU either: the TCK's block
     # checks against the float64 oracle, then the FP8 fixtures of every scale layout (their MoE layers go through
     # the fused MoE with block-scaled experts)

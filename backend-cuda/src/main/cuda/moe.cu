@@ -1,21 +1,15 @@
-// Decode-path MoE kernels.
-//
-// expert_swiglu_*: h[r][j] = silu(x[r] . W1[j] * s1(j)) * (x[r] . W3[j] * s3(j)) in one pass: a warp owns
-// expert-row j and streams W1[j] and W3[j] with 16-byte loads against up to MV_ROWS activation rows, so the
-// gate and up projections and the SwiGLU never round-trip through memory.
-//
-// router_topk: per token, softmax over the experts' logits in float32, then the k largest probabilities (ties
-// to the lower expert index), optionally renormalised to sum to 1. One warp per token.
+// The MoE block on the device (SPI 2's Backend.moe): routing, the chosen experts' SwiGLU MLPs and the weighted
+// combine, with nothing read back by the host.
 #include "common.cuh"
 
 #define MV_WARPS 4
-#define MV_ROWS 8
 
+// This lane's share of wrow . x (cols elements), with 16-byte weight loads where rows allow.
 template <int DT>
-__device__ __forceinline__ void dot_rows(const uint8_t* wrow, const float* xb, int nr, int cols, int lane,
-                                         float* acc) {
+__device__ __forceinline__ float dot_row(const uint8_t* wrow, const float* x, int cols, int lane) {
     constexpr int B = Elem<DT>::BYTES;
     constexpr int PER = 16 / B;
+    float acc = 0.0f;
     if (((size_t)cols * B) % 16 == 0) {
         // unrolled so that several 16-byte weight loads are in flight per lane (memory-level parallelism)
 #pragma unroll 4
@@ -23,117 +17,23 @@ __device__ __forceinline__ void dot_rows(const uint8_t* wrow, const float* xb, i
             uint4 raw = __ldg(reinterpret_cast<const uint4*>(wrow + (size_t)c * B));
             float wv[PER];
             Elem<DT>::unpack(raw, wv);
+            const float4* xr = reinterpret_cast<const float4*>(x + c);
 #pragma unroll
-            for (int r = 0; r < MV_ROWS; r++) {
-                if (r < nr) {
-                    const float4* xr = reinterpret_cast<const float4*>(xb + (size_t)r * cols + c);
-#pragma unroll
-                    for (int q = 0; q < PER / 4; q++) {
-                        float4 xv = __ldg(xr + q);
-                        acc[r] = fmaf(wv[4 * q], xv.x, acc[r]);
-                        acc[r] = fmaf(wv[4 * q + 1], xv.y, acc[r]);
-                        acc[r] = fmaf(wv[4 * q + 2], xv.z, acc[r]);
-                        acc[r] = fmaf(wv[4 * q + 3], xv.w, acc[r]);
-                    }
-                }
+            for (int q = 0; q < PER / 4; q++) {
+                float4 xv = __ldg(xr + q);
+                acc = fmaf(wv[4 * q], xv.x, acc);
+                acc = fmaf(wv[4 * q + 1], xv.y, acc);
+                acc = fmaf(wv[4 * q + 2], xv.z, acc);
+                acc = fmaf(wv[4 * q + 3], xv.w, acc);
             }
         }
     } else {
-        for (int c = lane; c < cols; c += 32) {
-            float wv = Elem<DT>::at(wrow, c);
-#pragma unroll
-            for (int r = 0; r < MV_ROWS; r++)
-                if (r < nr) acc[r] = fmaf(wv, xb[(size_t)r * cols + c], acc[r]);
-        }
+        for (int c = lane; c < cols; c += 32) acc = fmaf(Elem<DT>::at(wrow, c), x[c], acc);
     }
+    return acc;
 }
-
-// grid (ceil(width/MV_WARPS), ceil(rows/MV_ROWS)), MV_WARPS*32 threads; h is [rows, width]
-template <int DT>
-__device__ __forceinline__ void expert_swiglu_impl(const float* __restrict__ x, int rows,
-                                                   const uint8_t* __restrict__ w1, const float* __restrict__ s1,
-                                                   const uint8_t* __restrict__ w3, const float* __restrict__ s3,
-                                                   int scaleStride, float* __restrict__ h, int width, int cols) {
-    constexpr int B = Elem<DT>::BYTES;
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int j = blockIdx.x * MV_WARPS + warp;
-    int r0 = blockIdx.y * MV_ROWS;
-    if (j >= width || r0 >= rows) return;
-    int nr = min(MV_ROWS, rows - r0);
-    const float* xb = x + (size_t)r0 * cols;
-    float g[MV_ROWS], u[MV_ROWS];
-#pragma unroll
-    for (int r = 0; r < MV_ROWS; r++) { g[r] = 0.0f; u[r] = 0.0f; }
-    dot_rows<DT>(w1 + (size_t)j * cols * B, xb, nr, cols, lane, g);
-    dot_rows<DT>(w3 + (size_t)j * cols * B, xb, nr, cols, lane, u);
-    float sg = row_scale(s1, scaleStride, j), su = row_scale(s3, scaleStride, j);
-#pragma unroll
-    for (int r = 0; r < MV_ROWS; r++) {
-        float gv = warp_sum(g[r]) * sg;
-        float uv = warp_sum(u[r]) * su;
-        if (lane == 0 && r < nr) h[(size_t)(r0 + r) * width + j] = silu(gv) * uv;
-    }
-}
-
-#define EXPERT_SWIGLU(NAME, DT)                                                                              \
-    extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)                                              \
-        NAME(const float* x, int rows, const uint8_t* w1, const float* s1, const uint8_t* w3, const float* s3, \
-             int scaleStride, float* h, int width, int cols) {                                               \
-        expert_swiglu_impl<DT>(x, rows, w1, s1, w3, s3, scaleStride, h, width, cols);                        \
-    }
-EXPERT_SWIGLU(expert_swiglu_f32, DT_F32)
-EXPERT_SWIGLU(expert_swiglu_f16, DT_F16)
-EXPERT_SWIGLU(expert_swiglu_bf16, DT_BF16)
-EXPERT_SWIGLU(expert_swiglu_e4m3, DT_E4M3)
-EXPERT_SWIGLU(expert_swiglu_e5m2, DT_E5M2)
 
 #define ROUTER_MAX_K 32
-
-// grid ceil(rows / 4), 128 threads (a warp per token); indices/weights are [rows, k]; k <= ROUTER_MAX_K, k <= experts
-extern "C" __global__ void __launch_bounds__(128)
-    router_topk(const float* __restrict__ logits, int rows, int experts, int k, int renormalize,
-                int* __restrict__ indices, float* __restrict__ weights) {
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int r = blockIdx.x * 4 + warp;
-    if (r >= rows) return;
-    const float* lr = logits + (size_t)r * experts;
-    float m = -INFINITY;
-    for (int e = lane; e < experts; e += 32) m = fmaxf(m, lr[e]);
-    m = warp_max(m);
-    float sum = 0.0f;
-    for (int e = lane; e < experts; e += 32) sum += expf(lr[e] - m);
-    sum = warp_sum(sum);
-
-    float picked[ROUTER_MAX_K];
-    int pickedIdx[ROUTER_MAX_K];
-    float total = 0.0f;
-    for (int t = 0; t < k; t++) {
-        // best not-yet-picked logit of this lane, then across the warp; ties go to the lower index
-        float best = -INFINITY;
-        int bestIdx = 0x7fffffff;
-        for (int e = lane; e < experts; e += 32) {
-            bool taken = false;
-            for (int u = 0; u < t; u++) taken |= pickedIdx[u] == e;
-            float v = lr[e];
-            if (!taken && (v > best || (v == best && e < bestIdx))) { best = v; bestIdx = e; }
-        }
-#pragma unroll
-        for (int o = 16; o > 0; o >>= 1) {
-            float ov = __shfl_xor_sync(FULL_MASK, best, o);
-            int oi = __shfl_xor_sync(FULL_MASK, bestIdx, o);
-            if (ov > best || (ov == best && oi < bestIdx)) { best = ov; bestIdx = oi; }
-        }
-        float p = expf(best - m) / sum;
-        if (t < ROUTER_MAX_K) { picked[t] = p; pickedIdx[t] = bestIdx; }
-        total += p;
-    }
-    if (lane == 0) {
-        for (int t = 0; t < k; t++) {
-            indices[(size_t)r * k + t] = pickedIdx[t];
-            weights[(size_t)r * k + t] = renormalize ? picked[t] / total : picked[t];
-        }
-    }
-}
 
 // ---- SPI 2: the MoE block on the device (Backend.moe). The host never learns which experts a row chose unless a
 // MoeTrace asks: routing writes ids/weights [rows, k] to device memory, the expert kernels look each chosen
@@ -234,48 +134,63 @@ extern "C" __global__ void __launch_bounds__(128)
     }
 }
 
-// grid (ceil(width/MV_WARPS), rows*k), MV_WARPS*32 threads: block column p is (row p/k, its p%k-th expert
-// ids[p]); h[p][j] = silu(x[row] . W1[j] * s1(j)) * (x[row] . W3[j] * s3(j)), h is [rows*k, width].
+// The expert kernels, moe_up (h[p][j] = silu(x[row] . W1[j] * s1(j)) * (x[row] . W3[j] * s3(j)), h is
+// [rows*k, width]) and moe_down (y[p][o] = h[p] . W2[o] * s2(o), y is [rows*k, hidden]): grid
+// (ceil(out/MV_WARPS), rows*k), MV_WARPS*32 threads; block column p is (row p/k, its p%k-th choice, expert ids[p]),
+// each warp one output row of that expert. Both are one expert_kernel around a dot product of one expert row: with a
+// scale per row or tensor (expert_dot, per weight format) or with FP8 block scales (expert_block_dot).
+
+// The pair and output row of this warp; false when it has nothing to do (past the end, or a padding id of -1).
+__device__ __forceinline__ bool expert_slot(int rows, int k, const int* ids, int outRows, int& out, int& p, int& e) {
+    out = blockIdx.x * MV_WARPS + (threadIdx.x >> 5);
+    p = blockIdx.y;
+    if (p >= rows * k || out >= outRows) return false;
+    e = ids[p];
+    return e >= 0;
+}
+
+// W[row] . v of expert e, scaled by its row's (or the tensor's) scale: summed over the warp, valid in every lane.
 template <int DT>
-__device__ __forceinline__ void moe_up_impl(const float* __restrict__ x, int k, const int* __restrict__ ids,
-                                            const unsigned long long* w1s, const unsigned long long* s1s,
-                                            const unsigned long long* w3s, const unsigned long long* s3s,
-                                            int scaleStride, float* __restrict__ h, int width, int cols) {
-    constexpr int B = Elem<DT>::BYTES;
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int j = blockIdx.x * MV_WARPS + warp;
-    int p = blockIdx.y;
-    int e = ids[p];
-    if (j >= width || e < 0) return;
+struct ExpertDot {
+    int scaleStride;
+    __device__ __forceinline__ float operator()(const unsigned long long* ws, const unsigned long long* ss, int e,
+                                                int row, const float* v, int cols, int lane) const {
+        const uint8_t* w = reinterpret_cast<const uint8_t*>(ws[e]) + (size_t)row * cols * Elem<DT>::BYTES;
+        return warp_sum(dot_row<DT>(w, v, cols, lane)) * row_scale(reinterpret_cast<const float*>(ss[e]), scaleStride, row);
+    }
+};
+
+// The same for an FP8 expert with a grid of block scales, applied to each element before the product.
+struct ExpertBlockDot {
+    int e5m2, blockRows, blockCols;
+    __device__ __forceinline__ float operator()(const unsigned long long* ws, const unsigned long long* ss, int e,
+                                                int row, const float* v, int cols, int lane) const {
+        const float* s = block_scales(reinterpret_cast<const float*>(ss[e]), row, blockRows, blockCols, cols);
+        return warp_sum(block_dot(reinterpret_cast<const uint8_t*>(ws[e]) + (size_t)row * cols, s, blockCols, v, cols,
+                                  lane, e5m2));
+    }
+};
+
+template <typename Dot>
+__device__ __forceinline__ void moe_up_impl(const Dot& dot, const float* __restrict__ x, int rows, int k,
+                                            const int* __restrict__ ids, const unsigned long long* w1s,
+                                            const unsigned long long* s1s, const unsigned long long* w3s,
+                                            const unsigned long long* s3s, float* __restrict__ h, int width, int cols) {
+    int j, p, e, lane = threadIdx.x & 31;
+    if (!expert_slot(rows, k, ids, width, j, p, e)) return;
     const float* xr = x + (size_t)(p / k) * cols;
-    float g[MV_ROWS], u[MV_ROWS];
-#pragma unroll
-    for (int r = 0; r < MV_ROWS; r++) { g[r] = 0.0f; u[r] = 0.0f; }
-    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w1s[e]) + (size_t)j * cols * B, xr, 1, cols, lane, g);
-    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w3s[e]) + (size_t)j * cols * B, xr, 1, cols, lane, u);
-    float sg = row_scale(reinterpret_cast<const float*>(s1s[e]), scaleStride, j);
-    float su = row_scale(reinterpret_cast<const float*>(s3s[e]), scaleStride, j);
-    float gv = warp_sum(g[0]) * sg, uv = warp_sum(u[0]) * su;
+    float gv = dot(w1s, s1s, e, j, xr, cols, lane), uv = dot(w3s, s3s, e, j, xr, cols, lane);
     if (lane == 0) h[(size_t)p * width + j] = silu(gv) * uv;
 }
 
-// grid (ceil(hidden/MV_WARPS), rows*k): y[p][o] = h[p] . W2[o] * s2(o) with W2 = w2s[ids[p]], y is [rows*k, hidden]
-template <int DT>
-__device__ __forceinline__ void moe_down_impl(const float* __restrict__ h, const int* __restrict__ ids,
-                                              const unsigned long long* w2s, const unsigned long long* s2s,
-                                              int scaleStride, float* __restrict__ y, int hidden, int width) {
-    constexpr int B = Elem<DT>::BYTES;
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int o = blockIdx.x * MV_WARPS + warp;
-    int p = blockIdx.y;
-    int e = ids[p];
-    if (o >= hidden || e < 0) return;
-    float acc[MV_ROWS];
-#pragma unroll
-    for (int r = 0; r < MV_ROWS; r++) acc[r] = 0.0f;
-    dot_rows<DT>(reinterpret_cast<const uint8_t*>(w2s[e]) + (size_t)o * width * B, h + (size_t)p * width, 1, width,
-                 lane, acc);
-    float v = warp_sum(acc[0]) * row_scale(reinterpret_cast<const float*>(s2s[e]), scaleStride, o);
+template <typename Dot>
+__device__ __forceinline__ void moe_down_impl(const Dot& dot, const float* __restrict__ h, int rows, int k,
+                                              const int* __restrict__ ids, const unsigned long long* w2s,
+                                              const unsigned long long* s2s, float* __restrict__ y, int hidden,
+                                              int width) {
+    int o, p, e, lane = threadIdx.x & 31;
+    if (!expert_slot(rows, k, ids, hidden, o, p, e)) return;
+    float v = dot(w2s, s2s, e, o, h + (size_t)p * width, width, lane);
     if (lane == 0) y[(size_t)p * hidden + o] = v;
 }
 
@@ -284,14 +199,12 @@ __device__ __forceinline__ void moe_down_impl(const float* __restrict__ h, const
         moe_up_##SUFFIX(const float* x, int rows, int k, const int* ids, const unsigned long long* w1s,          \
                         const unsigned long long* s1s, const unsigned long long* w3s,                            \
                         const unsigned long long* s3s, int scaleStride, float* h, int width, int cols) {         \
-        if (blockIdx.y >= (unsigned)(rows * k)) return;                                                          \
-        moe_up_impl<DT>(x, k, ids, w1s, s1s, w3s, s3s, scaleStride, h, width, cols);                             \
+        moe_up_impl(ExpertDot<DT>{scaleStride}, x, rows, k, ids, w1s, s1s, w3s, s3s, h, width, cols);            \
     }                                                                                                            \
     extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)                                                  \
         moe_down_##SUFFIX(const float* h, int rows, int k, const int* ids, const unsigned long long* w2s,        \
                           const unsigned long long* s2s, int scaleStride, float* y, int hidden, int width) {     \
-        if (blockIdx.y >= (unsigned)(rows * k)) return;                                                          \
-        moe_down_impl<DT>(h, ids, w2s, s2s, scaleStride, y, hidden, width);                                      \
+        moe_down_impl(ExpertDot<DT>{scaleStride}, h, rows, k, ids, w2s, s2s, y, hidden, width);                  \
     }
 MOE_EXPERT(DT_F32, f32)
 MOE_EXPERT(DT_F16, f16)
@@ -299,40 +212,19 @@ MOE_EXPERT(DT_BF16, bf16)
 MOE_EXPERT(DT_E4M3, e4m3)
 MOE_EXPERT(DT_E5M2, e5m2)
 
-// The expert kernels for FP8 experts with block scales (every expert of the bank with the same block size):
-// the scale tables then hold grids, and each element's block scale is applied before the product.
+// FP8 experts with block scales (every expert of the bank with the same block size): the scale tables hold grids.
 extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)
     moe_up_block_fp8(const float* x, int rows, int k, const int* ids, const unsigned long long* w1s,
                      const unsigned long long* s1s, const unsigned long long* w3s, const unsigned long long* s3s,
                      int e5m2, int blockRows, int blockCols, float* h, int width, int cols) {
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int j = blockIdx.x * MV_WARPS + warp;
-    int p = blockIdx.y;
-    if (p >= rows * k || j >= width) return;
-    int e = ids[p];
-    if (e < 0) return;
-    const float* xr = x + (size_t)(p / k) * cols;
-    const float* sg = block_scales(reinterpret_cast<const float*>(s1s[e]), j, blockRows, blockCols, cols);
-    const float* su = block_scales(reinterpret_cast<const float*>(s3s[e]), j, blockRows, blockCols, cols);
-    float gv = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w1s[e]) + (size_t)j * cols, sg, blockCols, xr, cols, lane, e5m2));
-    float uv = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w3s[e]) + (size_t)j * cols, su, blockCols, xr, cols, lane, e5m2));
-    if (lane == 0) h[(size_t)p * width + j] = silu(gv) * uv;
+    moe_up_impl(ExpertBlockDot{e5m2, blockRows, blockCols}, x, rows, k, ids, w1s, s1s, w3s, s3s, h, width, cols);
 }
 
 extern "C" __global__ void __launch_bounds__(MV_WARPS * 32)
     moe_down_block_fp8(const float* h, int rows, int k, const int* ids, const unsigned long long* w2s,
                        const unsigned long long* s2s, int e5m2, int blockRows, int blockCols, float* y, int hidden,
                        int width) {
-    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int o = blockIdx.x * MV_WARPS + warp;
-    int p = blockIdx.y;
-    if (p >= rows * k || o >= hidden) return;
-    int e = ids[p];
-    if (e < 0) return;
-    const float* s = block_scales(reinterpret_cast<const float*>(s2s[e]), o, blockRows, blockCols, width);
-    float v = warp_sum(block_dot(reinterpret_cast<const uint8_t*>(w2s[e]) + (size_t)o * width, s, blockCols,
-                                 h + (size_t)p * width, width, lane, e5m2));
-    if (lane == 0) y[(size_t)p * hidden + o] = v;
+    moe_down_impl(ExpertBlockDot{e5m2, blockRows, blockCols}, h, rows, k, ids, w2s, s2s, y, hidden, width);
 }
 
 // one thread per (row, column) of dst: dst[r][o] += weights[r][t] * y[r*k+t][o] over the row's k choices in

@@ -29,16 +29,26 @@ record AttentionPlan(int rows, int heads, int[] positions, int[] sequence, int[]
      * {@value #SPLIT_MIN_KEYS} keys.
      */
     int splits(int multiprocessors) {
+        return splits(multiprocessors, maxPosition() + 1);
+    }
+
+    /** {@link #splits(int)} for a key range of {@code keys} (at least the rows' own). */
+    int splits(int multiprocessors, int keys) {
         long blocks = (long) rows * heads;
         if (blocks == 0 || blocks >= 2L * multiprocessors) return 1;
-        int byLength = Math.ceilDiv(maxPosition() + 1, SPLIT_MIN_KEYS);
+        int byLength = Math.ceilDiv(keys, SPLIT_MIN_KEYS);
         int byOccupancy = (int) Math.ceilDiv(2L * multiprocessors, blocks);
         return Math.clamp(Math.min(byLength, byOccupancy), 1, MAX_SPLITS);
     }
 
     /** Keys per split. */
     int chunk(int splits) {
-        return Math.ceilDiv(maxPosition() + 1, splits);
+        return chunk(splits, maxPosition() + 1);
+    }
+
+    /** Keys per split of a range of {@code keys}. */
+    static int chunk(int splits, int keys) {
+        return Math.ceilDiv(keys, splits);
     }
 
     static AttentionPlan of(AttentionBatch batch, KvLayout layout) {

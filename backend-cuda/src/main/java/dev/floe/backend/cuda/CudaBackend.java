@@ -39,15 +39,21 @@ final class CudaBackend implements Backend {
     /** No {@code COLLECTIVES} yet: the NCCL communicator exists, but the SPI offers no way to obtain it. */
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2, Capability.WEIGHTS_BLOCK_SCALES,
-            Capability.DEVICE_MEMORY, Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER);
+            Capability.DEVICE_MEMORY, Capability.STEP_METADATA, Capability.FUSED_MOE, Capability.DISPATCH_COUNTER,
+            Capability.PLANS);
     /** Bytes the pool keeps cached for reuse. */
     static final long CACHE_LIMIT = 1L << 30;
     static final long WORKSPACE_BYTES = 32L << 20;
     /** Host-to-device copies of weights go in pieces of this size (ByteBuffers are int-indexed). */
     static final long UPLOAD_CHUNK = 1L << 30;
 
-    private final Device ctx;
+    private final CaptureGuard ctx;
     private final MemoryPool pool;
+    private final boolean graphs;
+    /** Compiled plans not yet closed: closing the backend frees their graphs first. */
+    private final List<CudaGraphPlan> plans = new ArrayList<>();
+    /** The memory of the graph whose plan is being sized, captured or refreshed; null when running eagerly. */
+    private GraphMemory graph;
     private final CublasLt cublasLt;
     private final String cublasLtStatus;
     private long workspace;
@@ -56,15 +62,23 @@ final class CudaBackend implements Backend {
 
     /** The backend option choosing the prefill GEMM: our kernels ({@code kernels}, default) or {@code cublaslt}. */
     static final String PREFILL_PROPERTY = "cuda.prefill";
+    /** The backend option (or system property) turning CUDA graphs off: {@code cuda.graphs=false}. */
+    static final String GRAPHS_PROPERTY = "cuda.graphs";
+
+    CudaBackend(Device ctx, boolean cublas) {
+        this(ctx, cublas, true);
+    }
 
     /**
      * @param ctx      the device context, current on this thread
      * @param cublas   use cuBLASLt for prefill GEMMs of BF16 and FP8 E4M3 weights (activations are then rounded to
      *                 BF16, or quantised per tensor to E4M3, before the GEMM) when the library is present
+     * @param graphs   compile plans into CUDA graphs ({@link Capability#PLANS}); without, the runtime interprets them
      */
-    CudaBackend(Device ctx, boolean cublas) {
-        this.ctx = ctx;
-        this.pool = new MemoryPool(ctx, CACHE_LIMIT);
+    CudaBackend(Device ctx, boolean cublas, boolean graphs) {
+        this.ctx = new CaptureGuard(ctx);
+        this.graphs = graphs;
+        this.pool = new MemoryPool(this.ctx, CACHE_LIMIT);
         CublasLt lt = null;
         String status;
         if (!cublas) {
@@ -93,6 +107,13 @@ final class CudaBackend implements Backend {
         throw new IllegalArgumentException(PREFILL_PROPERTY + "=" + value + " (expected kernels or cublaslt)");
     }
 
+    /** Reads {@value #GRAPHS_PROPERTY}: true unless {@code false}. */
+    static boolean graphsRequested(String value) {
+        if (value == null || value.isBlank() || value.strip().equals("true")) return true;
+        if (value.strip().equals("false")) return false;
+        throw new IllegalArgumentException(GRAPHS_PROPERTY + "=" + value + " (expected true or false)");
+    }
+
     @Override
     public String name() {
         return CudaProvider.NAME;
@@ -100,16 +121,21 @@ final class CudaBackend implements Backend {
 
     @Override
     public String device() {
-        return ctx.info().describe() + "; prefill GEMM: " + (cublasLt != null ? cublasLtStatus : "own kernels (" + cublasLtStatus + ")");
+        return ctx.info().describe() + "; prefill GEMM: " + (cublasLt != null ? cublasLtStatus : "own kernels (" + cublasLtStatus + ")")
+                + "; plans: " + (graphs ? "CUDA graphs" : "interpreted (" + GRAPHS_PROPERTY + "=false)");
     }
 
     @Override
     public Set<Capability> capabilities() {
-        return CAPABILITIES;
+        if (graphs) return CAPABILITIES;
+        Set<Capability> some = new java.util.HashSet<>(CAPABILITIES);
+        some.remove(Capability.PLANS);
+        return Set.copyOf(some);
     }
 
+    /** The device itself, unguarded (the micro-benchmark's copies, NCCL's stream). */
     Device context() {
-        return ctx;
+        return ctx.device();
     }
 
     // ---- memory
@@ -247,7 +273,7 @@ final class CudaBackend implements Backend {
                     new KernelArgs().ptr(t.data()).ptr(t.scale()).i32(t.scaleStride()).ptr(idsDev).i32(cols)
                             .ptr(buffer("out", out).address()));
         } finally {
-            pool.release(idsDev);
+            releaseScratch(idsDev);
         }
     }
 
@@ -366,7 +392,7 @@ final class CudaBackend implements Backend {
             launch(Kernel.ROPE, null, Launch.elements((long) rows * heads * (headDim / 2)),
                     new KernelArgs().ptr(buffer("x", x).address()).i32(rows).i32(heads).i32(headDim).ptr(pos).f32(theta));
         } finally {
-            pool.release(pos);
+            releaseScratch(pos);
         }
     }
 
@@ -381,7 +407,7 @@ final class CudaBackend implements Backend {
         try {
             storeKvLaunch(c, layer, k, v, rows, slotDev);
         } finally {
-            pool.release(slotDev);
+            releaseScratch(slotDev);
         }
     }
 
@@ -415,31 +441,35 @@ final class CudaBackend implements Backend {
         if (plan.rows() == 0) return;
         long pos = stage(plan.positions()), seq = stage(plan.sequence()), tables = stage(plan.tables());
         try {
-            pagedAttention(plan, layout, buffer("q", q).address(), kp, vp, pos, seq, tables, buffer("out", out).address());
+            pagedAttention(plan, layout, buffer("q", q).address(), kp, vp, pos, seq, tables, plan.maxBlocks(),
+                    plan.maxPosition() + 1, buffer("out", out).address());
         } finally {
-            pool.release(pos);
-            pool.release(seq);
-            pool.release(tables);
+            releaseScratch(pos);
+            releaseScratch(seq);
+            releaseScratch(tables);
         }
     }
 
-    /** The attention launches over device-side positions, sequence indices and flattened block tables. */
+    /**
+     * The attention launches over device-side positions, sequence indices and block tables {@code width} blocks
+     * wide, the key range cut into splits as for {@code keys} keys.
+     */
     private void pagedAttention(AttentionPlan plan, KvLayout layout, long q, long kp, long vp, long pos, long seq,
-                                long tables, long out) {
-        int splits = plan.splits(ctx.info().smCount());
+                                long tables, int width, int keys, long out) {
+        int splits = plan.splits(ctx.info().smCount(), keys);
         int hd = layout.headDim();
-        long partial = splits == 1 ? 0 : pool.allocate((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
+        long partial = splits == 1 ? 0 : scratch((long) plan.rows() * plan.heads() * splits * (hd + 2) * Float.BYTES);
         try {
             launch(Kernel.PAGED_ATTENTION, null, Launch.attention(plan.rows(), plan.heads(), splits),
                     new KernelArgs().ptr(q).ptr(kp).ptr(vp).ptr(pos).ptr(seq).ptr(tables)
-                            .i32(plan.maxBlocks()).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
-                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(plan.chunk(splits)).ptr(partial).ptr(out));
+                            .i32(width).i32(layout.blockSize()).i32(plan.heads()).i32(layout.kvHeads())
+                            .i32(hd).f32((float) (1.0 / Math.sqrt(hd))).i32(AttentionPlan.chunk(splits, keys)).ptr(partial).ptr(out));
             if (splits > 1) {
                 launch(Kernel.ATTENTION_COMBINE, null, Launch.attention(plan.rows(), plan.heads(), 1), new KernelArgs()
                         .ptr(partial).i32(plan.rows()).i32(plan.heads()).i32(hd).i32(splits).ptr(out));
             }
         } finally {
-            if (partial != 0) pool.release(partial);
+            if (partial != 0) releaseScratch(partial);
         }
     }
 
@@ -476,7 +506,7 @@ final class CudaBackend implements Backend {
             launch(Kernel.GATHER_ROWS, null, Launch.rowsByColumns(rows.length, cols),
                     new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(buffer("dst", dst).address()));
         } finally {
-            pool.release(r);
+            releaseScratch(r);
         }
     }
 
@@ -496,65 +526,9 @@ final class CudaBackend implements Backend {
                     new KernelArgs().ptr(buffer("src", src).address()).i32(cols).ptr(r).ptr(s).i32(rows.length)
                             .ptr(buffer("dst", dst).address()));
         } finally {
-            pool.release(r);
-            pool.release(s);
+            releaseScratch(r);
+            releaseScratch(s);
         }
-    }
-
-    // ---- decode-path extras (reachable by the runtime once the SPI grows a place for them)
-
-    /**
-     * The fused expert MLP input: {@code h[r][j] = silu(x[r] . w1[j]) * (x[r] . w3[j])}, {@code h} is
-     * {@code [rows, w1.rows()]}. One pass over both weights; best for the decode batch sizes.
-     */
-    void expertSwiglu(Buffer x, int rows, Weight w1, Weight w3, Buffer h) {
-        open();
-        CudaWeight a = weight("w1", w1), b = weight("w3", w3);
-        matmulOnly(a, "expertSwiglu");
-        matmulOnly(b, "expertSwiglu");
-        if (a.dtype() != b.dtype() || a.rows() != b.rows() || a.cols() != b.cols() || a.scaleStride() != b.scaleStride()
-                || (a.scale() == 0) != (b.scale() == 0)) {
-            throw new IllegalArgumentException("w1 " + a + " and w3 " + b + " differ in dtype, shape or scaling");
-        }
-        int width = toInt("w1.rows", a.rows()), cols = toInt("w1.cols", a.cols());
-        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
-        fits("x", x, (long) rows * cols);
-        fits("h", h, (long) rows * width);
-        if (rows == 0) return;
-        launch(Kernel.EXPERT_SWIGLU, a.format(), Launch.matvec(width, rows),
-                new KernelArgs().ptr(buffer("x", x).address()).i32(rows).ptr(a.data()).ptr(a.scale()).ptr(b.data())
-                        .ptr(b.scale()).i32(a.scaleStride()).ptr(buffer("h", h).address()).i32(width).i32(cols));
-    }
-
-    /** The router's choice for each token: {@code k} expert indices and their weights, row-major {@code [rows, k]}. */
-    record TopK(int[] indices, float[] weights) {
-    }
-
-    /** Softmax over {@code experts} logits per token and the top {@code k}, on the device. */
-    TopK routerTopK(Buffer logits, int rows, int experts, int k, boolean renormalize) {
-        open();
-        Checks.positive("experts", experts);
-        if (k < 1 || k > experts || k > Launch.ROUTER_MAX_K) {
-            throw new IllegalArgumentException("k=" + k + " must be in [1, min(experts=" + experts + ", " + Launch.ROUTER_MAX_K + ")]");
-        }
-        if (rows < 0) throw new IllegalArgumentException("rows=" + rows + " is negative");
-        fits("logits", logits, (long) rows * experts);
-        int[] idx = new int[rows * k];
-        float[] wts = new float[rows * k];
-        if (rows == 0) return new TopK(idx, wts);
-        long bytes = (long) rows * k * 4;
-        long di = pool.allocate(bytes), dw = pool.allocate(bytes);
-        try {
-            launch(Kernel.ROUTER_TOPK, null, Launch.router(rows), new KernelArgs()
-                    .ptr(buffer("logits", logits).address()).i32(rows).i32(experts).i32(k).i32(renormalize ? 1 : 0)
-                    .ptr(di).ptr(dw));
-            ctx.download(di, 0, Pointer.to(idx), bytes);
-            ctx.download(dw, 0, Pointer.to(wts), bytes);
-        } finally {
-            pool.release(di);
-            pool.release(dw);
-        }
-        return new TopK(idx, wts);
     }
 
     /**
@@ -579,14 +553,20 @@ final class CudaBackend implements Backend {
 
     // ---- SPI 2
 
-    /** One pool block for the whole step, filled by one host-to-device copy in stream order. */
+    /** One pool block for the whole step, filled by one host-to-device copy in stream order when first used. */
     @Override
     public Step step(StepMetadata metadata) {
+        open();
+        return CudaStep.of(this, metadata);
+    }
+
+    /** The pool block of a step and its one staged copy. */
+    long placeStep(StepMetadata metadata) {
         open();
         int[] packed = CudaStep.pack(metadata);
         long a = pool.allocate(4L * packed.length);
         ctx.stage(packed, null, a);
-        return CudaStep.of(this, metadata, a);
+        return a;
     }
 
     @Override
@@ -638,13 +618,36 @@ final class CudaBackend implements Backend {
         long kp = c.keys(layer), vp = c.values(layer);
         if (plan.rows() == 0) return;
         pagedAttention(plan, layout, buffer("q", q).address(), kp, vp, s.positions(), s.sequence(), s.tables(),
-                buffer("out", out).address());
+                s.maxBlocks(), s.keys(layout.blockSize()), buffer("out", out).address());
     }
 
     @Override
     public void moe(MoeCall call) {
         open();
         CudaMoe.run(this, call);
+    }
+
+    /**
+     * A plan compiled into CUDA graphs, captured lazily, one per row count and block-table width
+     * ({@link CudaGraphPlan}).
+     */
+    @Override
+    public CudaGraphPlan compile(dev.floe.spi.Plan plan) {
+        open();
+        if (!graphs) throw new UnsupportedOperationException("CUDA graphs are off (" + GRAPHS_PROPERTY + "=false)");
+        CudaGraphPlan compiled = new CudaGraphPlan(this, plan);
+        plans.add(compiled);
+        return compiled;
+    }
+
+    void closed(CudaGraphPlan plan) {
+        plans.remove(plan);
+    }
+
+    /** Counts a graph launch as one dispatch. */
+    void launchGraph(long exec) {
+        dispatches++;
+        ctx.launchGraph(exec);
     }
 
     @Override
@@ -663,6 +666,7 @@ final class CudaBackend implements Backend {
         if (closed) return;
         ctx.makeCurrent();
         try {
+            for (CudaGraphPlan p : List.copyOf(plans)) p.close();
             ctx.synchronize();
         } finally {
             closed = true;
@@ -681,6 +685,11 @@ final class CudaBackend implements Backend {
             throw new IllegalStateException("arguments (" + args.signature() + ") do not match " + entry + "("
                     + kernel.signature() + ")");
         }
+        if (graph != null) {
+            // sizing and refreshing a graph run the host side only; a capture records the launch into the graph
+            if (graph.launches()) ctx.launch(kernel, entry, launch, args);
+            return;
+        }
         dispatches++;
         ctx.launch(kernel, entry, launch, args);
     }
@@ -690,15 +699,55 @@ final class CudaBackend implements Backend {
      * soon as the kernel reading it is launched: whatever reuses it next is also in stream order.
      */
     long stage(int[] values) {
+        if (graph != null) return graph.stage(values, null);
         long a = pool.allocate(Math.max(4L, (long) values.length * 4));
         ctx.stage(values, null, a);
         return a;
     }
 
     long stage(float[] values) {
+        if (graph != null) return graph.stage(null, values);
         long a = pool.allocate(Math.max(4L, (long) values.length * 4));
         ctx.stage(null, values, a);
         return a;
+    }
+
+    /** Scratch for one operation, released by {@link #releaseScratch} in stream order; a graph's own while sizing one. */
+    long scratch(long bytes) {
+        return graph != null ? graph.take(bytes) : pool.allocate(bytes);
+    }
+
+    /** Releases {@link #scratch} or a {@link #stage}d block. */
+    void releaseScratch(long address) {
+        if (graph != null) graph.release(address);
+        else pool.release(address);
+    }
+
+    /** Notes an expert weight a staged pointer table points at (a graph checks before each launch that it lives). */
+    void reads(CudaWeight w) {
+        if (graph != null) graph.reads(w);
+    }
+
+    /** Runs the host side of {@code body} against a graph's memory in {@code phase}. */
+    void inGraph(GraphMemory memory, GraphMemory.Phase phase, Runnable body) {
+        if (graph != null) throw new IllegalStateException("a graph is already being prepared");
+        graph = memory;
+        memory.begin(phase);
+        try {
+            body.run();
+        } finally {
+            graph = null;
+        }
+        memory.end();
+    }
+
+    /** The guarded device, which refuses host-synchronous calls while a graph is captured. */
+    CaptureGuard guarded() {
+        return ctx;
+    }
+
+    boolean isClosed() {
+        return closed;
     }
 
     MemoryPool pool() {
@@ -732,7 +781,7 @@ final class CudaBackend implements Backend {
         return cw;
     }
 
-    private CudaStep step(String argument, Step s) {
+    CudaStep step(String argument, Step s) {
         if (!(s instanceof CudaStep cs) || cs.owner() != this) {
             throw new IllegalArgumentException(argument + " is not a step of this CUDA backend: " + s);
         }

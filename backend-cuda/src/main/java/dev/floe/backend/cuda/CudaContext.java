@@ -5,9 +5,12 @@ import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 
@@ -34,6 +37,10 @@ final class CudaContext implements Device {
     private final Map<PtxModule.Name, CUmodule> modules = new EnumMap<>(PtxModule.Name.class);
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<Long, DevicePointer> allocations = new HashMap<>();
+    /** Captured graphs and their executables by handle: a counter, since JCuda keeps the native pointer private. */
+    private final Map<Long, CUgraph> graphs = new HashMap<>();
+    private final Map<Long, CUgraphExec> execs = new HashMap<>();
+    private long handles;
     private final String arch;
     private final Pointer pinned = new Pointer();
     private final ByteBuffer pinnedBytes;
@@ -44,6 +51,13 @@ final class CudaContext implements Device {
 
     /** A stream whose handle can be handed to libraries called through {@code java.lang.foreign}. */
     static final class Stream extends CUstream {
+        long handle() {
+            return getNativePointer();
+        }
+    }
+
+    /** A graph whose native handle can be told from a null one. */
+    static final class Graph extends CUgraph {
         long handle() {
             return getNativePointer();
         }
@@ -196,10 +210,63 @@ final class CudaContext implements Device {
         ring.reset();
     }
 
+    /**
+     * Thread-local mode: the capturing thread's discipline is {@link CaptureGuard}'s; global mode would also make other
+     * threads' allocations (another model on this GPU) fail while the capture lasts.
+     */
+    @Override
+    public void beginCapture() {
+        check("cuStreamBeginCapture", JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+    }
+
+    @Override
+    public long endCapture() {
+        Graph g = new Graph();
+        int r = JCudaDriver.cuStreamEndCapture(stream, g);
+        if (r != CUresult.CUDA_SUCCESS) {
+            // an invalidated capture may still hand back a graph
+            if (g.handle() != 0) JCudaDriver.cuGraphDestroy(g);
+            check("cuStreamEndCapture", r);
+        }
+        long handle = ++handles;
+        graphs.put(handle, g);
+        return handle;
+    }
+
+    @Override
+    public long instantiate(long graph) {
+        CUgraph g = graphs.get(graph);
+        if (g == null) throw new IllegalArgumentException("graph 0x" + Long.toHexString(graph) + " was not captured here");
+        CUgraphExec e = new CUgraphExec();
+        check("cuGraphInstantiate", JCudaDriver.cuGraphInstantiate(e, g, 0));
+        long handle = ++handles;
+        execs.put(handle, e);
+        return handle;
+    }
+
+    @Override
+    public void launchGraph(long exec) {
+        CUgraphExec e = execs.get(exec);
+        if (e == null) throw new IllegalArgumentException("graph executable 0x" + Long.toHexString(exec) + " was not made here");
+        check("cuGraphLaunch", JCudaDriver.cuGraphLaunch(e, stream));
+    }
+
+    @Override
+    public void destroyGraph(long graph, long exec) {
+        CUgraphExec e = execs.remove(exec);
+        if (e != null) check("cuGraphExecDestroy", JCudaDriver.cuGraphExecDestroy(e));
+        CUgraph g = graphs.remove(graph);
+        if (g != null) check("cuGraphDestroy", JCudaDriver.cuGraphDestroy(g));
+    }
+
     @Override
     public void close() {
         makeCurrent();
         JCudaDriver.cuStreamSynchronize(stream);
+        for (CUgraphExec e : execs.values()) JCudaDriver.cuGraphExecDestroy(e);
+        execs.clear();
+        for (CUgraph g : graphs.values()) JCudaDriver.cuGraphDestroy(g);
+        graphs.clear();
         for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
         modules.clear();
         functions.clear();

@@ -41,7 +41,6 @@ final class CudaMoe {
         long input = b.buffer("input", call.input()).address();
         long dst = b.buffer("dst", call.dst()).address();
         if (rows == 0) return;
-        MemoryPool pool = b.pool();
         List<Long> scratch = new ArrayList<>();
         try {
             int k;
@@ -90,9 +89,9 @@ final class CudaMoe {
                         throw new IllegalArgumentException("gate: " + gate.name() + " is " + gate.rows() + "x" + gate.cols()
                                 + ", the bank has " + experts + " experts of hidden width " + hidden);
                     }
-                    long logits = take(pool, scratch, pairsBytes(rows, experts));
-                    ids = take(pool, scratch, 4 * pairs);
-                    weights = take(pool, scratch, 4 * pairs);
+                    long logits = take(b, scratch, pairsBytes(rows, experts));
+                    ids = take(b, scratch, 4 * pairs);
+                    weights = take(b, scratch, 4 * pairs);
                     b.matmul(input, rows, gate, logits);
                     long bias = 0;
                     if (d.spec() instanceof RoutingSpec.SigmoidTopK s) {
@@ -116,7 +115,7 @@ final class CudaMoe {
                 }
             }
             long e = (long) experts * 8;
-            long h = take(pool, scratch, 4 * pairs * width), y = take(pool, scratch, 4 * pairs * hidden);
+            long h = take(b, scratch, 4 * pairs * width), y = take(b, scratch, 4 * pairs * hidden);
             if (first.w1().block() != null) {
                 ScaleLayout.Block up = first.w1().block(), down = first.w2().block();
                 b.launch(Kernel.MOE_UP_BLOCK, null, Launch.moeExperts(width, (int) pairs), new KernelArgs()
@@ -137,7 +136,7 @@ final class CudaMoe {
                     .ptr(y).i32(rows).i32(k).ptr(ids).ptr(weights).i32(hidden).ptr(dst));
         } finally {
             // in stream order: whatever reuses a block next runs after these kernels
-            for (long a : scratch) pool.release(a);
+            for (long a : scratch) b.releaseScratch(a);
         }
     }
 
@@ -151,7 +150,11 @@ final class CudaMoe {
     private static Placed place(CudaBackend b, ExpertBank bank, int x) {
         ExpertBank.Weights w = bank.expert(x);
         String name = "expert " + x + " of layer " + bank.layer();
-        return new Placed(b.weight(name + " w1", w.w1()), b.weight(name + " w2", w.w2()), b.weight(name + " w3", w.w3()));
+        Placed p = new Placed(b.weight(name + " w1", w.w1()), b.weight(name + " w2", w.w2()), b.weight(name + " w3", w.w3()));
+        b.reads(p.w1());
+        b.reads(p.w2());
+        b.reads(p.w3());
+        return p;
     }
 
     /** The kernels read every expert with one format and scale convention per projection, as the first's. */
@@ -225,8 +228,8 @@ final class CudaMoe {
         return 4L * rows * experts;
     }
 
-    private static long take(MemoryPool pool, List<Long> scratch, long bytes) {
-        long a = pool.allocate(Math.max(4, bytes));
+    private static long take(CudaBackend b, List<Long> scratch, long bytes) {
+        long a = b.scratch(Math.max(4, bytes));
         scratch.add(a);
         return a;
     }

@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  * The {@code cuda} backend provider (rank 100: preferred whenever a suitable NVIDIA GPU is present). Construction
  * touches nothing native; {@link #probe()} loads the driver binding and answers {@link Probe.Unavailable} with the
  * reason when the driver library, a device, a new enough driver or compute capability 8.0 is missing. The device
- * is chosen by the {@code cuda.device} option or system property (default 0); {@code cuda.prefill=cublaslt}
+ * is chosen by the {@code cuda.device} option or system property (default 0); {@code cuda.graphs=false} (option
+ * or system property) interprets plans instead of capturing CUDA graphs; {@code cuda.prefill=cublaslt}
  * sends prefill GEMMs of BF16 and FP8 E4M3 weights to cuBLASLt (default {@code kernels}: our own, float32
  * activations throughout).
  */
@@ -137,6 +138,8 @@ public final class CudaProvider implements BackendProvider {
     public Backend open(BackendOptions options) {
         String device = DeviceSelection.setting(options);
         boolean cublas = CudaBackend.cublasRequested(options == null ? null : options.properties().get(CudaBackend.PREFILL_PROPERTY));
+        String graphsSetting = options == null ? null : options.properties().get(CudaBackend.GRAPHS_PROPERTY);
+        boolean graphs = CudaBackend.graphsRequested(graphsSetting != null ? graphsSetting : System.getProperty(CudaBackend.GRAPHS_PROPERTY));
         CudaProbe.Result result;
         try {
             result = new CudaProbe(driver, requiredDriver()).find(device);
@@ -145,7 +148,7 @@ public final class CudaProvider implements BackendProvider {
         }
         return switch (result) {
             case CudaProbe.Missing m -> throw new BackendUnavailableException("cuda: " + m.reason());
-            case CudaProbe.Found f -> new CudaBackend(new CudaContext(f.device()), cublas);
+            case CudaProbe.Found f -> new CudaBackend(new CudaContext(f.device()), cublas, graphs);
         };
     }
 }

@@ -93,6 +93,11 @@ final class CudaWeight implements Weight {
         return block;
     }
 
+    /** Closed (freed): an evicted expert. */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public void close() {
         if (closed) return;

@@ -31,6 +31,28 @@ interface Device extends DeviceAllocator, AutoCloseable {
     /** Waits for the stream. */
     void synchronize();
 
+    /**
+     * {@code cuStreamBeginCapture} of the stream (thread-local mode): until {@link #endCapture}, launches on the stream
+     * are recorded into a graph instead of run, and a host-synchronous call (copy, synchronisation, allocation) by
+     * this thread fails.
+     */
+    void beginCapture();
+
+    /**
+     * {@code cuStreamEndCapture}: the captured graph's handle. Ends the capture even when it failed (then throws,
+     * naming the driver's status), so the stream is usable again.
+     */
+    long endCapture();
+
+    /** {@code cuGraphInstantiate} of a captured graph: the executable's handle. */
+    long instantiate(long graph);
+
+    /** {@code cuGraphLaunch} of an executable graph on the stream. */
+    void launchGraph(long exec);
+
+    /** {@code cuGraphExecDestroy} of the executable (0: none) and {@code cuGraphDestroy} of the graph (0: none). */
+    void destroyGraph(long graph, long exec);
+
     /** The {@code CUstream} handle, for libraries called through {@code java.lang.foreign}. */
     long streamHandle();
 

@@ -28,8 +28,6 @@ enum Kernel {
     MATMUL_BLOCK(PtxModule.Name.MATMUL, "matmul_block_fp8", false, "pippiiipii"),
     PAGED_ATTENTION(PtxModule.Name.ATTENTION, "paged_attention", false, "ppppppiiiiifipp"),
     ATTENTION_COMBINE(PtxModule.Name.ATTENTION, "attention_combine", false, "piiiip"),
-    EXPERT_SWIGLU(PtxModule.Name.MOE, "expert_swiglu", true, "pippppipii"),
-    ROUTER_TOPK(PtxModule.Name.MOE, "router_topk", false, "piiiipp"),
     MOE_ROUTE(PtxModule.Name.MOE, "moe_route", false, "piiiippp"),
     MOE_UP(PtxModule.Name.MOE, "moe_up", true, "piipppppipii"),
     MOE_DOWN(PtxModule.Name.MOE, "moe_down", true, "piipppipii"),

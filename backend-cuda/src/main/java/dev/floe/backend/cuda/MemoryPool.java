@@ -50,6 +50,8 @@ final class MemoryPool implements AutoCloseable {
         long address;
         if (blocks != null && !blocks.isEmpty()) {
             address = blocks.pop();
+            // trim takes the largest class's deque as non-empty
+            if (blocks.isEmpty()) free.remove(size);
             cached -= size;
         } else {
             address = fresh(size);
@@ -95,6 +97,13 @@ final class MemoryPool implements AutoCloseable {
             cached -= e.getKey();
             if (e.getValue().isEmpty()) free.remove(e.getKey());
         }
+    }
+
+    /** The size class of a block handed out and not yet released. */
+    long sizeOfLive(long address) {
+        Long size = live.get(address);
+        if (size == null) throw new IllegalArgumentException("address 0x" + Long.toHexString(address) + " is not a live block");
+        return size;
     }
 
     /** Bytes of blocks handed out and not released. */

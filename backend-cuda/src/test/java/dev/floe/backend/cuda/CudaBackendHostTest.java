@@ -40,6 +40,18 @@ class CudaBackendHostTest extends RecordingFixture {
         final Map<Long, Long> live = new HashMap<>();
         long next = 0x7000_0000_0000L, uploads, zeroed;
         int syncs, downloads;
+        /**
+         * Every call in order, by driver name (cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, stage, launch:entry,
+         * cuStreamSynchronize and the graph calls), for checks of what happens between two calls.
+         */
+        final List<String> calls = new ArrayList<>();
+        /** Live graphs and executables by handle; a capture in progress records its launches. */
+        final Map<Long, List<Launched>> graphs = new HashMap<>();
+        final Map<Long, Long> execs = new HashMap<>();
+        List<Launched> capture;
+        long handles;
+        /** The next endCapture fails as an invalidated capture does. */
+        boolean failNextCapture;
 
         @Override
         public DeviceInfo info() {
@@ -52,6 +64,7 @@ class CudaBackendHostTest extends RecordingFixture {
 
         @Override
         public long allocate(long bytes) {
+            calls.add("cuMemAlloc");
             long a = next;
             next += (bytes + 511) / 512 * 512;
             live.put(a, bytes);
@@ -60,6 +73,7 @@ class CudaBackendHostTest extends RecordingFixture {
 
         @Override
         public void free(long address) {
+            calls.add("cuMemFree");
             if (live.remove(address) == null) throw new AssertionError("free of unknown block");
         }
 
@@ -70,6 +84,7 @@ class CudaBackendHostTest extends RecordingFixture {
 
         @Override
         public void upload(Pointer host, long blockAddress, long byteOffset, long bytes) {
+            calls.add("cuMemcpyHtoD");
             assertTrue(live.containsKey(blockAddress), "upload into a live block");
             assertTrue(byteOffset + bytes <= live.get(blockAddress), "upload within the block");
             uploads += bytes;
@@ -77,12 +92,14 @@ class CudaBackendHostTest extends RecordingFixture {
 
         @Override
         public void download(long blockAddress, long byteOffset, Pointer host, long bytes) {
+            calls.add("cuMemcpyDtoH");
             assertTrue(byteOffset + bytes <= live.get(blockAddress), "download within the block");
             downloads++;
         }
 
         @Override
         public void stage(int[] ints, float[] floats, long blockAddress) {
+            calls.add("stage");
             stagedAt.add(blockAddress);
             if (ints != null) stagedInts.add(ints.clone());
             else stagedFloats.add(floats.clone());
@@ -92,12 +109,55 @@ class CudaBackendHostTest extends RecordingFixture {
 
         @Override
         public void launch(Kernel kernel, String entry, Launch launch, KernelArgs args) {
-            launches.add(new Launched(kernel, entry, launch, args));
+            calls.add("launch:" + entry);
+            (capture != null ? capture : launches).add(new Launched(kernel, entry, launch, args));
         }
 
         @Override
         public void synchronize() {
+            calls.add("cuStreamSynchronize");
             syncs++;
+        }
+
+        @Override
+        public void beginCapture() {
+            calls.add("cuStreamBeginCapture");
+            assertTrue(capture == null, "no capture in progress");
+            capture = new ArrayList<>();
+        }
+
+        @Override
+        public long endCapture() {
+            calls.add("cuStreamEndCapture");
+            List<Launched> captured = capture;
+            capture = null;
+            if (failNextCapture) {
+                failNextCapture = false;
+                throw new dev.floe.spi.BackendException("cuStreamEndCapture failed: CUDA_ERROR_STREAM_CAPTURE_INVALIDATED (901)");
+            }
+            graphs.put(++handles, captured);
+            return handles;
+        }
+
+        @Override
+        public long instantiate(long graph) {
+            calls.add("cuGraphInstantiate");
+            assertTrue(graphs.containsKey(graph), "instantiate a captured graph");
+            execs.put(++handles, graph);
+            return handles;
+        }
+
+        @Override
+        public void launchGraph(long exec) {
+            calls.add("cuGraphLaunch");
+            assertTrue(execs.containsKey(exec), "launch a live executable");
+        }
+
+        @Override
+        public void destroyGraph(long graph, long exec) {
+            calls.add("cuGraphDestroy");
+            if (exec != 0) assertTrue(execs.remove(exec) != null, "destroy a live executable");
+            assertTrue(graphs.remove(graph) != null, "destroy a live graph");
         }
 
         @Override
@@ -188,19 +248,6 @@ class CudaBackendHostTest extends RecordingFixture {
         assertArrayEquals(new float[]{0.25f, 0.75f}, device.stagedFloats.getLast());
         matchesPtx(device.last());
         scalars(device.last(), dim, 2); // cols, n
-
-        Weight w1 = cuda.weight(tensor("w1", DType.BF16, 48, dim, null));
-        Weight w3 = cuda.weight(tensor("w3", DType.BF16, 48, dim, null));
-        cuda.expertSwiglu(x, 2, w1, w3, out);
-        assertEquals("expert_swiglu_bf16", device.last().entry());
-        assertEquals(Launch.matvec(48, 2), device.last().launch());
-        matchesPtx(device.last());
-        scalars(device.last(), 2, 0, 48, dim); // rows, scaleStride, width, cols
-
-        CudaBackend.TopK top = cuda.routerTopK(x, 5, 8, 2, true);
-        assertEquals(10, top.indices().length);
-        matchesPtx(device.last());
-        scalars(device.last(), 5, 8, 2, 1); // rows, experts, k, renormalize
     }
 
     @Test

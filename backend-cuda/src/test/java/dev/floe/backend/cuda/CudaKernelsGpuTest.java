@@ -401,65 +401,6 @@ class CudaKernelsGpuTest {
         }
     }
 
-    @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "BF16", "F8_E4M3"})
-    void fusedExpertSwiglu(DType dtype) {
-        requireGpu();
-        Random r = new Random(7);
-        int rows = 3, width = 40, cols = 128;
-        boolean fp8 = dtype == DType.F8_E4M3;
-        float[] s1 = fp8 ? new float[]{0.02f} : null, s3 = fp8 ? new float[]{0.03f} : null;
-        TensorData t1 = tensor("w1", dtype, new long[]{width, cols}, random(r, width * cols, fp8 ? 30f : 0.1f), s1);
-        TensorData t3 = tensor("w3", dtype, new long[]{width, cols}, random(r, width * cols, fp8 ? 30f : 0.1f), s3);
-        float[] w1 = FloatFormats.toFloats(t1), w3 = FloatFormats.toFloats(t3);
-        float[] x = random(r, rows * cols, 1f);
-        float[] expected = new float[rows * width];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < width; j++) {
-                double g = 0, u = 0;
-                for (int c = 0; c < cols; c++) {
-                    g += x[i * cols + c] * w1[j * cols + c];
-                    u += x[i * cols + c] * w3[j * cols + c];
-                }
-                expected[i * width + j] = (float) (g / (1 + Math.exp(-g)) * u);
-            }
-        }
-        CudaBackend backend = (CudaBackend) cuda;
-        try (Weight a = cuda.weight(t1); Weight b = cuda.weight(t3); Buffer xb = upload(x); Buffer h = cuda.allocate(rows * width)) {
-            backend.expertSwiglu(xb, rows, a, b, h);
-            close(expected, download(h, expected.length), 1e-4, "expertSwiglu " + dtype);
-        }
-    }
-
-    @Test
-    void routerSoftmaxTopK() {
-        requireGpu();
-        Random r = new Random(8);
-        int rows = 5, experts = 40, k = 3;
-        float[] logits = random(r, rows * experts, 2f);
-        logits[7] = logits[8]; // a tie: the lower index must win
-        CudaBackend backend = (CudaBackend) cuda;
-        try (Buffer lb = upload(logits)) {
-            CudaBackend.TopK top = backend.routerTopK(lb, rows, experts, k, true);
-            for (int i = 0; i < rows; i++) {
-                Integer[] order = new Integer[experts];
-                for (int e = 0; e < experts; e++) order[e] = e;
-                int row = i;
-                Arrays.sort(order, (p, q) -> logits[row * experts + p] != logits[row * experts + q]
-                        ? Float.compare(logits[row * experts + q], logits[row * experts + p]) : Integer.compare(p, q));
-                double max = Double.NEGATIVE_INFINITY, total = 0, picked = 0;
-                for (int e = 0; e < experts; e++) max = Math.max(max, logits[i * experts + e]);
-                for (int e = 0; e < experts; e++) total += Math.exp(logits[i * experts + e] - max);
-                for (int t = 0; t < k; t++) picked += Math.exp(logits[i * experts + order[t]] - max) / total;
-                for (int t = 0; t < k; t++) {
-                    assertEquals(order[t], top.indices()[i * k + t], "row " + i + " choice " + t);
-                    double p = Math.exp(logits[i * experts + order[t]] - max) / total / picked;
-                    assertEquals(p, top.weights()[i * k + t], 1e-5, "row " + i + " weight " + t);
-                }
-            }
-        }
-    }
-
     @Test
     void memoryAccountingAndForeignBuffers() {
         requireGpu();

@@ -98,8 +98,15 @@ class CudaSpi2HostTest extends RecordingFixture {
     @Test
     void declaresTheSpi2Capabilities() {
         assertTrue(cuda.capabilities().containsAll(List.of(Capability.STEP_METADATA, Capability.FUSED_MOE,
-                Capability.DISPATCH_COUNTER)));
-        assertTrue(!cuda.capabilities().contains(Capability.PLANS), "no plan compiler: the runtime interprets plans");
+                Capability.DISPATCH_COUNTER, Capability.PLANS)));
+        CudaBackend off = new CudaBackend(new RecordingDevice(), false, CudaBackend.graphsRequested("false"));
+        assertTrue(!off.capabilities().contains(Capability.PLANS), "cuda.graphs=false: the runtime interprets plans");
+        assertTrue(off.device().contains("cuda.graphs=false"), off.device());
+        assertThrows(UnsupportedOperationException.class, () -> off.compile(new dev.floe.spi.Plan(List.of())));
+        off.close();
+        assertTrue(CudaBackend.graphsRequested(null) && CudaBackend.graphsRequested("true"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CudaBackend.graphsRequested("off")).getMessage()
+                .contains("cuda.graphs=off"));
     }
 
     @Test
@@ -109,6 +116,8 @@ class CudaSpi2HostTest extends RecordingFixture {
         long uploads = device.uploads;
         int staged = device.stagedAt.size();
         Step step = cuda.step(m);
+        assertEquals(staged, device.stagedAt.size(), "nothing copied before a kernel needs the step");
+        ((CudaStep) step).tokens();
         assertEquals(staged + 1, device.stagedAt.size(), "one host-to-device copy per step");
         assertEquals(uploads, device.uploads, "and no other");
         long base = device.stagedAt.getLast();

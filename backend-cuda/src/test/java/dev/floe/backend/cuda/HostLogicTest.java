@@ -39,7 +39,7 @@ class HostLogicTest {
     @Test
     void kernelEntryNames() {
         assertEquals("matvec_bf16", Kernel.MATVEC.entry(WeightFormat.BF16));
-        assertEquals("expert_swiglu_e4m3", Kernel.EXPERT_SWIGLU.entry(WeightFormat.E4M3));
+        assertEquals("moe_up_e4m3", Kernel.MOE_UP.entry(WeightFormat.E4M3));
         assertEquals("paged_attention", Kernel.PAGED_ATTENTION.entry());
         assertThrows(IllegalStateException.class, () -> Kernel.MATVEC.entry());
         assertThrows(IllegalStateException.class, () -> Kernel.ADD.entry(WeightFormat.F32));

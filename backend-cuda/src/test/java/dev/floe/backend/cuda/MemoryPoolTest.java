@@ -42,6 +42,22 @@ class MemoryPoolTest {
         }
     }
 
+    /** A size class emptied by reuse is no obstacle to trimming the cache (it used to throw NoSuchElementException). */
+    @Test
+    void trimAfterAClassWasEmptiedByReuse() {
+        FakeDevice device = new FakeDevice(1L << 30);
+        MemoryPool pool = new MemoryPool(device, 4 << 20);
+        long big = pool.allocate(4 << 20);
+        pool.release(big);
+        assertEquals(big, pool.allocate(4 << 20), "reused");
+        long small = pool.allocate(1 << 20);
+        pool.release(small);
+        pool.trim(0);
+        assertEquals(0, pool.cached());
+        pool.close();
+        assertTrue(device.live.isEmpty());
+    }
+
     @Test
     void sizeClasses() {
         assertEquals(256, MemoryPool.sizeClass(1));

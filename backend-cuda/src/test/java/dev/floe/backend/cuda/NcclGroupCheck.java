@@ -27,12 +27,7 @@ public final class NcclGroupCheck {
     }
 
     public static void main(String[] args) {
-        CudaProvider cuda = new CudaProvider();
-        Probe probe = cuda.probe();
-        if (!probe.available()) {
-            System.out.println("unavailable: " + probe.detail());
-            System.exit(3);
-        }
+        CudaProvider cuda = providerOrExit();
         int failures = 0;
         try (DeviceGroup g = cuda.openGroup(1, BackendOptions.DEFAULTS)) {
             Backend b = g.backend(0);
@@ -73,6 +68,17 @@ public final class NcclGroupCheck {
         }
         System.out.println(failures == 0 ? "all passed" : failures + " failed");
         System.exit(failures == 0 ? 0 : 1);
+    }
+
+    /** The provider, or exit status 3 (the gpu-check steps' "no GPU") with the probe's reason. */
+    static CudaProvider providerOrExit() {
+        CudaProvider cuda = new CudaProvider();
+        Probe probe = cuda.probe();
+        if (!probe.available()) {
+            System.out.println("unavailable: " + probe.detail());
+            System.exit(3);
+        }
+        return cuda;
     }
 
     private static float[] read(Backend b, Buffer buf, int n) {
