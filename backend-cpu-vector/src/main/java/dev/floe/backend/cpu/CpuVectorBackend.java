@@ -215,6 +215,13 @@ final class CpuVectorBackend implements Backend {
         });
     }
 
+    /** The activations arranged for the kernel their row count selects, in this backend's scratch array. */
+    PackedRows packed(float[] xs, int rows, CpuWeight w) {
+        PackedRows p = PackedRows.of(xs, rows, w, scratch);
+        if (p.data() != xs) scratch = p.data();
+        return p;
+    }
+
     /** The activations as {@link Matmul#rows} reads them for weights of {@code lanes} elements per lane. */
     float[] permuted(float[] xs, int rows, int cols, int lanes) {
         if (lanes == 1) return xs;
