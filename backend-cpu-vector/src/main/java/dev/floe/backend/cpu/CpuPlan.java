@@ -75,10 +75,10 @@ final class CpuPlan implements CompiledPlan {
             work += (long) w[i].rows() * w[i].cols() * Math.max(1, rows / 4);
         }
         if (rows == 0) return;
-        float[] xp = backend.permuted(xs, rows, (int) w[0].cols(), Matmul.lanes(w[0].dtype()));
+        PackedRows xp = backend.packed(xs, rows, w[0]);
         int total = backend.tasksFor(work, Integer.MAX_VALUE);
         if (total == 1) {
-            for (int i = 0; i < n; i++) Matmul.rows(w[i], xp, rows, 0, (int) w[i].rows(), out[i]);
+            for (int i = 0; i < n; i++) xp.multiply(w[i], 0, (int) w[i].rows(), out[i]);
             return;
         }
         List<int[]> tasks = new ArrayList<>();
@@ -86,12 +86,12 @@ final class CpuPlan implements CompiledPlan {
             int outRows = (int) w[i].rows();
             long share = (long) w[i].rows() * w[i].cols() * Math.max(1, rows / 4);
             int slices = (int) Math.max(1, Math.min(outRows / 16, total * share / Math.max(1, work)));
-            int per = (outRows + slices - 1) / slices;
+            int per = PackedRows.sliceLength(outRows, slices);
             for (int o0 = 0; o0 < outRows; o0 += per) tasks.add(new int[]{i, o0, Math.min(outRows, o0 + per)});
         }
         backend.pool().run(tasks.size(), t -> {
             int[] task = tasks.get(t);
-            Matmul.rows(w[task[0]], xp, rows, task[1], task[2], out[task[0]]);
+            xp.multiply(w[task[0]], task[1], task[2], out[task[0]]);
         });
     }
 

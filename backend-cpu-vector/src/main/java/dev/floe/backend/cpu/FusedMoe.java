@@ -46,14 +46,14 @@ final class FusedMoe {
         WorkerPool pool = backend.pool();
 
         // job 1: silu(w1 x) * (w3 x) of every group, sliced over the intermediate width
-        float[][] xp1 = new float[groups.size()][], xp3 = new float[groups.size()][];
+        PackedRows[] xp1 = new PackedRows[groups.size()], xp3 = new PackedRows[groups.size()];
         long work = 0;
         for (int g = 0; g < groups.size(); g++) {
             Group gr = groups.get(g);
             float[] x = new float[gr.n() * hidden];
             for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
-            xp1[g] = permute(x, gr.n(), hidden, gr.w1());
-            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : permute(x, gr.n(), hidden, gr.w3());
+            xp1[g] = PackedRows.of(x, gr.n(), gr.w1(), null);
+            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : PackedRows.of(x, gr.n(), gr.w3(), null);
             work += 2L * gr.n() * gr.w1().rows() * hidden;
         }
         Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
@@ -61,24 +61,24 @@ final class FusedMoe {
             int g = up.group(task), o0 = up.from(task), o1 = up.to(task);
             Group gr = groups.get(g);
             int inter = (int) gr.w1().rows();
-            Matmul.rows(gr.w1(), xp1[g], gr.n(), o0, o1, gr.a());
-            Matmul.rows(gr.w3(), xp3[g], gr.n(), o0, o1, gr.b());
+            xp1[g].multiply(gr.w1(), o0, o1, gr.a());
+            xp3[g].multiply(gr.w3(), o0, o1, gr.b());
             for (int r = 0; r < gr.n(); r++) CpuVectorBackend.swiglu(gr.a(), gr.b(), r * inter + o0, r * inter + o1, gr.a());
         });
 
         // job 2: w2 of every group, sliced over the hidden width
-        float[][] hp = new float[groups.size()][];
+        PackedRows[] hp = new PackedRows[groups.size()];
         work = 0;
         for (int g = 0; g < groups.size(); g++) {
             Group gr = groups.get(g);
-            hp[g] = permute(gr.a(), gr.n(), (int) gr.w2().cols(), gr.w2());
+            hp[g] = PackedRows.of(gr.a(), gr.n(), gr.w2(), null);
             work += (long) gr.n() * hidden * gr.w2().cols();
         }
         Slices down = Slices.of(backend, groups, work, g -> hidden);
         down.run(pool, task -> {
             int g = down.group(task);
             Group gr = groups.get(g);
-            Matmul.rows(gr.w2(), hp[g], gr.n(), down.from(task), down.to(task), gr.out());
+            hp[g].multiply(gr.w2(), down.from(task), down.to(task), gr.out());
         });
 
         // the weighted sum, in ascending expert order
@@ -130,14 +130,6 @@ final class FusedMoe {
         return groups;
     }
 
-    private static float[] permute(float[] x, int rows, int cols, CpuWeight w) {
-        int lanes = Matmul.lanes(w.dtype());
-        if (lanes == 1) return x;
-        float[] xp = new float[rows * cols];
-        Matmul.permute(x, rows, cols, lanes, xp);
-        return xp;
-    }
-
     /** Tasks of one job: slices of each group's output rows. */
     private record Slices(int[] group, int[] from, int[] to, boolean inline) {
         /** Runs every task: as one pool job, or on the calling thread when the work is too small to share. */
@@ -156,8 +148,7 @@ final class FusedMoe {
             List<int[]> tasks = new ArrayList<>();
             for (int g = 0; g < groups.size(); g++) {
                 int rows = outRows.applyAsInt(groups.get(g));
-                int slices = Math.max(1, Math.min(perGroup, rows / 16));
-                int per = (rows + slices - 1) / slices;
+                int per = PackedRows.sliceLength(rows, Math.min(perGroup, rows / 16));
                 for (int o0 = 0; o0 < rows; o0 += per) tasks.add(new int[]{g, o0, Math.min(rows, o0 + per)});
             }
             return new Slices(tasks.stream().mapToInt(a -> a[0]).toArray(), tasks.stream().mapToInt(a -> a[1]).toArray(),

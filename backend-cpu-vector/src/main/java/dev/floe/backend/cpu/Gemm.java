@@ -68,22 +68,37 @@ final class Gemm {
      */
     static void multiply(WorkerPool pool, CpuWeight w, float[] x, int xOff, int rows, float[] out, int outOff) {
         if (rows <= 0 || w.rows() == 0) return;
-        int cols = (int) w.cols();
-        int padded = (rows + MR - 1) / MR * MR;
-        float[] xp = PACKED.get();
-        if (xp.length < padded * cols) {
-            xp = new float[padded * cols];
-            PACKED.set(xp);
-        }
-        packActivations(x, xOff, rows, cols, Matmul.lanes(w.dtype()), xp);
+        float[] packed = pack(x, xOff, rows, w, PACKED.get());
+        PACKED.set(packed);
         int outRows = (int) w.rows();
         int panels = (outRows + NR - 1) / NR;
-        float[] packed = xp;
         if (pool == null || panels == 1) {
-            for (int p = 0; p < panels; p++) panel(w, packed, rows, p * NR, out, outOff);
+            rows(w, packed, rows, 0, outRows, out, outOff);
         } else {
-            pool.run(panels, p -> panel(w, packed, rows, p * NR, out, outOff));
+            pool.run(panels, p -> rows(w, packed, rows, p * NR, Math.min(outRows, (p + 1) * NR), out, outOff));
         }
+    }
+
+    /**
+     * {@code rows} rows of activations from {@code x[xOff..]} packed for {@link #rows} against weights of
+     * {@code w}'s width and dtype, into {@code into} when it is large enough, else into a new array (returned).
+     */
+    static float[] pack(float[] x, int xOff, int rows, CpuWeight w, float[] into) {
+        int cols = (int) w.cols();
+        int padded = (rows + MR - 1) / MR * MR;
+        float[] xp = into != null && into.length >= padded * cols ? into : new float[padded * cols];
+        packActivations(x, xOff, rows, cols, Matmul.lanes(w.dtype()), xp);
+        return xp;
+    }
+
+    /**
+     * Weight rows {@code [o0, o1)} of {@code y = x W^T} for the {@code rows} activation rows that {@link #pack} left in
+     * {@code xp}, into {@code out[outOff + r * w.rows() + o]}. {@code o0} is a multiple of {@link #NR}, so that the
+     * tasks of one matmul split it into whole panels and no two of them write the same output.
+     */
+    static void rows(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out, int outOff) {
+        if (o0 % NR != 0) throw new IllegalArgumentException("o0: " + o0 + " is not a multiple of " + NR);
+        for (int o = o0; o < o1; o += NR) panel(w, xp, rows, o, Math.min(o1, o + NR), out, outOff);
     }
 
     /**
@@ -113,11 +128,10 @@ final class Gemm {
         }
     }
 
-    /** Weight rows {@code [o0, o0 + NR)} against all activation rows, one block of {@link #KC} columns at a time. */
-    private static void panel(CpuWeight w, float[] xp, int rows, int o0, float[] out, int outOff) {
+    /** Weight rows {@code [o0, o1)}, at most {@link #NR}, against all activation rows, {@link #KC} columns at a time. */
+    private static void panel(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out, int outOff) {
         int outRows = (int) w.rows();
         int cols = (int) w.cols();
-        int o1 = Math.min(outRows, o0 + NR);
         int blocks = (rows + MR - 1) / MR;
         Scratch s = SCRATCH.get();
         if (s.out.length < blocks * MR * NR) s.out = new float[blocks * MR * NR];

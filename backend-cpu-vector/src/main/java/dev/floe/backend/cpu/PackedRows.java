@@ -1,0 +1,50 @@
+package dev.floe.backend.cpu;
+
+/**
+ * The activation rows of one matmul input, arranged once for the kernel that their number selects: {@link Gemm}'s
+ * packed row blocks from {@link Gemm#minRows} rows on, else the permuted rows of the dot products ({@link #dots}). Eager
+ * matmuls, compiled plans and the fused MoE all choose here, so a replayed plan gives the bits eager execution gives.
+ *
+ * <p>Tasks over one weight split its output rows at multiples of {@link #ALIGN} (whole GEMM panels), so no panel is
+ * decoded twice and no two tasks write one output.
+ *
+ * @param data the arranged activations
+ * @param rows activation rows
+ * @param gemm whether {@code data} is packed for the GEMM (else permuted for the dot products)
+ */
+record PackedRows(float[] data, int rows, boolean gemm) {
+    /** Output rows per task are a multiple of this. */
+    static final int ALIGN = Gemm.NR;
+
+    /**
+     * Arranges {@code rows} rows of {@code x} (from index 0) for weights of {@code w}'s width and dtype, in
+     * {@code reuse} when it is large enough (the dot products read F32 weights' rows in place).
+     */
+    static PackedRows of(float[] x, int rows, CpuWeight w, float[] reuse) {
+        if (rows >= Gemm.minRows) return new PackedRows(Gemm.pack(x, 0, rows, w, reuse), rows, true);
+        int cols = (int) w.cols();
+        int lanes = Matmul.lanes(w.dtype());
+        if (lanes == 1) return new PackedRows(x, rows, false);
+        float[] xp = reuse != null && reuse.length >= rows * cols ? reuse : new float[rows * cols];
+        Matmul.permute(x, rows, cols, lanes, xp);
+        return new PackedRows(xp, rows, false);
+    }
+
+    /** Output rows {@code [o0, o1)} of {@code x W^T} into {@code out[r * w.rows() + o]}; {@code o0} a multiple of {@link #ALIGN}. */
+    void multiply(CpuWeight w, int o0, int o1, float[] out) {
+        if (gemm) Gemm.rows(w, data, rows, o0, o1, out, 0);
+        else dots(w, data, rows, o0, o1, out);
+    }
+
+    /** Below the GEMM: {@link DotTile} where it applies, else {@link Matmul}'s dot products, on permuted rows. */
+    static void dots(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out) {
+        if (DotTile.applies(w, rows)) DotTile.rows(w, xp, rows, o0, o1, out);
+        else Matmul.rows(w, xp, rows, o0, o1, out);
+    }
+
+    /** {@code n} output rows cut into at most {@code slices} runs of whole multiples of {@link #ALIGN}: their length. */
+    static int sliceLength(int n, int slices) {
+        int per = (n + Math.max(1, slices) - 1) / Math.max(1, slices);
+        return (per + ALIGN - 1) / ALIGN * ALIGN;
+    }
+}
