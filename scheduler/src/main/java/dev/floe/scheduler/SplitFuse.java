@@ -13,10 +13,11 @@ import dev.floe.api.StepPlan;
  * @param minChunk a waiting request starts only if at least this many of its prompt tokens fit the pass (or its
  *                 whole prompt does, or all the room the decoders leave when that is smaller), so that passes are
  *                 not filled with slivers
- * @param budget   rows per pass that prompt chunks fill up to (0: the engine's token budget, which also caps this
- *                 one). The decoders always get their row; a budget a little above the batch size keeps every pass
- *                 close to a decode pass, so a joining prompt delays the running streams' next token little (the
- *                 inter-token latency), at the price of a later first token for the prompt
+ * @param budget   rows per pass that prompt chunks fill up to beside decode rows (0: the engine's token budget, which
+ *                 also caps this one). The decoders always get their row; a budget a little above the batch size
+ *                 keeps every pass close to a decode pass, so a joining prompt delays the running streams' next token
+ *                 little (the inter-token latency), at the price of a later first token for the prompt. A pass with
+ *                 no decode rows stalls no stream and takes prompt chunks up to the engine's budget
  */
 public record SplitFuse(int minChunk, int budget) implements Scheduler {
     public SplitFuse {
@@ -40,7 +41,7 @@ public record SplitFuse(int minChunk, int budget) implements Scheduler {
         for (SequenceView s : state.running()) {
             if (PlanBuilder.decodeStep(s) && !plan.isPreempted(s) && !plan.full()) plan.addPreempting(s, 1);
         }
-        int cap = budget > 0 ? Math.min(budget, state.tokenBudget()) : state.tokenBudget();
+        int cap = budget > 0 && !plan.empty() ? Math.min(budget, state.tokenBudget()) : state.tokenBudget();
         int leftByDecoders = promptRoom(plan, state, cap);
         for (SequenceView s : state.running()) {
             if (PlanBuilder.decodeStep(s) || plan.isPreempted(s) || plan.full()) continue;

@@ -173,6 +173,11 @@ class SchedulerPropertiesTest {
         assertEquals(new StepPlan.Chunk(8, 4), sim.plans.get(1).chunks().getLast(), "the prompt gets the room the eight decoders leave");
         sim.runToEnd(1000);
         assertEquals(9, sim.finished.size());
+        // with no decoder in the pass there is no stream to delay: the prompt takes the engine's budget
+        Simulation alone = new Simulation(create("splitfuse:budget=12"), 1000, 16, 256, 16);
+        alone.submit(0, 100, 5);
+        alone.step();
+        assertEquals(List.of(new StepPlan.Chunk(0, 100)), alone.plans.getFirst().chunks());
         // without its own budget the same prompt takes the engine's 256 less the decoders in one pass
         Simulation wide = new Simulation(create("splitfuse"), 1000, 16, 256, 16);
         for (int i = 0; i < 8; i++) wide.submit(i, 1, 40);
