@@ -1,5 +1,6 @@
 package dev.floe.cli;
 
+import dev.floe.cli.serve.LengthDistribution;
 import dev.floe.cli.serve.LoadGenerator;
 import dev.floe.cli.serve.LoadGenerator.Report;
 import dev.floe.cli.serve.OpenAiServer;
@@ -9,6 +10,7 @@ import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.SyntheticWeights;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.tokenizer.HfTokenizer;
+import dev.floe.runtime.serving.PassCounters;
 import dev.floe.runtime.serving.Schedulers;
 import dev.floe.runtime.serving.ServingConfig;
 import dev.floe.runtime.serving.ServingEngine;
@@ -43,8 +45,13 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "128", description = "largest max_tokens (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--min-tokens", defaultValue = "8", description = "smallest max_tokens; requests draw uniformly from [min, max] (default: ${DEFAULT-VALUE})")
+    @Option(names = "--min-tokens", defaultValue = "8", description = "smallest max_tokens; requests draw from [min, max] (default: ${DEFAULT-VALUE})")
     int minTokens;
+
+    @Option(names = "--length-distribution", defaultValue = "uniform", paramLabel = "NAME",
+            description = "how max_tokens is drawn from [min, max]: uniform, or exponential (min plus an exponential draw "
+                    + "of mean (max - min)/4, cut at max: most requests short, a few long) (default: ${DEFAULT-VALUE})")
+    String lengthDistribution;
 
     @Option(names = "--schedulers", split = ",", defaultValue = "static,continuous,splitfuse", description = "schedulers to compare (default: ${DEFAULT-VALUE})")
     List<String> schedulers;
@@ -90,12 +97,14 @@ final class BenchServeCommand implements Callable<Integer> {
         }
         if (layers < 0) throw new IllegalArgumentException("--layers: " + layers + " is negative");
         if (!weights.equals("bf16") && !weights.equals("fp8")) throw new IllegalArgumentException("--weights: '" + weights + "' is not bf16 or fp8");
+        LengthDistribution lengths = LengthDistribution.named(lengthDistribution);
         try (FloeModel m = preset == null ? model.load() : synthetic()) {
-            List<LoadGenerator.Job> jobs = workload(m);
+            List<LoadGenerator.Job> jobs = workload(m, lengths);
             String name = preset == null ? model.modelDir().getFileName().toString()
                     : preset + (layers > 0 ? "-" + layers + "l" : "") + "-" + weights;
-            System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d, max batch %d, token budget %d, shared prefix %d tokens%n",
-                    name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, maxBatch, tokenBudget, sharedPrefix);
+            System.out.printf("bench-serve: %s on %s (%s), %s, %d clients, %d requests, max_tokens %d..%d %s (mean %.1f), max batch %d, token budget %d, shared prefix %d tokens%n",
+                    name, m.backend(), m.device(), inProcess ? "in-process" : "over HTTP", clients, requests, min(), maxTokens, lengths,
+                    jobs.stream().mapToInt(LoadGenerator.Job::maxTokens).average().orElse(0), maxBatch, tokenBudget, sharedPrefix);
             System.out.printf("%-12s %8s %10s %9s %9s %9s %9s %9s %9s %7s%n", "scheduler", "tokens", "tokens/s",
                     "ttft p50", "ttft p90", "ttft p99", "itl p50", "itl p90", "itl p99", "failed");
             // warm-up: every scheduler once on a short workload, so that none pays for JIT compilation in its timed run
@@ -103,16 +112,38 @@ final class BenchServeCommand implements Callable<Integer> {
             for (String s : schedulers) for (String p : prefixCaching) variants.add(prefixCaching.size() > 1 ? s + (p.equals("on") ? "+pc" : "") : s);
             for (String s : variants) runOne(m, name, s, jobs.subList(0, Math.min(jobs.size(), clients)));
             Map<String, List<Double>> throughput = new LinkedHashMap<>();
+            List<String> counters = new ArrayList<>();
+            Map<String, long[]> passesByRows = new LinkedHashMap<>();
+            long[] nanosByRows = new long[PassCounters.ROWS_TRACKED + 1];
             for (int round = 0; round < rounds; round++) {
                 for (int i = 0; i < variants.size(); i++) {
                     String s = variants.get((i + round) % variants.size());
-                    Report r = runOne(m, name, s, jobs);
+                    Run run = runOne(m, name, s, jobs);
+                    Report r = run.report();
+                    PassCounters.Snapshot p = run.passes();
+                    counters.add(String.format("%-5d %-12s %7d %8.2f %8.2f %8.2f %9.2f %9.1f", round + 1, s, p.passes(), p.rowsPerPass(),
+                            p.decodeRowsPerPass(), p.promptRowsPerPass(), p.expectedExpertsPerPass(m.config().numExperts(), m.config().topK()),
+                            p.millisPerPass()));
+                    long[] mine = passesByRows.computeIfAbsent(s, k -> new long[PassCounters.ROWS_TRACKED + 1]);
+                    for (int k = 0; k < mine.length; k++) {
+                        mine[k] += p.passesByRows()[k];
+                        nanosByRows[k] += p.nanosByRows()[k];
+                    }
                     throughput.computeIfAbsent(s, k -> new ArrayList<>()).add(r.tokensPerSecond());
                     System.out.printf("%-12s %8d %10.1f %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %7d%n", s, r.tokens(), r.tokensPerSecond(),
                             Report.quantile(r.ttftMs(), 0.5), Report.quantile(r.ttftMs(), 0.9), Report.quantile(r.ttftMs(), 0.99),
                             Report.quantile(r.itlMs(), 0.5), Report.quantile(r.itlMs(), 0.9), Report.quantile(r.itlMs(), 0.99), r.failed());
                 }
             }
+            System.out.println();
+            System.out.printf("%-5s %-12s %7s %8s %8s %8s %9s %9s%n", "round", "scheduler", "passes", "rows", "decode", "prompt", "experts", "ms/pass");
+            counters.forEach(System.out::println);
+            System.out.println("(engine counters, independent of load: forward passes, mean rows per pass, of which decode rows (one new"
+                    + " token of a sequence) and prompt rows; experts: distinct experts a pass touches per MoE layer if the router"
+                    + " picks uniformly, " + m.config().topK() + " of " + m.config().numExperts() + ")");
+            System.out.println();
+            printCostByRows(passesByRows, nanosByRows);
+            System.out.println();
             List<Double> base = throughput.get(variants.getFirst());
             if (variants.size() > 1) {
                 StringBuilder line = new StringBuilder("throughput against " + variants.getFirst() + " (median of " + rounds + "):");
@@ -148,15 +179,49 @@ final class BenchServeCommand implements Callable<Integer> {
         }
     }
 
+    /** What one timed run measured: the clients' report and the engine's pass counters. */
+    private record Run(Report report, PassCounters.Snapshot passes) {
+    }
+
+    /**
+     * Each scheduler's passes by their rows (all its timed runs), and the time of a pass by its rows over every timed
+     * run of the sitting: the cost model that decides whether a fuller batch pays. Rows in power-of-two groups.
+     */
+    private static void printCostByRows(Map<String, long[]> passes, long[] nanos) {
+        StringBuilder head = new StringBuilder(String.format("%-9s", "rows"));
+        for (String s : passes.keySet()) head.append(String.format(" %12s", s));
+        System.out.println(head.append(String.format(" %9s %9s", "ms/pass", "ms/row")));
+        for (int lo = 1; lo < nanos.length; lo *= 2) {
+            int hi = Math.min(nanos.length - 1, lo * 2 - 1);
+            long all = 0, t = 0, rows = 0;
+            StringBuilder line = new StringBuilder(String.format("%-9s", lo == hi ? Integer.toString(lo) : lo + "-" + (hi == nanos.length - 1 ? "" : hi)));
+            for (long[] counts : passes.values()) {
+                long n = 0;
+                for (int r = lo; r <= hi; r++) {
+                    n += counts[r];
+                    rows += counts[r] * r;
+                }
+                all += n;
+                line.append(String.format(" %12d", n));
+            }
+            for (int r = lo; r <= hi; r++) t += nanos[r];
+            if (all > 0) System.out.println(line.append(String.format(" %9.1f %9.2f", t / 1e6 / all, t / 1e6 / rows)));
+        }
+        System.out.println("(passes of each scheduler by their rows, over its timed runs; ms: wall time of a pass by its rows, all"
+                + " timed runs together, load-dependent)");
+    }
+
     /** One timed run; {@code variant} is a scheduler name, with "+pc" for prefix caching when both are compared. */
-    private Report runOne(FloeModel m, String name, String variant, List<LoadGenerator.Job> jobs) throws Exception {
+    private Run runOne(FloeModel m, String name, String variant, List<LoadGenerator.Job> jobs) throws Exception {
         boolean caching = prefixCaching.size() > 1 ? variant.endsWith("+pc") : prefixCaching.getFirst().equals("on");
         String scheduler = variant.endsWith("+pc") ? variant.substring(0, variant.length() - 3) : variant;
         ServingConfig config = new ServingConfig(Math.max(64, clients * 2), maxBatch, tokenBudget).withPrefixCaching(caching);
+        m.kvBlocks().dropCached(); // every run starts cold: the prompts repeat from run to run
         try (ServingEngine engine = new ServingEngine(m, Schedulers.create(scheduler), config)) {
-            if (inProcess) return LoadGenerator.runInProcess(engine, jobs, clients);
+            if (inProcess) return new Run(LoadGenerator.runInProcess(engine, jobs, clients), engine.metrics().passes().snapshot());
             try (OpenAiServer server = new OpenAiServer(engine, name, "127.0.0.1", 0, null)) {
-                return LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
+                Report report = LoadGenerator.run("http://127.0.0.1:" + server.port(), name, jobs, clients);
+                return new Run(report, engine.metrics().passes().snapshot());
             }
         }
     }
@@ -175,7 +240,7 @@ final class BenchServeCommand implements Callable<Integer> {
      * Prompts of varied length and varied max_tokens, the same for every scheduler; with {@code --shared-prefix},
      * each starts with the same system prompt of that many tokens.
      */
-    private List<LoadGenerator.Job> workload(FloeModel m) {
+    private List<LoadGenerator.Job> workload(FloeModel m, LengthDistribution lengths) {
         String[] words = {"def", "return", "the", "value", "for", "index", "in", "range", "print", "list", "import", "class"};
         SplittableRandom random = new SplittableRandom(seed);
         StringBuilder system = new StringBuilder();
@@ -188,7 +253,7 @@ final class BenchServeCommand implements Callable<Integer> {
             StringBuilder prompt = new StringBuilder(system);
             int n = 4 + random.nextInt(60);
             for (int w = 0; w < n; w++) prompt.append(w == 0 ? "" : " ").append(words[random.nextInt(words.length)]);
-            jobs.add(new LoadGenerator.Job(prompt.toString(), min + random.nextInt(maxTokens - min + 1)));
+            jobs.add(new LoadGenerator.Job(prompt.toString(), lengths.draw(random, min, maxTokens)));
         }
         return jobs;
     }

@@ -11,7 +11,8 @@ import java.util.Map;
 /** Provides {@link SplitFuse} as {@code splitfuse}. */
 public final class SplitFuseProvider implements SchedulerProvider {
     private static final List<ParameterSpec> PARAMETERS = List.of(
-            new ParameterSpec("min-chunk", "int", "16", "fewest prompt tokens a waiting request starts with unless its whole prompt fits"));
+            new ParameterSpec("min-chunk", "int", "16", "fewest prompt tokens a waiting request starts with unless its whole prompt fits"),
+            new ParameterSpec("budget", "int", "0", "rows per pass that prompt chunks fill up to, decode rows included (0: the engine's token budget)"));
 
     @Override
     public String name() {
@@ -31,6 +32,7 @@ public final class SplitFuseProvider implements SchedulerProvider {
     @Override
     public Scheduler create(Map<String, String> params) {
         Parameters p = new Parameters("scheduler " + name(), params, PARAMETERS);
-        return new SplitFuse(p.intValue("min-chunk", Integer.parseInt(PARAMETERS.getFirst().defaultValue()), 1, Integer.MAX_VALUE));
+        return new SplitFuse(p.intValue("min-chunk", Integer.parseInt(PARAMETERS.get(0).defaultValue()), 1, Integer.MAX_VALUE),
+                p.intValue("budget", Integer.parseInt(PARAMETERS.get(1).defaultValue()), 0, Integer.MAX_VALUE));
     }
 }

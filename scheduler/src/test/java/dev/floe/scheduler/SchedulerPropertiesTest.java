@@ -21,13 +21,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Rules every policy keeps, checked over random workloads in a simulated engine loop. */
 class SchedulerPropertiesTest {
     static Scheduler create(String name) {
-        // the module's own providers (the runtime finds them through ServiceLoader, as its tests check)
+        // the module's own providers (the runtime finds them through ServiceLoader, as its tests check); a name with
+        // ":budget=N" gives splitfuse that parameter
+        Map<String, String> params = name.contains(":") ? Map.of("budget", name.substring(name.indexOf('=') + 1)) : Map.of();
+        String bare = name.contains(":") ? name.substring(0, name.indexOf(':')) : name;
         return List.<SchedulerProvider>of(new StaticBatchingProvider(), new ContinuousBatchingProvider(), new SplitFuseProvider())
-                .stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow().create(Map.of());
+                .stream().filter(p -> p.name().equals(bare)).findFirst().orElseThrow().create(params);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    @ValueSource(strings = {"static", "continuous", "splitfuse", "splitfuse:budget=3", "splitfuse:budget=20"})
     void randomWorkloadsFinishWithinBudgetAndBlocks(String name) {
         SplittableRandom random = new SplittableRandom(name.hashCode());
         for (int trial = 0; trial < 40; trial++) {
@@ -148,11 +151,49 @@ class SchedulerPropertiesTest {
         assertEquals(new StepPlan.Chunk(1, 200 - 3 * 63), sim.plans.get(4).chunks().get(1), "the rest of the prompt");
     }
 
+    /**
+     * SplitFuse's own budget keeps a joining prompt from stretching the decoders' pass: every pass stays within it
+     * (the decoders always get their row), and a long prompt is fed in the room the decoders leave.
+     */
+    @Test
+    void splitFuseBudgetCapsThePromptRowsBesideTheDecoders() {
+        Simulation sim = new Simulation(create("splitfuse:budget=12"), 1000, 16, 256, 16);
+        for (int i = 0; i < 8; i++) sim.submit(i, 1, 40);
+        sim.step();
+        assertEquals(8, sim.plans.getFirst().chunks().size(), "eight one-token prompts in the first pass");
+        sim.submit(8, 100, 5);
+        for (int i = 0; i < 10; i++) sim.step();
+        for (StepPlan p : sim.plans.subList(1, 11)) {
+            assertTrue(p.totalTokens() <= 12, "a pass of " + p.totalTokens() + " rows beyond the budget of 12");
+            for (long id = 0; id < 8; id++) {
+                long decoder = id;
+                assertTrue(p.chunks().stream().anyMatch(c -> c.sequenceId() == decoder && c.tokens() == 1), "decoder " + id + " in every pass");
+            }
+        }
+        assertEquals(new StepPlan.Chunk(8, 4), sim.plans.get(1).chunks().getLast(), "the prompt gets the room the eight decoders leave");
+        sim.runToEnd(1000);
+        assertEquals(9, sim.finished.size());
+        // with no decoder in the pass there is no stream to delay: the prompt takes the engine's budget
+        Simulation alone = new Simulation(create("splitfuse:budget=12"), 1000, 16, 256, 16);
+        alone.submit(0, 100, 5);
+        alone.step();
+        assertEquals(List.of(new StepPlan.Chunk(0, 100)), alone.plans.getFirst().chunks());
+        // without its own budget the same prompt takes the engine's 256 less the decoders in one pass
+        Simulation wide = new Simulation(create("splitfuse"), 1000, 16, 256, 16);
+        for (int i = 0; i < 8; i++) wide.submit(i, 1, 40);
+        wide.step();
+        wide.submit(8, 100, 5);
+        wide.step();
+        assertEquals(new StepPlan.Chunk(8, 100), wide.plans.get(1).chunks().getLast());
+    }
+
     @Test
     void unknownAndMistypedParametersAreRejected() {
         SchedulerProvider p = new SplitFuseProvider();
         assertThrows(InvalidRequestException.class, () -> p.create(Map.of("chunk", "4")));
         assertThrows(InvalidRequestException.class, () -> p.create(Map.of("min-chunk", "x")));
         assertEquals(new SplitFuse(4), p.create(Map.of("min-chunk", "4")));
+        assertEquals(new SplitFuse(16, 40), p.create(Map.of("budget", "40")));
+        assertThrows(InvalidRequestException.class, () -> p.create(Map.of("budget", "-1")));
     }
 }

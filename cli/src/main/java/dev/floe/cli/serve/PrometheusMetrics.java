@@ -34,6 +34,10 @@ final class PrometheusMetrics {
         new TreeMap<>(byStatus).forEach((code, n) -> sb.append("floe_http_responses_total{code=\"").append(code).append("\"} ").append(n.get()).append('\n'));
         counter(sb, "floe_generated_tokens_total", "Tokens generated", m.generatedTokens());
         counter(sb, "floe_preemptions_total", "Sequences preempted for recomputation", m.preemptions());
+        var passes = m.passes().snapshot();
+        counter(sb, "floe_forward_passes_total", "Forward passes run by the engine", passes.passes());
+        counter(sb, "floe_forward_decode_rows_total", "Rows of forward passes feeding a newly generated token", passes.decodeRows());
+        counter(sb, "floe_forward_prompt_rows_total", "Rows of forward passes feeding prompt tokens (or recomputing a preempted sequence)", passes.promptRows());
         counter(sb, "floe_prefix_cache_queries_total", "Prompt tokens looked up in the prefix cache", m.prefixCacheQueries());
         counter(sb, "floe_prefix_cache_hits_total", "Prompt tokens found in the prefix cache (not computed again)", m.prefixCacheHits());
         sb.append("# HELP floe_prefix_cache_hit_rate Prefix cache hits over queries since start\n# TYPE floe_prefix_cache_hit_rate gauge\n")

@@ -133,6 +133,21 @@ public final class KvBlockManager {
         contents[block] = Arrays.copyOfRange(tokens, from, from + blockSize);
     }
 
+    /**
+     * Forgets every cached block no sequence holds (they become plain free blocks) and returns how many; blocks in
+     * use stay cached. For a benchmark that compares runs on one model: without it, a later run finds the prompts of
+     * an earlier one cached and computes less.
+     */
+    public synchronized int dropCached() {
+        int dropped = evictable.size();
+        for (int b : evictable) {
+            uncache(b);
+            free.add(b);
+        }
+        evictable.clear();
+        return dropped;
+    }
+
     private void uncache(int b) {
         if (contents[b] == null) return;
         byHash.remove(hashes[b]);

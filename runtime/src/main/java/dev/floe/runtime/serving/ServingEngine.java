@@ -311,7 +311,7 @@ public final class ServingEngine implements AutoCloseable {
         List<Integer> logitRows = new ArrayList<>();
         List<ActiveRequest> sampling = new ArrayList<>();
         List<ActiveRequest> fed = new ArrayList<>();
-        int row = 0;
+        int row = 0, decodeRows = 0;
         for (StepPlan.Chunk chunk : plan.chunks()) {
             ActiveRequest r = byId.get(chunk.sequenceId());
             int n = chunk.tokens();
@@ -324,6 +324,7 @@ public final class ServingEngine implements AutoCloseable {
                 running.add(r);
                 if (prefixCache != null) prefixCache.countStart(r);
             }
+            if (n == 1 && r.computed >= r.promptTokens && r.computed + 1 == r.total()) decodeRows++;
             int i = fed.size();
             fed.add(r);
             tables[i] = r.kv.table();
@@ -348,8 +349,10 @@ public final class ServingEngine implements AutoCloseable {
         if (fed.size() < tables.length) tables = java.util.Arrays.copyOf(tables, fed.size());
         List<GenerationRequest> fedRequests = new ArrayList<>(fed.size()); // indexed as sequence[] indexes
         for (ActiveRequest r : fed) fedRequests.add(r.request);
+        long passStart = System.nanoTime();
         float[][] logits = model.forward(new ForwardBatch(tokens, positions, sequence, tables,
                 logitRows.stream().mapToInt(Integer::intValue).toArray(), sinks != null), RoutingByRequest.of(fedRequests, sequence));
+        metrics.passes().record(row, decodeRows, fed.size(), System.nanoTime() - passStart);
         if (prefixCache != null) for (ActiveRequest r : fed) prefixCache.register(r);
         long t = System.nanoTime();
         for (int i = 0; i < sampling.size(); i++) accept(sampling.get(i), logits[i], t);

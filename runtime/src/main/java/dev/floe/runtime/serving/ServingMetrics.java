@@ -17,6 +17,7 @@ public final class ServingMetrics {
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong prefixQueried = new AtomicLong();
     private final AtomicLong prefixHits = new AtomicLong();
+    private final PassCounters passes = new PassCounters();
 
     ServingMetrics() {
         for (FinishReason r : FinishReason.values()) finished.put(r, new AtomicLong());
@@ -28,6 +29,11 @@ public final class ServingMetrics {
 
     public Histogram interTokenLatency() {
         return interTokenLatency;
+    }
+
+    /** The forward passes run: their rows, prompt and decode rows, sequences and time. */
+    public PassCounters passes() {
+        return passes;
     }
 
     /** Requests that ended, by reason. */

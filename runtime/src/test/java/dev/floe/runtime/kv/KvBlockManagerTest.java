@@ -101,6 +101,22 @@ class KvBlockManagerTest {
     }
 
     @Test
+    void dropCachedForgetsTheBlocksNoOneHoldsAndKeepsTheHeldOnes() {
+        KvBlockManager pool = new KvBlockManager(3, 4);
+        long h0 = KvBlockManager.hash(0, TOKENS, 0, 4), h1 = KvBlockManager.hash(h0, TOKENS, 4, 4);
+        int released = pool.allocate(), held = pool.allocate();
+        pool.register(released, h0, TOKENS, 0);
+        pool.register(held, h1, TOKENS, 4);
+        pool.free(new int[]{released}, 1);
+        assertEquals(1, pool.dropCached());
+        assertEquals(-1, pool.lookup(h0, TOKENS, 0), "a dropped block is no longer found");
+        assertEquals(held, pool.lookup(h1, TOKENS, 4), "a held block stays cached");
+        assertEquals(1, pool.cachedBlocks());
+        assertEquals(2, pool.freeBlocks());
+        assertEquals(0, pool.dropCached(), "nothing left to drop: the held block is in use");
+    }
+
+    @Test
     void lookupRejectsAHashCollisionAndUnknownHashes() {
         KvBlockManager pool = new KvBlockManager(2, 4);
         long h = KvBlockManager.hash(0, TOKENS, 0, 4);

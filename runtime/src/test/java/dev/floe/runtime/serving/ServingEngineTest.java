@@ -91,6 +91,43 @@ class ServingEngineTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"static", "continuous", "splitfuse"})
+    void passCountersSeeEveryPromptRowAndEveryDecodeRow(String scheduler) throws Exception {
+        int steps = 6;
+        int promptRows = prompts.stream().mapToInt(p -> model.tokenizer().encode(p, true).length).sum();
+        try (ServingEngine engine = new ServingEngine(model, Schedulers.create(scheduler), new ServingConfig(64, 3, 8, false))) {
+            List<RequestHandle> handles = new ArrayList<>();
+            for (String p : prompts) handles.add(engine.submit(GenerationRequest.of(p, steps).withIgnoreEos(true), t -> { }));
+            for (RequestHandle h : handles) assertEquals(steps, h.result().get(60, TimeUnit.SECONDS).tokens().length);
+            PassCounters.Snapshot passes = engine.metrics().passes().snapshot();
+            // a request's first token comes from its last prompt row; each later one needs the one before fed back
+            assertEquals((long) prompts.size() * (steps - 1), passes.decodeRows(), scheduler + ": decode rows");
+            assertEquals(promptRows, passes.promptRows(), scheduler + ": prompt rows, in chunks of at most 8");
+            long[] byRows = passes.passesByRows();
+            long counted = 0, rows = 0;
+            for (int r = 0; r < byRows.length; r++) {
+                if (r > 8) assertEquals(0, byRows[r], "a pass of " + r + " rows, beyond the token budget of 8");
+                counted += byRows[r];
+                rows += r * byRows[r];
+            }
+            assertEquals(passes.passes(), counted, "every pass in the histogram");
+            assertEquals(passes.decodeRows() + passes.promptRows(), rows, "the histogram holds every row");
+            assertEquals(rows, passes.rows());
+            assertTrue(passes.passes() >= (rows + 7) / 8, scheduler + ": " + passes.passes() + " passes for " + rows + " rows");
+            assertEquals(2.0, new PassCounters.Snapshot(1, 1, 1, 1, 0, byRows(1), byRows(1)).expectedExpertsPerPass(16, 2), 1e-9,
+                    "one row touches its top-2");
+            assertEquals(16 * (1 - Math.pow(14.0 / 16, 16)), new PassCounters.Snapshot(1, 16, 16, 16, 0, byRows(16), byRows(16))
+                    .expectedExpertsPerPass(16, 2), 1e-9, "sixteen rows touch about 14 of 16 experts");
+        }
+    }
+
+    private static long[] byRows(int rows) {
+        long[] counts = new long[PassCounters.ROWS_TRACKED + 1];
+        counts[rows] = 1;
+        return counts;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"static", "continuous", "splitfuse"})
     void greedyOutputsEqualModelGenerate(String scheduler) throws Exception {
         int steps = 24;
         List<GenerationResult> expected = prompts.stream()
