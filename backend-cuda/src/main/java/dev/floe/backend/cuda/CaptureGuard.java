@@ -29,10 +29,6 @@ final class CaptureGuard implements Device {
         return device;
     }
 
-    boolean capturing() {
-        return capturing;
-    }
-
     private void refuse(String call) {
         if (capturing) throw new NotCapturable(call);
     }

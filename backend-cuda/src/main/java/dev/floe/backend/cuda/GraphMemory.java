@@ -44,7 +44,6 @@ final class GraphMemory implements AutoCloseable {
     private final List<CudaWeight> read = new ArrayList<>();
     private Phase phase;
     private int take, stage;
-    private long copies;
 
     GraphMemory(MemoryPool pool, Device device) {
         this.pool = pool;
@@ -123,7 +122,6 @@ final class GraphMemory implements AutoCloseable {
             // throws CaptureGuard.NotCapturable during a capture: the sizing pass just copied the same contents
             device.stage(ints, floats, a);
             staged.set(stage, ints != null ? ints.clone() : floats.clone());
-            copies++;
         }
         stage++;
         return a;
@@ -138,18 +136,6 @@ final class GraphMemory implements AutoCloseable {
     CudaWeight freedSince() {
         for (CudaWeight w : read) if (w.isClosed()) return w;
         return null;
-    }
-
-    /** Staged copies made so far (the first one of each array included). */
-    long copies() {
-        return copies;
-    }
-
-    /** Bytes of device memory held. */
-    long bytes() {
-        long n = 0;
-        for (long a : owned) n += pool.sizeOfLive(a);
-        return n;
     }
 
     private long allocate(long bytes) {
