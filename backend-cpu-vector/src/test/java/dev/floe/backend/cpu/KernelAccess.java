@@ -40,6 +40,12 @@ public final class KernelAccess {
         return Matmul.bf16Dot(w, off, cols, x, xo);
     }
 
+    /** The E4M3 dot product of the {@code cols} codes at {@code off} (a multiple of the block: no scalar tail). */
+    public static float e4m3Dot(MemorySegment w, long off, int cols, float[] x, int xo) {
+        if (cols % (4 * Matmul.VL) != 0) throw new IllegalArgumentException("cols: " + cols + " leaves a scalar tail");
+        return Matmul.fp8Dot(null, w, (int) (off / cols), cols, x, xo, 4, 0x87F00000, Matmul.E4M3_BIAS);
+    }
+
     public static void bf16Dot4Rows(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi) {
         Matmul.bf16Dot4Rows(w, off, cols, x, xo, out, oi);
     }

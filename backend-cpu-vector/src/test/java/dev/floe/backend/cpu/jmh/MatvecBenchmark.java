@@ -25,9 +25,11 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Batch-1 decode's matvecs: one activation row through pairs of [5632 x 2048] and [2048 x 2048] weights (the
- * {@code peer-cpu} MLP shapes) totalling about {@code megabytes} of weights, far beyond the caches, so each
- * invocation streams them from memory once. The {@code weightBytes} counter is the read bandwidth the kernels reach;
+ * Batch-1 decode's matvecs: one activation row through the weight shapes of {@code shapes} totalling about
+ * {@code megabytes} of weights, far beyond the caches, so each invocation streams them from memory once.
+ * {@code shapes}: {@code mlp} (the earlier [5632 x 2048] and [2048 x 2048] pair), {@code peer-cpu} (what a
+ * {@code peer-cpu} decode token reads: q/o and the residual MLP [2048 x 2048], k/v [512 x 2048], expert w1/w3
+ * [1408 x 2048] and w2 [2048 x 1408]) or {@code head} (the [32000 x 2048] output head). The {@code weightBytes} counter is the read bandwidth the kernels reach;
  * compare it with {@code floe bench}'s measured memory bandwidth. {@code staged} and {@code blockBytes} switch the
  * cache staging of weight blocks (the backend's default: staged, 32 KiB).
  */
@@ -36,7 +38,10 @@ import java.util.Random;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MatvecBenchmark {
-    private static final int[][] SHAPES = {{5632, 2048}, {2048, 2048}};
+    private static final Map<String, int[][]> SHAPES = Map.of(
+            "mlp", new int[][]{{5632, 2048}, {2048, 2048}},
+            "peer-cpu", new int[][]{{2048, 2048}, {512, 2048}, {1408, 2048}, {2048, 1408}},
+            "head", new int[][]{{32000, 2048}});
 
     @Param({"BF16", "F8_E4M3"})
     public DType dtype;
@@ -48,6 +53,8 @@ public class MatvecBenchmark {
     public boolean staged;
     @Param({"32768"})
     public long blockBytes;
+    @Param({"mlp"})
+    public String shapes;
 
     private Backend backend;
     private final List<Weight> weights = new ArrayList<>();
@@ -58,20 +65,24 @@ public class MatvecBenchmark {
     public void open() {
         KernelAccess.staging(staged, blockBytes);
         backend = new CpuVectorProvider().open(new BackendOptions(threads, Map.of()));
+        int[][] set = SHAPES.get(shapes);
+        if (set == null) throw new IllegalArgumentException("shapes: " + shapes + " is not one of " + SHAPES.keySet());
         Random rnd = new Random(1);
-        // distinct random weights for the first pair; later pairs repeat their bytes (speed does not depend on values)
+        // distinct random weights for the first set; later sets repeat their bytes (speed does not depend on values)
         List<float[]> values = new ArrayList<>();
-        for (int[] s : SHAPES) values.add(TestTensors.gaussian(rnd, s[0] * s[1], 0.02));
+        for (int[] s : set) values.add(TestTensors.gaussian(rnd, s[0] * s[1], 0.02));
         while (bytes < megabytes * 1_000_000L) {
-            for (int i = 0; i < SHAPES.length; i++) {
-                Weight w = backend.weight(TestTensors.tensor("w" + weights.size(), dtype, SHAPES[i][0], SHAPES[i][1], values.get(i)));
+            for (int i = 0; i < set.length; i++) {
+                Weight w = backend.weight(TestTensors.tensor("w" + weights.size(), dtype, set[i][0], set[i][1], values.get(i)));
                 weights.add(w);
                 bytes += w.byteSize();
             }
         }
-        float[] xs = TestTensors.gaussian(rnd, 5632, 1);
+        int widest = 0;
+        for (int[] s : set) widest = Math.max(widest, Math.max(s[0], s[1]));
+        float[] xs = TestTensors.gaussian(rnd, widest, 1);
         x = backend.allocate(xs.length);
-        y = backend.allocate(5632);
+        y = backend.allocate(widest);
         backend.upload(xs, 0, x, 0, xs.length);
     }
 
