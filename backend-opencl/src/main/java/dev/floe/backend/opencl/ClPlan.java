@@ -121,10 +121,6 @@ final class ClPlan implements CompiledPlan {
         kernels.clear();
     }
 
-    int size() {
-        return parts.size();
-    }
-
     // ---- fusions ------------------------------------------------------------------------------------------------
 
     /** Up to three consecutive matmuls from {@code i} that read the same x with weights of one kernel. */
