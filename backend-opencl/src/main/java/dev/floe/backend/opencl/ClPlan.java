@@ -25,10 +25,10 @@ import java.util.function.Consumer;
  *
  * <p>With one token row (decode, where PoCL spends more time per launch than in it), neighbouring operations become
  * one launch (plan.cl): matmuls that read the same activations (q, k and v: up to three), an MLP's gate and up
- * matmuls with their SwiGLU, a matmul with the residual add that consumes it. RoPE of q and k with the KV store is one
- * launch at any row count. Each fused launch computes what the kernels it replaces compute, with their code, and
- * leaves every buffer they write as they would (intermediate results included): a replay gives the numbers eager
- * execution gives, bit for bit. Attention (launches split by the step's positions) and the MoE block (its experts
+ * matmuls with their SwiGLU, a matmul with the residual add that consumes it. At any row count, RoPE of q and k with
+ * the KV store is one launch, and so are two neighbouring norms. Each fused launch computes what the kernels it
+ * replaces compute, with their code, and leaves every buffer they write as they would (intermediate results
+ * included): a replay gives the numbers eager execution gives, bit for bit. Attention (launches split by the step's positions) and the MoE block (its experts
  * resolved from the bank per pass, {@link ClMoe}) run as the backend runs them eagerly.
  */
 final class ClPlan implements CompiledPlan {
@@ -81,6 +81,11 @@ final class ClPlan implements CompiledPlan {
             parts.add(matmul(m));
             return 1;
         }
+        if (op instanceof PlanOp.RmsNorm n0 && i + 1 < ops.size() && ops.get(i + 1) instanceof PlanOp.RmsNorm n1
+                && fusesNorms(n0, n1)) {
+            parts.add(norms(n0, n1));
+            return 2;
+        }
         if (op instanceof PlanOp.Rope q && i + 2 < ops.size() && ops.get(i + 1) instanceof PlanOp.Rope k
                 && ops.get(i + 2) instanceof PlanOp.StoreKv st && fusesRopeStore(q, k, st)) {
             parts.add(ropeStore(q, k, st));
@@ -114,10 +119,6 @@ final class ClPlan implements CompiledPlan {
         b.forget(this);
         for (ClProgram.Kernel k : kernels) b.program().release(k);
         kernels.clear();
-    }
-
-    int size() {
-        return parts.size();
     }
 
     // ---- fusions ------------------------------------------------------------------------------------------------
@@ -202,6 +203,27 @@ final class ClPlan implements CompiledPlan {
                 .mem(w.data()).mem(w.scale()).i(w.scaleStride()).l(w.rows()).mem(out.mem()).mem(res.mem())
                 .i(resFirst ? 1 : 0).mem(sum.mem()).local((long) l.localSize() * Float.BYTES));
         return decode(fused, g -> g.runGroups(w.rows(), 1), singles);
+    }
+
+    /** Two norms of one width, neither reading what the other writes (an Arctic layer's post and residual norms). */
+    private boolean fusesNorms(PlanOp.RmsNorm n0, PlanOp.RmsNorm n1) {
+        ClWeight w0 = b.weight(n0.w(), "w"), w1 = b.weight(n1.w(), "w");
+        return n0.dim() == n1.dim() && n0.out() != n1.x() && n1.out() != n0.x() && n0.out() != n1.out()
+                && w0.kernelSuffix().equals(w1.kernelSuffix())
+                && sameGroups("plan_rmsnorm2_" + w0.kernelSuffix(), "rmsnorm_" + w0.kernelSuffix());
+    }
+
+    /** Both norms in one launch at any row count, dimension 1 of the range choosing the norm. */
+    private Part norms(PlanOp.RmsNorm n0, PlanOp.RmsNorm n1) {
+        rmsNorm(n0);   // the checks, and the capacity of its buffers
+        rmsNorm(n1);
+        ClWeight w0 = weight(n0.w(), "w"), w1 = weight(n1.w(), "w");
+        ClBuffer x0 = buffer(n0.x(), "x"), o0 = buffer(n0.out(), "out"), x1 = buffer(n1.x(), "x"), o1 = buffer(n1.out(), "out");
+        Bound k = new Bound("plan_rmsnorm2_" + w0.kernelSuffix(), l -> l.mem(x0.mem()).mem(w0.data()).mem(w0.scale())
+                .f(n0.eps()).mem(o0.mem()).mem(x1.mem()).mem(w1.data()).mem(w1.scale()).f(n1.eps()).mem(o1.mem())
+                .i(n0.dim()).local((long) l.localSize() * Float.BYTES));
+        k.kernel();
+        return (s, rows) -> k.from(0).runGroups(rows, 2);
     }
 
     /** RoPE of q and of k, then the store of k and v, where the rotated k is the one stored. */

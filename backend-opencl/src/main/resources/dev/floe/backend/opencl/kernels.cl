@@ -82,6 +82,27 @@ void mm_reduce_store(float *acc, int nr, __local float *red, __global float *out
 
 // Weights arrive as raw bytes (`w`) plus float32 scales; `scaleStride` is 1 for per-row scales, 0 for a scalar.
 
+// One row of rmsnorm_* (a work-group's share): outr = xr / rms(xr) * w; also plan_rmsnorm2_* (plan.cl), so that the
+// fused launch computes exactly what rmsnorm_* computes.
+#define RMSNORM_ROW(LOAD, xr, w, scale, eps, dim, outr, red)                                                            \
+    {                                                                                                                  \
+        int lid_ = get_local_id(0);                                                                                    \
+        int wg_ = get_local_size(0);                                                                                   \
+        __global const float *xr_ = (xr);                                                                              \
+        __global float *outr_ = (outr);                                                                                \
+        float ss_ = 0.0f;                                                                                              \
+        for (int i = lid_; i < (dim); i += wg_) ss_ += xr_[i] * xr_[i];                                                \
+        (red)[lid_] = ss_;                                                                                             \
+        barrier(CLK_LOCAL_MEM_FENCE);                                                                                  \
+        for (int s_ = wg_ >> 1; s_ > 0; s_ >>= 1) {                                                                    \
+            if (lid_ < s_) (red)[lid_] += (red)[lid_ + s_];                                                            \
+            barrier(CLK_LOCAL_MEM_FENCE);                                                                              \
+        }                                                                                                              \
+        float inv_ = 1.0f / sqrt((red)[0] / (float) (dim) + (eps));                                                    \
+        float sc_ = (scale)[0];                                                                                        \
+        for (int i = lid_; i < (dim); i += wg_) outr_[i] = (LOAD(w, i) * sc_) * (xr_[i] * inv_);                       \
+    }
+
 #define WEIGHT_KERNELS(NAME, LOAD, LOAD4)                                                                                   \
 __kernel void embed_##NAME(__global const uchar *w, __global const float *scale, int scaleStride, long cols,          \
                            __global const int *ids, long idsOff, __global float *out) {                               \
@@ -94,21 +115,8 @@ __kernel void embed_##NAME(__global const uchar *w, __global const float *scale,
                                                                                                                        \
 __kernel void rmsnorm_##NAME(__global const float *x, __global const uchar *w, __global const float *scale,          \
                              float eps, int dim, __global float *out, __local float *red) {                           \
-    int lid = get_local_id(0);                                                                                         \
-    int wg = get_local_size(0);                                                                                        \
-    __global const float *xr = x + (long) get_group_id(0) * dim;                                                       \
-    __global float *outr = out + (long) get_group_id(0) * dim;                                                         \
-    float ss = 0.0f;                                                                                                   \
-    for (int i = lid; i < dim; i += wg) ss += xr[i] * xr[i];                                                           \
-    red[lid] = ss;                                                                                                     \
-    barrier(CLK_LOCAL_MEM_FENCE);                                                                                      \
-    for (int s = wg >> 1; s > 0; s >>= 1) {                                                                            \
-        if (lid < s) red[lid] += red[lid + s];                                                                         \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                                                  \
-    }                                                                                                                  \
-    float inv = 1.0f / sqrt(red[0] / (float) dim + eps);                                                               \
-    float sc = scale[0];                                                                                               \
-    for (int i = lid; i < dim; i += wg) outr[i] = (LOAD(w, i) * sc) * (xr[i] * inv);                                   \
+    long r = get_group_id(0);                                                                                          \
+    RMSNORM_ROW(LOAD, x + r * dim, w, scale, eps, dim, out + r * dim, red)                                             \
 }                                                                                                                      \
                                                                                                                        \
 /* One work-group per output feature o and block of MM_ROWS token rows: the weight row is read once per block. */     \

@@ -70,6 +70,25 @@ __kernel void plan_swiglu_##NAME(__global const float *x, long cols, __global co
     }                                                                                                                  \
 }
 
+// groups (rows, 2): rmsnorm_* of two inputs with their own weights and eps (an Arctic layer's post-attention and
+// residual norms); neither output may be the other's input
+#define PLAN_NORM_KERNELS(NAME, LOAD)                                                                                   \
+__kernel void plan_rmsnorm2_##NAME(__global const float *x0, __global const uchar *w0, __global const float *s0,      \
+                                   float eps0, __global float *out0, __global const float *x1,                        \
+                                   __global const uchar *w1, __global const float *s1, float eps1,                    \
+                                   __global float *out1, int dim, __local float *red) {                               \
+    long r = get_group_id(0);                                                                                          \
+    int second = get_group_id(1);       /* pointers chosen, one body: no barrier inside a branch */                   \
+    RMSNORM_ROW(LOAD, (second ? x1 : x0) + r * dim, second ? w1 : w0, second ? s1 : s0, second ? eps1 : eps0, dim,    \
+                (second ? out1 : out0) + r * dim, red)                                                                 \
+}
+
+PLAN_NORM_KERNELS(f32, LOAD_F32)
+PLAN_NORM_KERNELS(f16, LOAD_F16)
+PLAN_NORM_KERNELS(bf16, LOAD_BF16)
+PLAN_NORM_KERNELS(e4m3, LOAD_E4M3)
+PLAN_NORM_KERNELS(e5m2, LOAD_E5M2)
+
 PLAN_KERNELS(f32, LOAD_F32, LOAD4_F32)
 PLAN_KERNELS(f16, LOAD_F16, LOAD4_F16)
 PLAN_KERNELS(bf16, LOAD_BF16, LOAD4_BF16)

@@ -12,9 +12,6 @@ import dev.floe.spi.KvLayout;
 import dev.floe.spi.Step;
 import dev.floe.spi.StepMetadata;
 import dev.floe.spi.Weight;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.MemorySegment;
@@ -23,23 +20,7 @@ import static dev.floe.backend.opencl.OpenClTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Misuse becomes an exception that names the argument and value; device failures name the call and code. */
-class ErrorTest {
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = openIfAvailable();
-    }
-
-    @BeforeEach
-    void needsOpenCl() {
-        assumeOpened(backend);
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) backend.close();
-    }
+class ErrorTest extends OpenClTest {
 
     private static <T extends Throwable> void assertMessage(Class<T> type, String fragment, Runnable call) {
         T e = assertThrows(type, call::run);

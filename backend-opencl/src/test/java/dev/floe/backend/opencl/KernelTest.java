@@ -3,15 +3,11 @@ package dev.floe.backend.opencl;
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
 import dev.floe.spi.AttentionBatch;
-import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.FloatFormats;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 import dev.floe.spi.Weight;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -29,25 +25,9 @@ import static dev.floe.backend.opencl.OpenClTestSupport.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** Every kernel against a naive double-precision implementation, on seeded random inputs of awkward sizes. */
-class KernelTest {
-    private static Backend backend;
+class KernelTest extends OpenClTest {
 
     enum Scale { NONE, PER_ROW, SCALAR }
-
-    @BeforeAll
-    static void open() {
-        backend = openIfAvailable();
-    }
-
-    @BeforeEach
-    void needsOpenCl() {
-        assumeOpened(backend);
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) backend.close();
-    }
 
     static Stream<Arguments> weightCases() {
         List<Arguments> cases = new ArrayList<>();

@@ -3,7 +3,6 @@ package dev.floe.backend.opencl;
 import dev.floe.api.DType;
 import dev.floe.api.RoutingDecision;
 import dev.floe.api.RoutingSpec;
-import dev.floe.spi.Backend;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.ExpertRows;
@@ -11,9 +10,6 @@ import dev.floe.spi.MoeCall;
 import dev.floe.spi.MoeRouting;
 import dev.floe.spi.MoeTrace;
 import dev.floe.spi.Weight;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -29,24 +25,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * routing is observed, experts the runtime replaced between calls, and a bank whose experts cannot share a packed
  * format (decomposed instead). Each result is compared with the SPI 1 kernels of the same backend.
  */
-class MoeTest {
+class MoeTest extends OpenClTest {
     private static final int HIDDEN = 32, WIDTH = 24, EXPERTS = 6, ROWS = 3;
-    private static Backend backend;
-
-    @BeforeAll
-    static void open() {
-        backend = openIfAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (backend != null) backend.close();
-    }
-
-    @BeforeEach
-    void requireDevice() {
-        assumeOpened(backend);
-    }
 
     /** A bank whose experts can be swapped, with the weights it placed. */
     private static final class Bank implements ExpertBank, AutoCloseable {
