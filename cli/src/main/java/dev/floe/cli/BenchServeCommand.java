@@ -151,6 +151,13 @@ final class BenchServeCommand implements Callable<Integer> {
                     line.append(String.format(" %s %.2fx", s, median(throughput.get(s)) / median(base)));
                 }
                 System.out.println(line);
+                StringBuilder modelled = new StringBuilder("modelled throughput against " + variants.getFirst() + ":");
+                double baseMillis = modelledMillis(passesByRows.get(variants.getFirst()), passesByRows, nanosByRows);
+                for (String s : variants.subList(1, variants.size())) {
+                    modelled.append(String.format(" %s %.2fx", s, baseMillis / modelledMillis(passesByRows.get(s), passesByRows, nanosByRows)));
+                }
+                System.out.println(modelled.append(" (each scheduler's passes priced at the sitting's mean time of a pass of as many rows,"
+                        + " rows in power-of-two groups: the load swings of single runs average out)"));
             }
             System.out.println("(latencies in ms; ttft = time to first token, itl = inter-token latency, measured by the clients"
                     + (prefixCaching.size() > 1 ? "; +pc = with prefix caching" : "") + ")");
@@ -209,6 +216,26 @@ final class BenchServeCommand implements Callable<Integer> {
         }
         System.out.println("(passes of each scheduler by their rows, over its timed runs; ms: wall time of a pass by its rows, all"
                 + " timed runs together, load-dependent)");
+    }
+
+    /**
+     * The time {@code passes} (by rows) would take at the sitting's mean time of a pass of as many rows (power-of-two
+     * groups of rows, pooled over every scheduler's runs): one cost model for all, so the swings of the machine's
+     * load between single runs average out and what differs is the passes each scheduler ran.
+     */
+    private static double modelledMillis(long[] passes, Map<String, long[]> all, long[] nanos) {
+        double total = 0;
+        for (int lo = 1; lo < nanos.length; lo *= 2) {
+            int hi = Math.min(nanos.length - 1, lo * 2 - 1);
+            long mine = 0, pooled = 0, t = 0;
+            for (int r = lo; r <= hi; r++) {
+                mine += passes[r];
+                t += nanos[r];
+                for (long[] counts : all.values()) pooled += counts[r];
+            }
+            if (mine > 0) total += mine * (t / 1e6 / pooled);
+        }
+        return total;
     }
 
     /** One timed run; {@code variant} is a scheduler name, with "+pc" for prefix caching when both are compared. */

@@ -145,6 +145,12 @@ class OpenAiServerTest {
                 "floe_queue_length", "floe_running_requests", "floe_kv_blocks_used", "floe_requests_total{status=\"length\"}")) {
             assertTrue(metrics.contains(name), name + " in\n" + metrics);
         }
+        // a completion of 3 tokens fed its prompt and 2 generated tokens: the pass counters saw them
+        for (String counter : List.of("floe_forward_passes_total", "floe_forward_decode_rows_total", "floe_forward_prompt_rows_total")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + counter + " (\\d+)$").matcher(metrics);
+            assertTrue(m.find(), counter + " in\n" + metrics);
+            assertTrue(Long.parseLong(m.group(1)) >= 1, counter + " counted");
+        }
     }
 
     @Test
