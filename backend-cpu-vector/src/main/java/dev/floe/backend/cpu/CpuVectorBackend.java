@@ -204,14 +204,14 @@ final class CpuVectorBackend implements Backend {
         long work = (long) outRows * cols * Math.max(1, rows / 4);
         int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, outRows / 16));
         if (tasks == 1) {
-            PackedRows.dots(cw, xp, rows, 0, outRows, o);
+            Matmul.rows(cw, xp, rows, 0, outRows, o);
             return;
         }
         int per = (outRows + tasks - 1) / tasks;
         pool.run(tasks, t -> {
             int o0 = t * per;
             int o1 = Math.min(outRows, o0 + per);
-            if (o0 < o1) PackedRows.dots(cw, xp, rows, o0, o1, o);
+            if (o0 < o1) Matmul.rows(cw, xp, rows, o0, o1, o);
         });
     }
 

@@ -2,7 +2,7 @@ package dev.floe.backend.cpu;
 
 /**
  * The activation rows of one matmul input, arranged once for the kernel that their number selects: {@link Gemm}'s
- * packed row blocks from {@link Gemm#minRows} rows on, else the permuted rows of the dot products ({@link #dots}). Eager
+ * packed row blocks from {@link Gemm#minRows} rows on, else the permuted rows of {@link Matmul}'s dot products. Eager
  * matmuls, compiled plans and the fused MoE all choose here, so a replayed plan gives the bits eager execution gives.
  *
  * <p>Tasks over one weight split its output rows at multiples of {@link #ALIGN} (whole GEMM panels), so no panel is
@@ -33,13 +33,7 @@ record PackedRows(float[] data, int rows, boolean gemm) {
     /** Output rows {@code [o0, o1)} of {@code x W^T} into {@code out[r * w.rows() + o]}; {@code o0} a multiple of {@link #ALIGN}. */
     void multiply(CpuWeight w, int o0, int o1, float[] out) {
         if (gemm) Gemm.rows(w, data, rows, o0, o1, out, 0);
-        else dots(w, data, rows, o0, o1, out);
-    }
-
-    /** Below the GEMM: {@link DotTile} where it applies, else {@link Matmul}'s dot products, on permuted rows. */
-    static void dots(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out) {
-        if (DotTile.applies(w, rows)) DotTile.rows(w, xp, rows, o0, o1, out);
-        else Matmul.rows(w, xp, rows, o0, o1, out);
+        else Matmul.rows(w, data, rows, o0, o1, out);
     }
 
     /** {@code n} output rows cut into at most {@code slices} runs of whole multiples of {@link #ALIGN}: their length. */

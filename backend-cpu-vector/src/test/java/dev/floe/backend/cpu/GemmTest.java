@@ -60,29 +60,6 @@ class GemmTest {
         assertArrayEquals(big, run(2, t, x, 70), "the same call twice");
     }
 
-    /**
-     * Below the GEMM, a BF16 row gives the same bits in whichever batch of 4 or more rows and whichever place in it,
-     * on one thread or two (the rows an expert receives change from pass to pass).
-     */
-    @org.junit.jupiter.api.Test
-    void dotTileRowsAreIndependentOfTheirTileAndThreads() {
-        Random rnd = new Random(7);
-        TensorData t = TestTensors.tensor("w", DType.BF16, OUT, COLS, TestTensors.gaussian(rnd, OUT * COLS, 0.5));
-        float[] x = TestTensors.gaussian(rnd, 12 * COLS, 1);
-        float[] twelve = run(2, t, x, 12);
-        // rows 7..11 alone: a tile of four and a partial one, against the same rows in the middle of twelve
-        float[] five = run(1, t, Arrays.copyOfRange(x, 7 * COLS, 12 * COLS), 5);
-        assertTrue(12 < Gemm.minRows, "both batches stay below the GEMM");
-        for (int r = 0; r < 5; r++) {
-            for (int o = 0; o < OUT; o++) {
-                int row = r, col = o;
-                assertEquals(Float.floatToRawIntBits(twelve[(7 + r) * OUT + o]), Float.floatToRawIntBits(five[r * OUT + o]),
-                        () -> "row " + row + " out " + col);
-            }
-        }
-        assertArrayEquals(twelve, run(1, t, x, 12), "one thread and two");
-    }
-
     /** Packing puts every activation where the micro-kernel expects it: permuted columns, rows side by side, zero padding. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F8_E4M3"})

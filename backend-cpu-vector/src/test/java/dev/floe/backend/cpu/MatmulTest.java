@@ -45,7 +45,7 @@ class MatmulTest {
                 {1, 1, 1}, {1, 7, 3}, {3, 16, 5}, {1, 31, 2}, {4, 32, 3}, {5, 33, 7}, {1, 64, 4}, {2, 127, 5},
                 {9, 128, 6}, {1, 131, 11}, {4, 257, 13}, {1, 1000, 17}, {7, 1031, 9}, {1, 2048, 37}, {8, 2048, 40},
                 {1, 4096, 300}, {6, 1024, 200},
-                // 4 to 31 rows: BF16 through DotTile, with leftover rows, weight rows and columns
+                // the row counts an expert receives in a batched pass: quads of rows, leftover rows and columns
                 {12, 96, 10}, {31, 200, 70}, {23, 2048, 9},
                 // from Gemm.minRows rows on: the packed GEMM, with partial tiles, panels and column blocks
                 {40, 64, 4}, {41, 131, 67}, {45, 1031, 65}, {64, 2500, 130}, {43, 2048, 200}};
