@@ -43,8 +43,12 @@ final class Gemm {
     static final int NR = 4 * VL;
     /** Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels. */
     static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
-    /** From this many activation rows on, {@link CpuVectorBackend#matmul} uses this GEMM (a switch for benchmarks). */
-    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 32);
+    /**
+     * From this many activation rows on, matmuls use this GEMM; below, {@link Matmul}'s 4 x 4 tiles, which need no
+     * transposed panel and ran faster up to 64 rows in {@code GemmBenchmark} (one core, BF16: 65-74 against 44-64 G
+     * multiply-adds/s at 32-64 rows; FP8 E4M3: 50-61 against 31-51), the GEMM from 128 (a switch for benchmarks).
+     */
+    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 96);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Scatter offsets down one column of a panel: lane i to row i of the panel. */
     private static final int[] DOWN = java.util.stream.IntStream.range(0, VL).map(i -> i * NR).toArray();

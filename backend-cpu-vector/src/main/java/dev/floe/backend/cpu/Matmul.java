@@ -19,7 +19,8 @@ import java.nio.ByteOrder;
  * than shuffling weights across lanes, the activations are rearranged once per call ({@link #permute}) so that
  * "stream" {@code k} of a block, the {@code k}-th element of every lane, lines up with a contiguous vector of
  * activations; each stream is then decoded with two or three shifts and masks and fed to its own FMA accumulator.
- * Elements past the last full block (the tail) are computed with {@link FloatFormats}, in the original order.
+ * Elements past the last full block (the tail) are computed with {@link FloatFormats}, in the original order. From
+ * four activation rows on, the dot products run in tiles of four weight rows by four activation rows ({@link #tiles}).
  *
  * <p>FP8 and F16 are decoded by moving their sign, exponent and mantissa bits into a float32 whose exponent is too
  * small by a fixed bias ({@code 2^120} for E4M3, {@code 2^112} for E5M2 and F16); that power of two is applied once
@@ -136,32 +137,11 @@ final class Matmul {
         for (int ob = o0; ob < o1; ob += outBlock) {
             int oe = Math.min(o1, ob + outBlock);
             if (stage) sink += touch(seg, ob * rowBytes, (oe - ob) * rowBytes);
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                for (int o = ob; o < oe; o++) {
-                    long off = (long) o * cols * dtype.bytes();
-                    int x0 = r * cols;
-                    switch (dtype) {
-                        case F32 -> f32Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
-                        case BF16 -> bf16Dot4(seg, off, cols, xp, x0, out, r * outRows + o, outRows);
-                        case F16 -> f16Dot4(w, seg, o, cols, xp, x0, out, r * outRows + o, outRows);
-                        case F8_E4M3 -> fp8Dot4(w, seg, o, cols, xp, x0, 4, 0x87F00000, E4M3_BIAS,
-                                out, r * outRows + o, outRows);
-                        case F8_E5M2 -> fp8Dot4(w, seg, o, cols, xp, x0, 3, 0x8FE00000, E5M2_BIAS,
-                                out, r * outRows + o, outRows);
-                        default -> throw new IllegalArgumentException("dtype " + dtype);
-                    }
-                    if (special != null && isSet(special, o)) {
-                        for (int q = 0; q < 4; q++) {
-                            out[(r + q) * outRows + o] = scalarDot(w, o, cols, xp, (r + q) * cols, Matmul.lanes(dtype));
-                        }
-                    }
-                    if (w.scaled()) {
-                        float s = w.rowScale(o);
-                        for (int q = 0; q < 4; q++) out[(r + q) * outRows + o] *= s;
-                    }
-                }
+            if (rows >= 4) {
+                for (int o = ob; o < oe; o += 4) tiles(w, seg, o, oe, cols, xp, rows, out, outRows);
+                continue;
             }
+            int r = 0;
             for (; r < rows; r++) {
                 int o = ob;
                 if (dtype == DType.BF16) {
@@ -224,33 +204,6 @@ final class Matmul {
         return s;
     }
 
-    static void f32Dot4(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi, int stride) {
-        int full = cols / VL * VL;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        int i = 0;
-        for (; i < full; i += VL) {
-            FloatVector v = FloatVector.fromMemorySegment(FS, w, off + 4L * i, LE);
-            a0 = v.fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            a1 = v.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
-            a2 = v.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
-            a3 = v.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
-        }
-        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
-        float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
-        for (; i < cols; i++) {
-            float v = w.get(F32, off + 4L * i);
-            s0 += v * x[xo + i];
-            s1 += v * x[x1 + i];
-            s2 += v * x[x2 + i];
-            s3 += v * x[x3 + i];
-        }
-        out[oi] = s0;
-        out[oi + stride] = s1;
-        out[oi + 2 * stride] = s2;
-        out[oi + 3 * stride] = s3;
-    }
-
     // ---- BF16: the low half of a lane is the even element, the high half the odd one
 
     static FloatVector bf16Lo(IntVector v) {
@@ -285,37 +238,216 @@ final class Matmul {
         return s;
     }
 
-    static void bf16Dot4(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi, int stride) {
+    /** Per thread: the vector sums of a 4 x 4 tile, and the four weight rows a tile decodes for its activation rows. */
+    private static final ThreadLocal<float[]> TILE_SUMS = ThreadLocal.withInitial(() -> new float[16 * VL]);
+    private static final ThreadLocal<float[]> TILE_ROWS = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * Weight rows {@code o..o+3} against activation rows {@code [0, tiled)} in tiles of four by four: {@code out[r *
+     * outRows + o + k]}, row scales and special rows applied. Each weight vector is decoded once for four activation
+     * rows and each activation vector loaded once for four weight rows: 8 to 12 loads per 32 multiply-adds where the
+     * four-row dot products they replaced issued 9 per 8, so a tile runs at the multiply-add rate rather than the load
+     * rate (twice those dot products' rate at 8-64 rows: the rows an expert receives in a batch, and medium passes). BF16 decodes in
+     * the loop (two bit moves per 32 weights); F32, F16 and FP8 decode the four rows once into floats first, which every
+     * block of activation rows then reads from L1.
+     */
+    private static void tiles(CpuWeight w, MemorySegment seg, int o, int oEnd, int cols, float[] x, int rows,
+                              float[] out, int outRows) {
+        DType dtype = w.dtype();
+        float[] sums = TILE_SUMS.get();
+        int lanes = lanes(dtype);
+        int full = cols / (lanes * VL) * (lanes * VL);
+        float bias = switch (dtype) {
+            case F8_E4M3 -> E4M3_BIAS;
+            case F8_E5M2 -> E5M2_BIAS;
+            case F16 -> F16_BIAS;
+            default -> 1f;
+        };
+        // past the end of a range, a tile repeats its last row: every output is the same function of its two rows
+        // in every tile, so neither the split into tasks nor the batch around a row changes its bits
+        int[] wr = {o, Math.min(o + 1, oEnd - 1), Math.min(o + 2, oEnd - 1), Math.min(o + 3, oEnd - 1)};
+        float[] decoded = null;
+        long rowBytes = (long) cols * dtype.bytes();
+        if (dtype != DType.BF16) {
+            decoded = TILE_ROWS.get();
+            if (decoded.length < 4 * full) {
+                decoded = new float[4 * full];
+                TILE_ROWS.set(decoded);
+            }
+            for (int k = 0; k < 4; k++) decodeRow(seg, wr[k] * rowBytes, full, dtype, decoded, k * full);
+        }
+        long[] special = w.specialRows();
+        for (int r = 0; r < rows; r += 4) {
+            int r0 = r, r1 = Math.min(r + 1, rows - 1), r2 = Math.min(r + 2, rows - 1), r3 = Math.min(r + 3, rows - 1);
+            if (decoded == null) {
+                bf16Tile4x4(seg, wr[0] * rowBytes, wr[1] * rowBytes, wr[2] * rowBytes, wr[3] * rowBytes, full,
+                        x, r0 * cols, r1 * cols, r2 * cols, r3 * cols, sums);
+            } else {
+                f32Tile4x4(decoded, full, x, r0 * cols, r1 * cols, r2 * cols, r3 * cols, sums);
+            }
+            for (int q = 0; q < 4; q++) {
+                int xq = Math.min(r + q, rows - 1) * cols;
+                for (int k = 0; k < 4; k++) {
+                    float s = Lanes.sum(FloatVector.fromArray(FS, sums, (q * 4 + k) * VL)) * bias;
+                    long row = (long) wr[k] * cols;
+                    for (int i = full; i < cols; i++) s += FloatFormats.read(w.tensor(), row + i) * x[xq + i];
+                    if (special != null && isSet(special, wr[k])) s = scalarDot(w, wr[k], cols, x, xq, lanes);
+                    out[Math.min(r + q, rows - 1) * outRows + wr[k]] = w.scaled() ? s * w.rowScale(wr[k]) : s;
+                }
+            }
+        }
+    }
+
+    /** The first {@code full} elements of the F32, F16 or FP8 row at {@code off}, in permuted order, unbiased, into {@code d[at..]}. */
+    private static void decodeRow(MemorySegment seg, long off, int full, DType dtype, float[] d, int at) {
+        if (dtype == DType.F32) {
+            for (int i = 0; i < full; i += VL) FloatVector.fromMemorySegment(FS, seg, off + 4L * i, LE).intoArray(d, at + i);
+            return;
+        }
+        if (dtype == DType.F16) {
+            for (int i = 0; i < full; i += 2 * VL) {
+                IntVector v = IntVector.fromMemorySegment(IS, seg, off + 2L * i, LE);
+                f16Lo(v).intoArray(d, at + i);
+                f16Hi(v).intoArray(d, at + i + VL);
+            }
+            return;
+        }
+        int shift = dtype == DType.F8_E4M3 ? 4 : 3;
+        int mask = dtype == DType.F8_E4M3 ? 0x87F00000 : 0x8FE00000;
+        for (int i = 0; i < full; i += 4 * VL) {
+            IntVector v = IntVector.fromMemorySegment(IS, seg, off + i, LE);
+            IntVector odd = fp8Odd(v, shift), even = fp8Even(v, shift);
+            fp8Low(even, mask).intoArray(d, at + i);
+            fp8Low(odd, mask).intoArray(d, at + i + VL);
+            fp8High(even, mask).intoArray(d, at + i + 2 * VL);
+            fp8High(odd, mask).intoArray(d, at + i + 3 * VL);
+        }
+    }
+
+    /** A 4 x 4 tile over four decoded weight rows ({@code d[k * full ..]}): the sums of {@link #bf16Tile4x4}. */
+    static void f32Tile4x4(float[] d, int full, float[] x, int xo, int x1, int x2, int x3, float[] sums) {
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        for (int i = 0; i < full; i += VL) {
+            FloatVector w0 = FloatVector.fromArray(FS, d, i);
+            FloatVector w1 = FloatVector.fromArray(FS, d, full + i);
+            FloatVector w2 = FloatVector.fromArray(FS, d, 2 * full + i);
+            FloatVector w3 = FloatVector.fromArray(FS, d, 3 * full + i);
+            FloatVector xv = FloatVector.fromArray(FS, x, xo + i);
+            c00 = w0.fma(xv, c00);
+            c01 = w1.fma(xv, c01);
+            c02 = w2.fma(xv, c02);
+            c03 = w3.fma(xv, c03);
+            xv = FloatVector.fromArray(FS, x, x1 + i);
+            c10 = w0.fma(xv, c10);
+            c11 = w1.fma(xv, c11);
+            c12 = w2.fma(xv, c12);
+            c13 = w3.fma(xv, c13);
+            xv = FloatVector.fromArray(FS, x, x2 + i);
+            c20 = w0.fma(xv, c20);
+            c21 = w1.fma(xv, c21);
+            c22 = w2.fma(xv, c22);
+            c23 = w3.fma(xv, c23);
+            xv = FloatVector.fromArray(FS, x, x3 + i);
+            c30 = w0.fma(xv, c30);
+            c31 = w1.fma(xv, c31);
+            c32 = w2.fma(xv, c32);
+            c33 = w3.fma(xv, c33);
+        }
+        c00.intoArray(sums, 0);
+        c01.intoArray(sums, VL);
+        c02.intoArray(sums, 2 * VL);
+        c03.intoArray(sums, 3 * VL);
+        c10.intoArray(sums, 4 * VL);
+        c11.intoArray(sums, 5 * VL);
+        c12.intoArray(sums, 6 * VL);
+        c13.intoArray(sums, 7 * VL);
+        c20.intoArray(sums, 8 * VL);
+        c21.intoArray(sums, 9 * VL);
+        c22.intoArray(sums, 10 * VL);
+        c23.intoArray(sums, 11 * VL);
+        c30.intoArray(sums, 12 * VL);
+        c31.intoArray(sums, 13 * VL);
+        c32.intoArray(sums, 14 * VL);
+        c33.intoArray(sums, 15 * VL);
+    }
+
+    /** The vector sums of a BF16 tile: {@code sums[(q * 4 + k) * VL ..]} for activation row q and weight row k, over the full blocks. */
+    static void bf16Tile4x4(MemorySegment w, long off0, long off1, long off2, long off3, int full, float[] x,
+                            int xo, int x1, int x2, int x3, float[] sums) {
         int block = 2 * VL;
-        int full = cols / block * block;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        int i = 0;
-        for (; i < full; i += block) {
-            IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
-            FloatVector lo = bf16Lo(v), hi = bf16Hi(v);
-            a0 = lo.fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            b0 = hi.fma(FloatVector.fromArray(FS, x, xo + i + VL), b0);
-            a1 = lo.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
-            b1 = hi.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
-            a2 = lo.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
-            b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + i + VL), b2);
-            a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
-            b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
+        FloatVector z = FloatVector.zero(FS);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        for (int i = 0; i < full; i += block) {
+            long b = 2L * i;
+            IntVector v0 = IntVector.fromMemorySegment(IS, w, off0 + b, LE);
+            IntVector v1 = IntVector.fromMemorySegment(IS, w, off1 + b, LE);
+            IntVector v2 = IntVector.fromMemorySegment(IS, w, off2 + b, LE);
+            IntVector v3 = IntVector.fromMemorySegment(IS, w, off3 + b, LE);
+            FloatVector w0 = bf16Lo(v0), w1 = bf16Lo(v1), w2 = bf16Lo(v2), w3 = bf16Lo(v3);
+            FloatVector xv = FloatVector.fromArray(FS, x, xo + i);
+            c00 = w0.fma(xv, c00);
+            c01 = w1.fma(xv, c01);
+            c02 = w2.fma(xv, c02);
+            c03 = w3.fma(xv, c03);
+            xv = FloatVector.fromArray(FS, x, x1 + i);
+            c10 = w0.fma(xv, c10);
+            c11 = w1.fma(xv, c11);
+            c12 = w2.fma(xv, c12);
+            c13 = w3.fma(xv, c13);
+            xv = FloatVector.fromArray(FS, x, x2 + i);
+            c20 = w0.fma(xv, c20);
+            c21 = w1.fma(xv, c21);
+            c22 = w2.fma(xv, c22);
+            c23 = w3.fma(xv, c23);
+            xv = FloatVector.fromArray(FS, x, x3 + i);
+            c30 = w0.fma(xv, c30);
+            c31 = w1.fma(xv, c31);
+            c32 = w2.fma(xv, c32);
+            c33 = w3.fma(xv, c33);
+            w0 = bf16Hi(v0);
+            w1 = bf16Hi(v1);
+            w2 = bf16Hi(v2);
+            w3 = bf16Hi(v3);
+            xv = FloatVector.fromArray(FS, x, xo + i + VL);
+            c00 = w0.fma(xv, c00);
+            c01 = w1.fma(xv, c01);
+            c02 = w2.fma(xv, c02);
+            c03 = w3.fma(xv, c03);
+            xv = FloatVector.fromArray(FS, x, x1 + i + VL);
+            c10 = w0.fma(xv, c10);
+            c11 = w1.fma(xv, c11);
+            c12 = w2.fma(xv, c12);
+            c13 = w3.fma(xv, c13);
+            xv = FloatVector.fromArray(FS, x, x2 + i + VL);
+            c20 = w0.fma(xv, c20);
+            c21 = w1.fma(xv, c21);
+            c22 = w2.fma(xv, c22);
+            c23 = w3.fma(xv, c23);
+            xv = FloatVector.fromArray(FS, x, x3 + i + VL);
+            c30 = w0.fma(xv, c30);
+            c31 = w1.fma(xv, c31);
+            c32 = w2.fma(xv, c32);
+            c33 = w3.fma(xv, c33);
         }
-        float s0 = Lanes.sum(a0.add(b0)), s1 = Lanes.sum(a1.add(b1));
-        float s2 = Lanes.sum(a2.add(b2)), s3 = Lanes.sum(a3.add(b3));
-        for (; i < cols; i++) {
-            float v = FloatFormats.bf16ToFloat(w.get(I16, off + 2L * i));
-            s0 += v * x[xo + i];
-            s1 += v * x[x1 + i];
-            s2 += v * x[x2 + i];
-            s3 += v * x[x3 + i];
-        }
-        out[oi] = s0;
-        out[oi + stride] = s1;
-        out[oi + 2 * stride] = s2;
-        out[oi + 3 * stride] = s3;
+        c00.intoArray(sums, 0);
+        c01.intoArray(sums, VL);
+        c02.intoArray(sums, 2 * VL);
+        c03.intoArray(sums, 3 * VL);
+        c10.intoArray(sums, 4 * VL);
+        c11.intoArray(sums, 5 * VL);
+        c12.intoArray(sums, 6 * VL);
+        c13.intoArray(sums, 7 * VL);
+        c20.intoArray(sums, 8 * VL);
+        c21.intoArray(sums, 9 * VL);
+        c22.intoArray(sums, 10 * VL);
+        c23.intoArray(sums, 11 * VL);
+        c30.intoArray(sums, 12 * VL);
+        c31.intoArray(sums, 13 * VL);
+        c32.intoArray(sums, 14 * VL);
+        c33.intoArray(sums, 15 * VL);
     }
 
     /** Four consecutive weight rows against one activation row: four memory streams in flight. */
@@ -382,42 +514,6 @@ final class Matmul {
         return s;
     }
 
-    static void f16Dot4(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo, float[] out, int oi, int stride) {
-        long off = (long) o * cols * 2;
-        int block = 2 * VL;
-        int full = cols / block * block;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        int i = 0;
-        for (; i < full; i += block) {
-            IntVector v = IntVector.fromMemorySegment(IS, w, off + 2L * i, LE);
-            FloatVector lo = f16Lo(v), hi = f16Hi(v);
-            a0 = lo.fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            b0 = hi.fma(FloatVector.fromArray(FS, x, xo + i + VL), b0);
-            a1 = lo.fma(FloatVector.fromArray(FS, x, x1 + i), a1);
-            b1 = hi.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
-            a2 = lo.fma(FloatVector.fromArray(FS, x, x2 + i), a2);
-            b2 = hi.fma(FloatVector.fromArray(FS, x, x2 + i + VL), b2);
-            a3 = lo.fma(FloatVector.fromArray(FS, x, x3 + i), a3);
-            b3 = hi.fma(FloatVector.fromArray(FS, x, x3 + i + VL), b3);
-        }
-        float s0 = Lanes.sum(a0.add(b0)) * F16_BIAS;
-        float s1 = Lanes.sum(a1.add(b1)) * F16_BIAS;
-        float s2 = Lanes.sum(a2.add(b2)) * F16_BIAS;
-        float s3 = Lanes.sum(a3.add(b3)) * F16_BIAS;
-        for (; i < cols; i++) {
-            float v = FloatFormats.f16ToFloat(w.get(I16, off + 2L * i));
-            s0 += v * x[xo + i];
-            s1 += v * x[x1 + i];
-            s2 += v * x[x2 + i];
-            s3 += v * x[x3 + i];
-        }
-        out[oi] = s0;
-        out[oi + stride] = s1;
-        out[oi + 2 * stride] = s2;
-        out[oi + 3 * stride] = s3;
-    }
-
     // ---- FP8: byte k of a lane is moved to the top, then an arithmetic shift spreads sign and magnitude into place
 
     // Helpers stay under 35 bytes of bytecode so that C2 always inlines them: a vector crossing a call is boxed.
@@ -464,56 +560,6 @@ final class Matmul {
         float s = Lanes.sum(a0.add(a1).add(a2.add(a3))) * bias;
         for (; i < cols; i++) s += FloatFormats.read(cw.tensor(), off + i) * x[xo + i];
         return s;
-    }
-
-    static void fp8Dot4(CpuWeight cw, MemorySegment w, int o, int cols, float[] x, int xo,
-                        int shift, int mask, float bias, float[] out, int oi, int stride) {
-        long off = (long) o * cols;
-        int block = 4 * VL;
-        int full = cols / block * block;
-        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-        FloatVector d0 = a0, d1 = a0, d2 = a0, d3 = a0;
-        int x1 = xo + cols, x2 = x1 + cols, x3 = x2 + cols;
-        int i = 0;
-        for (; i < full; i += block) {
-            IntVector v = IntVector.fromMemorySegment(IS, w, off + i, LE);
-            IntVector odd = fp8Odd(v, shift), even = fp8Even(v, shift);
-            FloatVector w0 = fp8Low(even, mask), w1 = fp8Low(odd, mask);
-            FloatVector w2 = fp8High(even, mask), w3 = fp8High(odd, mask);
-            a0 = w0.fma(FloatVector.fromArray(FS, x, xo + i), a0);
-            a1 = w1.fma(FloatVector.fromArray(FS, x, xo + i + VL), a1);
-            a2 = w2.fma(FloatVector.fromArray(FS, x, xo + i + 2 * VL), a2);
-            a3 = w3.fma(FloatVector.fromArray(FS, x, xo + i + 3 * VL), a3);
-            b0 = w0.fma(FloatVector.fromArray(FS, x, x1 + i), b0);
-            b1 = w1.fma(FloatVector.fromArray(FS, x, x1 + i + VL), b1);
-            b2 = w2.fma(FloatVector.fromArray(FS, x, x1 + i + 2 * VL), b2);
-            b3 = w3.fma(FloatVector.fromArray(FS, x, x1 + i + 3 * VL), b3);
-            c0 = w0.fma(FloatVector.fromArray(FS, x, x2 + i), c0);
-            c1 = w1.fma(FloatVector.fromArray(FS, x, x2 + i + VL), c1);
-            c2 = w2.fma(FloatVector.fromArray(FS, x, x2 + i + 2 * VL), c2);
-            c3 = w3.fma(FloatVector.fromArray(FS, x, x2 + i + 3 * VL), c3);
-            d0 = w0.fma(FloatVector.fromArray(FS, x, x3 + i), d0);
-            d1 = w1.fma(FloatVector.fromArray(FS, x, x3 + i + VL), d1);
-            d2 = w2.fma(FloatVector.fromArray(FS, x, x3 + i + 2 * VL), d2);
-            d3 = w3.fma(FloatVector.fromArray(FS, x, x3 + i + 3 * VL), d3);
-        }
-        float s0 = Lanes.sum(a0.add(a1).add(a2.add(a3))) * bias;
-        float s1 = Lanes.sum(b0.add(b1).add(b2.add(b3))) * bias;
-        float s2 = Lanes.sum(c0.add(c1).add(c2.add(c3))) * bias;
-        float s3 = Lanes.sum(d0.add(d1).add(d2.add(d3))) * bias;
-        for (; i < cols; i++) {
-            float v = FloatFormats.read(cw.tensor(), off + i);
-            s0 += v * x[xo + i];
-            s1 += v * x[x1 + i];
-            s2 += v * x[x2 + i];
-            s3 += v * x[x3 + i];
-        }
-        out[oi] = s0;
-        out[oi + stride] = s1;
-        out[oi + 2 * stride] = s2;
-        out[oi + 3 * stride] = s3;
     }
 
     static boolean isSet(long[] bits, int i) {

@@ -2,7 +2,7 @@ package dev.floe.backend.cpu;
 
 /**
  * The activation rows of one matmul input, arranged once for the kernel that their number selects: {@link Gemm}'s
- * packed row blocks from {@link Gemm#minRows} rows on, else the permuted rows of {@link Matmul}'s dot products. Eager
+ * packed row blocks from {@link Gemm#minRows} rows on, else the permuted rows of {@link Matmul}'s tiles and dot products. Eager
  * matmuls, compiled plans and the fused MoE all choose here, so a replayed plan gives the bits eager execution gives.
  *
  * <p>Tasks over one weight split its output rows at multiples of {@link #ALIGN} (whole GEMM panels), so no panel is

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and hidden widths, partial panels and column tails) and experts below it, against the same block by SPI 1 kernels.
  */
 class FusedMoeTest {
-    private static final int HIDDEN = 160, INTER = 200, EXPERTS = 4, ROWS = 45;
+    private static final int HIDDEN = 160, INTER = 200, EXPERTS = 4, ROWS = 100;
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"BF16", "F8_E4M3"})

@@ -40,24 +40,46 @@ class GemmTest {
         }
     }
 
-    /** A row gives the same bits batched with 42 or 69 other rows, on one thread or two. */
+    /** A row gives the same bits batched with 102 or 129 other rows, on one thread or two. */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"})
     void rowsAreIndependentOfBatchAndThreads(DType dtype) {
         Random rnd = new Random(dtype.ordinal());
         TensorData t = weight(dtype, rnd);
-        float[] x = TestTensors.gaussian(rnd, 70 * COLS, 1);
-        float[] big = run(2, t, x, 70);
-        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 70 * COLS), 43);
-        assertTrue(43 >= Gemm.minRows, "both batches go through the GEMM");
-        for (int r = 0; r < 43; r++) {
+        float[] x = TestTensors.gaussian(rnd, 130 * COLS, 1);
+        float[] big = run(2, t, x, 130);
+        float[] small = run(1, t, Arrays.copyOfRange(x, 27 * COLS, 130 * COLS), 103);
+        assertTrue(103 >= Gemm.minRows, "both batches go through the GEMM");
+        for (int r = 0; r < 103; r++) {
             for (int o = 0; o < OUT; o++) {
                 int row = r, col = o;
                 assertEquals(Float.floatToRawIntBits(big[(27 + r) * OUT + o]), Float.floatToRawIntBits(small[r * OUT + o]),
                         () -> dtype + " row " + row + " out " + col);
             }
         }
-        assertArrayEquals(big, run(2, t, x, 70), "the same call twice");
+        assertArrayEquals(big, run(2, t, x, 130), "the same call twice");
+    }
+
+    /**
+     * Below the GEMM, from four rows on (the rows an expert receives in a batch), the 4 x 4 tiles promise the same: a
+     * row gives the same bits batched with 4 or 36 other rows, split over one thread or two, whatever tile it lands in.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2"})
+    void tiledRowsAreIndependentOfBatchAndThreads(DType dtype) {
+        Random rnd = new Random(10 + dtype.ordinal());
+        TensorData t = weight(dtype, rnd);
+        float[] x = TestTensors.gaussian(rnd, 41 * COLS, 1);
+        assertTrue(41 < Gemm.minRows, "both batches go through the tiles");
+        float[] big = run(2, t, x, 41);
+        float[] small = run(1, t, Arrays.copyOfRange(x, 35 * COLS, 41 * COLS), 6);
+        for (int r = 0; r < 6; r++) {
+            for (int o = 0; o < OUT; o++) {
+                int row = r, col = o;
+                assertEquals(Float.floatToRawIntBits(big[(35 + r) * OUT + o]), Float.floatToRawIntBits(small[r * OUT + o]),
+                        () -> dtype + " row " + row + " out " + col);
+            }
+        }
     }
 
     /** Packing puts every activation where the micro-kernel expects it: permuted columns, rows side by side, zero padding. */

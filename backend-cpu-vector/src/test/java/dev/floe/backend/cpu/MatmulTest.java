@@ -45,10 +45,11 @@ class MatmulTest {
                 {1, 1, 1}, {1, 7, 3}, {3, 16, 5}, {1, 31, 2}, {4, 32, 3}, {5, 33, 7}, {1, 64, 4}, {2, 127, 5},
                 {9, 128, 6}, {1, 131, 11}, {4, 257, 13}, {1, 1000, 17}, {7, 1031, 9}, {1, 2048, 37}, {8, 2048, 40},
                 {1, 4096, 300}, {6, 1024, 200},
-                // the row counts an expert receives in a batched pass: quads of rows, leftover rows and columns
-                {12, 96, 10}, {31, 200, 70}, {23, 2048, 9},
+                // the row counts an expert receives in a batched pass: 4 x 4 tiles, leftover rows and columns
+                {12, 96, 10}, {31, 200, 70}, {23, 2048, 9}, {40, 64, 4}, {41, 131, 67}, {45, 1031, 65},
+                {64, 2500, 130}, {43, 2048, 200},
                 // from Gemm.minRows rows on: the packed GEMM, with partial tiles, panels and column blocks
-                {40, 64, 4}, {41, 131, 67}, {45, 1031, 65}, {64, 2500, 130}, {43, 2048, 200}};
+                {96, 64, 4}, {101, 131, 67}, {97, 1031, 65}, {130, 2500, 130}};
         long seed = 1;
         for (DType t : TestTensors.WEIGHT_TYPES) {
             for (int[] s : shapes) {
@@ -121,8 +122,8 @@ class MatmulTest {
         for (int r = 0; r < rowsW; r++) java.util.Arrays.fill(data, r * cols, (r + 1) * cols, codes.get(r));
         TensorData t = TestTensors.codes("codes", dtype, rowsW, cols, data);
         for (int hot : new int[]{0, cols / 2, cols - 1}) {
-            // one row through the dot products, then Gemm.minRows rows (the last one hot) through the GEMM
-            int rows = hot == cols / 2 ? Gemm.minRows : 1;
+            // one row through the dot products, four through a 4 x 4 tile, Gemm.minRows (the last one hot) through the GEMM
+            int rows = hot == cols / 2 ? Gemm.minRows : hot == 0 ? 1 : 4;
             float[] x = new float[rows * cols];
             x[(rows - 1) * cols + hot] = 1f;
             float[] y = java.util.Arrays.copyOfRange(run(t, x, rows), (rows - 1) * rowsW, rows * rowsW);
