@@ -18,13 +18,42 @@ final class Attention {
      */
     static void head(float[] q, int qo, float[] keys, float[] values, int[] slotBase, int n, int headOff, int d,
                      float scale, float[] scores, float[] out, int oo) {
+        int p = 0;
+        // four positions at a time: four independent FMA chains, each in the order of dot()
+        for (; p + 4 <= n; p += 4) dot4(q, qo, keys, slotBase, p, headOff, d, scale, scores);
+        for (; p < n; p++) scores[p] = dot(q, qo, keys, slotBase[p] + headOff, d) * scale;
         float max = Float.NEGATIVE_INFINITY;
-        for (int p = 0; p < n; p++) {
-            float s = dot(q, qo, keys, slotBase[p] + headOff, d) * scale;
-            scores[p] = s;
-            if (s > max) max = s;
-        }
+        for (p = 0; p < n; p++) if (scores[p] > max) max = scores[p];
         weightedValues(values, slotBase, n, headOff, d, max, scores, out, oo);
+    }
+
+    /** {@code scores[p..p+3]}: {@link #dot} of the query with the keys of positions {@code p..p+3}, times {@code scale}. */
+    private static void dot4(float[] q, int qo, float[] keys, int[] slotBase, int p, int headOff, int d, float scale,
+                             float[] scores) {
+        int k0 = slotBase[p] + headOff, k1 = slotBase[p + 1] + headOff;
+        int k2 = slotBase[p + 2] + headOff, k3 = slotBase[p + 3] + headOff;
+        int full = FS.loopBound(d);
+        FloatVector a0 = FloatVector.zero(FS), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i < full; i += VL) {
+            FloatVector qv = FloatVector.fromArray(FS, q, qo + i);
+            a0 = qv.fma(FloatVector.fromArray(FS, keys, k0 + i), a0);
+            a1 = qv.fma(FloatVector.fromArray(FS, keys, k1 + i), a1);
+            a2 = qv.fma(FloatVector.fromArray(FS, keys, k2 + i), a2);
+            a3 = qv.fma(FloatVector.fromArray(FS, keys, k3 + i), a3);
+        }
+        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1), s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+        for (; i < d; i++) {
+            float qi = q[qo + i];
+            s0 += qi * keys[k0 + i];
+            s1 += qi * keys[k1 + i];
+            s2 += qi * keys[k2 + i];
+            s3 += qi * keys[k3 + i];
+        }
+        scores[p] = s0 * scale;
+        scores[p + 1] = s1 * scale;
+        scores[p + 2] = s2 * scale;
+        scores[p + 3] = s3 * scale;
     }
 
     /**
@@ -69,16 +98,42 @@ final class Attention {
             sum += e;
         }
         float inv = 1f / sum;
-        for (int i = 0; i < d; i++) out[oo + i] = 0f;
-        int dFull = FS.loopBound(d);
-        for (p = 0; p < n; p++) {
-            float w = scores[p] * inv;
-            int vo = slotBase[p] + headOff;
-            int i = 0;
-            for (; i < dFull; i += VL) {
-                FloatVector.fromArray(FS, values, vo + i).fma(FloatVector.broadcast(FS, w), FloatVector.fromArray(FS, out, oo + i)).intoArray(out, oo + i);
+        for (p = 0; p < n; p++) scores[p] *= inv;
+        // eight vectors of the output at a time, held in registers over all positions: each element is still one FMA
+        // chain over the positions in order, as a load-add-store per position would give, without the store in the chain
+        int i = 0;
+        for (; i + 8 * VL <= d; i += 8 * VL) {
+            FloatVector o0 = FloatVector.zero(FS), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+            for (p = 0; p < n; p++) {
+                FloatVector w = FloatVector.broadcast(FS, scores[p]);
+                int vo = slotBase[p] + headOff + i;
+                o0 = FloatVector.fromArray(FS, values, vo).fma(w, o0);
+                o1 = FloatVector.fromArray(FS, values, vo + VL).fma(w, o1);
+                o2 = FloatVector.fromArray(FS, values, vo + 2 * VL).fma(w, o2);
+                o3 = FloatVector.fromArray(FS, values, vo + 3 * VL).fma(w, o3);
+                o4 = FloatVector.fromArray(FS, values, vo + 4 * VL).fma(w, o4);
+                o5 = FloatVector.fromArray(FS, values, vo + 5 * VL).fma(w, o5);
+                o6 = FloatVector.fromArray(FS, values, vo + 6 * VL).fma(w, o6);
+                o7 = FloatVector.fromArray(FS, values, vo + 7 * VL).fma(w, o7);
             }
-            for (; i < d; i++) out[oo + i] += w * values[vo + i];
+            o0.intoArray(out, oo + i);
+            o1.intoArray(out, oo + i + VL);
+            o2.intoArray(out, oo + i + 2 * VL);
+            o3.intoArray(out, oo + i + 3 * VL);
+            o4.intoArray(out, oo + i + 4 * VL);
+            o5.intoArray(out, oo + i + 5 * VL);
+            o6.intoArray(out, oo + i + 6 * VL);
+            o7.intoArray(out, oo + i + 7 * VL);
+        }
+        for (; i + VL <= d; i += VL) {
+            FloatVector o0 = FloatVector.zero(FS);
+            for (p = 0; p < n; p++) o0 = FloatVector.fromArray(FS, values, slotBase[p] + headOff + i).fma(FloatVector.broadcast(FS, scores[p]), o0);
+            o0.intoArray(out, oo + i);
+        }
+        for (; i < d; i++) {
+            float o = 0f;
+            for (p = 0; p < n; p++) o += scores[p] * values[slotBase[p] + headOff + i];
+            out[oo + i] = o;
         }
     }
 
