@@ -134,11 +134,13 @@ final class Matmul {
         int outBlock = (int) Math.max(4, Math.min(256, blockBytes / Math.max(1, rowBytes))) & ~3;
         boolean stage = staged;
         int sink = 0;
+        TileScratch tile = null;
         for (int ob = o0; ob < o1; ob += outBlock) {
             int oe = Math.min(o1, ob + outBlock);
             if (stage) sink += touch(seg, ob * rowBytes, (oe - ob) * rowBytes);
             if (rows >= 4) {
-                for (int o = ob; o < oe; o += 4) tiles(w, seg, o, oe, cols, xp, rows, out, outRows);
+                if (tile == null) tile = TILE.get();
+                for (int o = ob; o < oe; o += 4) tiles(w, seg, o, oe, cols, xp, rows, out, outRows, tile);
                 continue;
             }
             int r = 0;
@@ -239,8 +241,17 @@ final class Matmul {
     }
 
     /** Per thread: the vector sums of a 4 x 4 tile, and the four weight rows a tile decodes for its activation rows. */
-    private static final ThreadLocal<float[]> TILE_SUMS = ThreadLocal.withInitial(() -> new float[16 * VL]);
-    private static final ThreadLocal<float[]> TILE_ROWS = ThreadLocal.withInitial(() -> new float[0]);
+    private static final class TileScratch {
+        final float[] sums = new float[16 * VL];
+        private float[] decoded = new float[0];
+
+        float[] decoded(int floats) {
+            if (decoded.length < floats) decoded = new float[floats];
+            return decoded;
+        }
+    }
+
+    private static final ThreadLocal<TileScratch> TILE = ThreadLocal.withInitial(TileScratch::new);
 
     /**
      * Weight rows {@code o..o+3} against activation rows {@code [0, tiled)} in tiles of four by four: {@code out[r *
@@ -252,9 +263,9 @@ final class Matmul {
      * block of activation rows then reads from L1.
      */
     private static void tiles(CpuWeight w, MemorySegment seg, int o, int oEnd, int cols, float[] x, int rows,
-                              float[] out, int outRows) {
+                              float[] out, int outRows, TileScratch scratch) {
         DType dtype = w.dtype();
-        float[] sums = TILE_SUMS.get();
+        float[] sums = scratch.sums;
         int lanes = lanes(dtype);
         int full = cols / (lanes * VL) * (lanes * VL);
         float bias = switch (dtype) {
@@ -265,34 +276,31 @@ final class Matmul {
         };
         // past the end of a range, a tile repeats its last row: every output is the same function of its two rows
         // in every tile, so neither the split into tasks nor the batch around a row changes its bits
-        int[] wr = {o, Math.min(o + 1, oEnd - 1), Math.min(o + 2, oEnd - 1), Math.min(o + 3, oEnd - 1)};
-        float[] decoded = null;
+        int last = oEnd - 1;
         long rowBytes = (long) cols * dtype.bytes();
+        float[] decoded = null;
         if (dtype != DType.BF16) {
-            decoded = TILE_ROWS.get();
-            if (decoded.length < 4 * full) {
-                decoded = new float[4 * full];
-                TILE_ROWS.set(decoded);
-            }
-            for (int k = 0; k < 4; k++) decodeRow(seg, wr[k] * rowBytes, full, dtype, decoded, k * full);
+            decoded = scratch.decoded(4 * full);
+            for (int k = 0; k < 4; k++) decodeRow(seg, Math.min(o + k, last) * rowBytes, full, dtype, decoded, k * full);
         }
         long[] special = w.specialRows();
         for (int r = 0; r < rows; r += 4) {
-            int r0 = r, r1 = Math.min(r + 1, rows - 1), r2 = Math.min(r + 2, rows - 1), r3 = Math.min(r + 3, rows - 1);
+            int r1 = Math.min(r + 1, rows - 1), r2 = Math.min(r + 2, rows - 1), r3 = Math.min(r + 3, rows - 1);
             if (decoded == null) {
-                bf16Tile4x4(seg, wr[0] * rowBytes, wr[1] * rowBytes, wr[2] * rowBytes, wr[3] * rowBytes, full,
-                        x, r0 * cols, r1 * cols, r2 * cols, r3 * cols, sums);
+                bf16Tile4x4(seg, o * rowBytes, Math.min(o + 1, last) * rowBytes, Math.min(o + 2, last) * rowBytes,
+                        Math.min(o + 3, last) * rowBytes, full, x, r * cols, r1 * cols, r2 * cols, r3 * cols, sums);
             } else {
-                f32Tile4x4(decoded, full, x, r0 * cols, r1 * cols, r2 * cols, r3 * cols, sums);
+                f32Tile4x4(decoded, full, x, r * cols, r1 * cols, r2 * cols, r3 * cols, sums);
             }
             for (int q = 0; q < 4; q++) {
-                int xq = Math.min(r + q, rows - 1) * cols;
+                int xr = Math.min(r + q, rows - 1), xq = xr * cols;
                 for (int k = 0; k < 4; k++) {
+                    int wk = Math.min(o + k, last);
                     float s = Lanes.sum(FloatVector.fromArray(FS, sums, (q * 4 + k) * VL)) * bias;
-                    long row = (long) wr[k] * cols;
+                    long row = (long) wk * cols;
                     for (int i = full; i < cols; i++) s += FloatFormats.read(w.tensor(), row + i) * x[xq + i];
-                    if (special != null && isSet(special, wr[k])) s = scalarDot(w, wr[k], cols, x, xq, lanes);
-                    out[Math.min(r + q, rows - 1) * outRows + wr[k]] = w.scaled() ? s * w.rowScale(wr[k]) : s;
+                    if (special != null && isSet(special, wk)) s = scalarDot(w, wk, cols, x, xq, lanes);
+                    out[xr * outRows + wk] = w.scaled() ? s * w.rowScale(wk) : s;
                 }
             }
         }
