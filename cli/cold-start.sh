@@ -11,7 +11,7 @@ rounds=${1:-5} tokens=${2:-128}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java=$JAVA_HOME/bin/java
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-args=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED -Dfloe.home="$root"
+args=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED,dev.floe.runtime -Dfloe.home="$root"
       --module-path "$root/cli/target/lib" --add-modules ALL-MODULE-PATH -m dev.floe.cli/dev.floe.cli.FloeCli
       generate $'def fibonacci(n):\n' --ignore-eos -n "$tokens")
 "$java" -XX:AOTCacheOutput="$tmp/floe.aot" -Xlog:aot=off "${args[@]}" >/dev/null 2>&1

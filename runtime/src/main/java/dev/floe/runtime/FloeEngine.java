@@ -12,6 +12,7 @@ import dev.floe.api.ModelOptions;
 import dev.floe.api.Router;
 import dev.floe.api.Tokenizer;
 import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.checkpoint.InMemoryTensors;
 import dev.floe.runtime.config.ConfigReader;
 import dev.floe.runtime.experts.ExpertStores;
 import dev.floe.runtime.model.FloeModel;
@@ -102,7 +103,16 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group, comm);
+            if (!booleanProperty(options, WEIGHTS_IN_MEMORY)) {
+                return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group, comm);
+            }
+            InMemoryTensors copy = InMemoryTensors.copyOf(checkpoint, modelDir.toString(), bytes -> { });
+            try {
+                return assemble(config, copy, tokenizer, modelDir, options, List.of(copy, checkpoint), progress, backend, router, group, comm);
+            } catch (RuntimeException e) {
+                copy.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -194,6 +204,22 @@ public final class FloeEngine implements Engine {
         }
         return new SinkWindow(intProperty(o, "attention.sink", 4, 0, Integer.MAX_VALUE),
                 intProperty(o, "attention.window", 1, 1, Integer.MAX_VALUE));
+    }
+
+    /**
+     * {@code weights.in-memory=true}: every tensor is copied into memory (on huge pages where allowed) at load instead
+     * of read in place from the mapped files; see {@link InMemoryTensors}.
+     */
+    public static final String WEIGHTS_IN_MEMORY = "weights.in-memory";
+
+    private static boolean booleanProperty(ModelOptions o, String key) {
+        String v = o.properties().get(key);
+        if (v == null) return false;
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidRequestException("option " + key + "=" + v + " must be true or false");
+        };
     }
 
     private static int intProperty(ModelOptions o, String key, int fallback, int min, int max) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,12 +27,16 @@ class GoldenFixturesTest {
     void reproducesGoldens(String folder) {
         Path dir = root().resolve(folder);
         GoldenFixture golden = GoldenFixture.load(dir);
-        for (String store : new String[]{"mapped", "memory"}) {
-            try (FloeModel model = FloeEngine.load(dir, ModelOptions.DEFAULTS.withBackend("cpu-vector").withExpertStore(store), l -> { })) {
+        ModelOptions cpu = ModelOptions.DEFAULTS.withBackend("cpu-vector");
+        Map<String, ModelOptions> loads = Map.of("the mapped expert store", cpu.withExpertStore("mapped"),
+                "the memory expert store", cpu.withExpertStore("memory"),
+                "every weight in memory", cpu.withProperties(Map.of(FloeEngine.WEIGHTS_IN_MEMORY, "true")));
+        for (var load : loads.entrySet()) {
+            try (FloeModel model = FloeEngine.load(dir, load.getValue(), l -> { })) {
                 List<CheckResult> results = GoldenChecks.run(model, golden, folder, r -> { });
                 assertTrue(results.size() >= golden.prompts().size() * 3, "checks ran: " + results.size());
                 List<String> failed = results.stream().filter(r -> !r.passed()).map(CheckResult::line).toList();
-                assertEquals(List.of(), failed, folder + " with the " + store + " expert store");
+                assertEquals(List.of(), failed, folder + " with " + load.getKey());
             }
         }
     }

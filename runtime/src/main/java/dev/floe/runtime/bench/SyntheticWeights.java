@@ -4,10 +4,10 @@ import dev.floe.api.DType;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.checkpoint.WeightArena;
 import dev.floe.runtime.experts.ExpertNames;
 import dev.floe.spi.TensorSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -17,13 +17,14 @@ import java.util.Set;
 import java.util.function.LongConsumer;
 
 /**
- * Random weights for a config, made directly in memory (speed does not depend on the values). Linear layers are
+ * Random weights for a config, made directly in memory ({@link WeightArena}: huge pages where allowed; speed does
+ * not depend on the values). Linear layers are
  * BF16, or FP8 E4M3 with per-row scales; embeddings, norms, router gates and the head stay BF16, as in the FP8
  * checkpoints of spec section 7.
  */
 public final class SyntheticWeights implements TensorSource, AutoCloseable {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private final Arena arena = Arena.ofShared();
+    private final WeightArena arena = new WeightArena();
     private final Map<String, TensorData> tensors = new LinkedHashMap<>();
     private long state = 0x9E3779B97F4A7C15L;
     private long bytes;
@@ -62,7 +63,7 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
 
     private MemorySegment allocate(long size) {
         bytes += size;
-        return arena.allocate(size, 64);
+        return arena.allocate(size);
     }
 
     private long next() {
@@ -129,6 +130,6 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        arena.close();
     }
 }

@@ -4,9 +4,9 @@ import dev.floe.api.Expert;
 import dev.floe.api.ExpertStore;
 import dev.floe.api.ModelConfig;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.checkpoint.WeightArena;
 import dev.floe.spi.TensorSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,13 +17,14 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Copies every expert into process memory when opened: no page faults at run time, at the price of holding all
- * experts resident (the right store for small models and for benchmarks that must not measure the disk).
+ * experts resident (the right store for small models and for benchmarks that must not measure the disk). The copies
+ * live in a {@link WeightArena}, on huge pages where allowed, which decodes faster than a mapped file's 4 KiB pages.
  */
 public final class MemoryExpertStore implements ExpertStore {
     public static final String NAME = "memory";
 
     private final ModelConfig config;
-    private final Arena arena = Arena.ofShared();
+    private final WeightArena arena = new WeightArena();
     private final Map<Long, Expert> experts = new HashMap<>();
     private final ConcurrentHashMap<Long, Boolean> handedOut = new ConcurrentHashMap<>();
     private final AtomicLong bytesTouched = new AtomicLong();
@@ -50,7 +51,7 @@ public final class MemoryExpertStore implements ExpertStore {
     }
 
     private TensorData copy(TensorData t) {
-        MemorySegment data = arena.allocate(t.data().byteSize(), 64).copyFrom(t.data());
+        MemorySegment data = arena.allocate(t.data().byteSize()).copyFrom(t.data());
         TensorData scale = t.scale() == null ? null : copy(t.scale());
         return new TensorData(t.name(), t.dtype(), t.shape(), data, scale);
     }
@@ -89,7 +90,7 @@ public final class MemoryExpertStore implements ExpertStore {
 
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        arena.close();
     }
 
     /** For tests: the experts held. */
