@@ -2,35 +2,28 @@ package dev.floe.runtime.bench;
 
 import dev.floe.api.DType;
 import dev.floe.api.ModelConfig;
-import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.checkpoint.InMemoryTensors;
 import dev.floe.runtime.checkpoint.WeightArena;
 import dev.floe.runtime.experts.ExpertNames;
-import dev.floe.spi.TensorSource;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.LongConsumer;
 
 /**
- * Random weights for a config, made directly in memory ({@link WeightArena}: huge pages where allowed; speed does
- * not depend on the values). Linear layers are
- * BF16, or FP8 E4M3 with per-row scales; embeddings, norms, router gates and the head stay BF16, as in the FP8
- * checkpoints of spec section 7.
+ * Random weights for a config, made directly in memory (a {@link WeightArena}: huge pages where allowed; speed does
+ * not depend on the values). Linear layers are BF16, or FP8 E4M3 with per-row scales; embeddings, norms, router
+ * gates and the head stay BF16, as in the FP8 checkpoints of spec section 7.
  */
-public final class SyntheticWeights implements TensorSource, AutoCloseable {
+public final class SyntheticWeights extends InMemoryTensors {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private final WeightArena arena = new WeightArena();
-    private final Map<String, TensorData> tensors = new LinkedHashMap<>();
     private long state = 0x9E3779B97F4A7C15L;
-    private long bytes;
 
     /** Builds every tensor, reporting bytes made so far to {@code progress}. */
     public SyntheticWeights(ModelConfig c, boolean fp8, LongConsumer progress) {
+        super("synthetic model");
         try {
             long h = c.hiddenSize(), d = c.headDim(), v = c.vocabSize(), i = c.intermediateSize();
             bf16("model.embed_tokens.weight", v, h);
@@ -53,17 +46,12 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
                     linear(fp8, ExpertNames.of(l, e, "w3"), i, h);
                     linear(fp8, ExpertNames.of(l, e, "w2"), h, i);
                 }
-                progress.accept(bytes);
+                progress.accept(bytesHeld());
             }
         } catch (RuntimeException | OutOfMemoryError e) {
-            arena.close();
+            close();
             throw e;
         }
-    }
-
-    private MemorySegment allocate(long size) {
-        bytes += size;
-        return arena.allocate(size);
     }
 
     private long next() {
@@ -101,35 +89,9 @@ public final class SyntheticWeights implements TensorSource, AutoCloseable {
         put(new TensorData(name, DType.BF16, new long[]{n}, m, null));
     }
 
-    private void put(TensorData t) {
-        tensors.put(t.name(), t);
-    }
-
-    @Override
-    public TensorData tensor(String name) {
-        TensorData t = tensors.get(name);
-        if (t == null) throw new ModelFormatException("synthetic model: no tensor " + name);
-        return t;
-    }
-
-    @Override
-    public boolean contains(String name) {
-        return tensors.containsKey(name);
-    }
-
-    @Override
-    public Set<String> names() {
-        return tensors.keySet();
-    }
-
-    /** Bytes of weights made. */
+    /** Bytes of weights made: what a checkpoint of this model would map. */
     @Override
     public long bytesMapped() {
-        return bytes;
-    }
-
-    @Override
-    public void close() {
-        arena.close();
+        return bytesHeld();
     }
 }

@@ -2,25 +2,29 @@ package dev.floe.runtime.checkpoint;
 
 import dev.floe.api.ModelFormatException;
 import dev.floe.api.TensorData;
+import dev.floe.runtime.bench.SyntheticWeights;
 import dev.floe.spi.TensorSource;
 
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.LongConsumer;
 
 /**
- * Every tensor of a source copied into a {@link WeightArena} (option {@code weights.in-memory=true}, llama.cpp's
- * {@code --no-mmap}): the load reads the whole checkpoint and the process holds it all, and in exchange the weights
- * sit on huge pages rather than a file mapping's 4 KiB pages, which decodes faster (BENCHMARKS.md, "Huge pages").
+ * Tensors held in a {@link WeightArena}: every tensor of a source copied in ({@link #copyOf}; option
+ * {@code weights.in-memory=true}, llama.cpp's {@code --no-mmap}: the load reads the whole checkpoint and the process
+ * holds it all, and in exchange the weights sit on huge pages rather than a file mapping's 4 KiB pages, which decodes
+ * faster: BENCHMARKS.md, "Huge pages"), or made up in place ({@link SyntheticWeights}).
  */
-public final class InMemoryTensors implements TensorSource, AutoCloseable {
+public sealed class InMemoryTensors implements TensorSource, AutoCloseable permits SyntheticWeights {
     private final WeightArena arena = new WeightArena();
     private final Map<String, TensorData> tensors = new LinkedHashMap<>();
     private final String where;
     private long bytes;
 
-    private InMemoryTensors(String where) {
+    /** An empty set of tensors, {@code where} naming it in errors. */
+    protected InMemoryTensors(String where) {
         this.where = where;
     }
 
@@ -32,7 +36,7 @@ public final class InMemoryTensors implements TensorSource, AutoCloseable {
         InMemoryTensors copy = new InMemoryTensors(where);
         try {
             for (String name : source.names()) {
-                copy.tensors.put(name, copy.copy(source.tensor(name)));
+                copy.put(copy.copy(source.tensor(name)));
                 progress.accept(copy.bytes);
             }
             return copy;
@@ -43,26 +47,35 @@ public final class InMemoryTensors implements TensorSource, AutoCloseable {
     }
 
     private TensorData copy(TensorData t) {
-        long n = t.data().byteSize();
-        bytes += n;
         TensorData scale = t.scale() == null ? null : copy(t.scale());
-        return new TensorData(t.name(), t.dtype(), t.shape(), arena.allocate(n).copyFrom(t.data()), scale);
+        return new TensorData(t.name(), t.dtype(), t.shape(), allocate(t.data().byteSize()).copyFrom(t.data()), scale);
+    }
+
+    /** Zeroed memory for a tensor's data, counted in {@link #bytesHeld}. */
+    protected final MemorySegment allocate(long n) {
+        bytes += n;
+        return arena.allocate(n);
+    }
+
+    /** Adds a tensor whose data (and scale's) came from {@link #allocate}. */
+    protected final void put(TensorData t) {
+        tensors.put(t.name(), t);
     }
 
     @Override
-    public TensorData tensor(String name) {
+    public final TensorData tensor(String name) {
         TensorData t = tensors.get(name);
         if (t == null) throw new ModelFormatException(where + ": tensor " + name + " is missing from the checkpoint");
         return t;
     }
 
     @Override
-    public boolean contains(String name) {
+    public final boolean contains(String name) {
         return tensors.containsKey(name);
     }
 
     @Override
-    public Set<String> names() {
+    public final Set<String> names() {
         return tensors.keySet();
     }
 
@@ -72,8 +85,8 @@ public final class InMemoryTensors implements TensorSource, AutoCloseable {
         return 0;
     }
 
-    /** Bytes copied in. */
-    public long bytesCopied() {
+    /** Bytes of tensors held. */
+    public final long bytesHeld() {
         return bytes;
     }
 
@@ -83,7 +96,7 @@ public final class InMemoryTensors implements TensorSource, AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public final void close() {
         arena.close();
     }
 }

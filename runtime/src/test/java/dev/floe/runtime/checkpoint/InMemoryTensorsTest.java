@@ -27,6 +27,7 @@ class InMemoryTensorsTest {
              InMemoryTensors copy = InMemoryTensors.copyOf(ck, FP8.toString(), b -> { })) {
             assertEquals(ck.names(), copy.names());
             assertEquals(0, copy.bytesMapped());
+            assertEquals(WeightArena.hugePagesAvailable(), copy.hugePageBytes() > 0, "huge pages: " + copy.hugePageBytes());
             int scaled = 0;
             for (String name : ck.names()) {
                 TensorData a = ck.tensor(name), b = copy.tensor(name);
