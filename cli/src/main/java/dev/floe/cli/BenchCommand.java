@@ -3,9 +3,11 @@ package dev.floe.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.floe.api.DType;
+import dev.floe.runtime.FloeEngine;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.DecodeBenchmark;
 import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.checkpoint.WeightArena;
 import dev.floe.runtime.model.FloeModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -126,6 +128,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));
+        System.out.println("host weights " + hostWeights(format == null
+                || "true".equalsIgnoreCase(properties.getOrDefault(FloeEngine.WEIGHTS_IN_MEMORY, "").trim())));
         System.out.println("bandwidth = read bandwidth measured just before / after the timed decode with the kernels' threads "
                 + "(NaN: the backend cannot measure it); MBU against their mean");
         if (!batches.isEmpty() || !pp.isEmpty()) {
@@ -147,6 +151,16 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** What a checkpoint's projection weights are stored as, and how many bytes of tensors it maps. */
+    /** Where the weights the kernels read live: decode speed depends on their page size (BENCHMARKS.md, "Huge pages"). */
+    static String hostWeights(boolean inMemory) {
+        if (!inMemory) {
+            return "read in place from the mapped files (4 KiB pages; -D " + FloeEngine.WEIGHTS_IN_MEMORY
+                    + "=true copies them into memory, on huge pages where allowed)";
+        }
+        return WeightArena.hugePagesAvailable() ? "in memory, on 2 MiB huge pages (madvise; used where the kernel's transparent_hugepage allows)"
+                : "in memory, on ordinary pages (huge pages need Linux and native access for dev.floe.runtime)";
+    }
+
     record CheckpointFormat(String label, boolean fp8, long bytes) {
         static CheckpointFormat of(Path dir) {
             if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))) {

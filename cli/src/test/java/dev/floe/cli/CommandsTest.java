@@ -162,6 +162,7 @@ class CommandsTest {
         assertTrue(r.out().contains("bf16") && r.out().contains("fp8-e4m3") && r.out().contains("%"), r.out());
         assertEquals(2, r.out().lines().filter(l -> l.startsWith("bf16") && l.contains("batch 8 ")).count()
                 + r.out().lines().filter(l -> l.startsWith("fp8-e4m3") && l.contains("batch 3 ")).count(), r.out());
+        assertTrue(r.out().contains("host weights in memory, on "), r.out());
         String json = Files.readString(report);
         assertTrue(json.contains("\"bytesPerToken\"") && json.contains("\"stepMillis\""), json);
         Run bad = run("bench", "--preset", "small", "--batch", "1");
@@ -176,9 +177,11 @@ class CommandsTest {
         assertEquals(1, r.out().lines().filter(l -> l.startsWith("bf16") && l.contains("batch 2 ")).count(), r.out());
         // the default prompt lengths, each timed against the measured peak
         assertEquals(3, r.out().lines().filter(l -> l.matches("bf16 .* pp(64|256|512) .*% of the peak .*")).count(), r.out());
+        assertTrue(r.out().contains("host weights read in place from the mapped files"), r.out());
         Run fixture = run("bench", "--model", ROOT.resolve("fixtures/tiny-arctic-fp8").toString(), "--tokens", "4", "--prompt", "4",
-                "--pp", "8,512");
+                "--pp", "8,512", "-D", "weights.in-memory=true");
         assertEquals(0, fixture.status(), fixture.err());
+        assertTrue(fixture.out().contains("host weights in memory, on "), fixture.out());
         assertTrue(fixture.out().contains("fp8-e4m3 weights"), fixture.out());
         // a context of 512 positions holds a prompt of 8, not one of 512 and a token more
         assertTrue(fixture.out().lines().anyMatch(l -> l.contains(" pp8 ") && l.contains("% of the peak")), fixture.out());
