@@ -15,11 +15,12 @@ import java.util.Optional;
  *
  * <p>Decoding streams every weight once per token, so the cost of a 4 KiB page per 4 KiB of weights (a TLB miss,
  * and the hardware prefetcher stopping at each page) is paid on every token: on the development machine huge pages
- * make batch-1 decode about 8% faster (BENCHMARKS.md, "Huge pages"). With Linux's usual
+ * make BF16 batch-1 decode about 9% faster (BENCHMARKS.md, "Huge pages"). With Linux's usual
  * {@code transparent_hugepage=madvise}, memory gets huge pages only when advised before it is first touched,
  * which {@link Arena#allocate} cannot do (it zeroes what it returns), so slabs are mapped here with {@code mmap}
  * and advised with {@code madvise(MADV_HUGEPAGE)}. Where that is not possible (not Linux, native access not
- * enabled for this module, a refused call) slabs come from {@link Arena#allocate}: the same memory, 4 KiB pages.
+ * enabled for this module, transparent huge pages set to {@code never}, a refused call) slabs come from
+ * {@link Arena#allocate}: the same memory, 4 KiB pages.
  */
 public final class WeightArena implements AutoCloseable {
     /** Huge page size, and the alignment of every slab. */
@@ -87,7 +88,7 @@ public final class WeightArena implements AutoCloseable {
         static Native find() {
             if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")) return null;
             if (!WeightArena.class.getModule().isNativeAccessEnabled()) return null;
-            if (Boolean.getBoolean("floe.weights.no-huge-pages")) return null;
+            if (Boolean.getBoolean("floe.weights.no-huge-pages") || transparentHugePagesOff()) return null;
             Linker linker = Linker.nativeLinker();
             Optional<MemorySegment> mmap = linker.defaultLookup().find("mmap");
             Optional<MemorySegment> madvise = linker.defaultLookup().find("madvise");
@@ -101,6 +102,16 @@ public final class WeightArena implements AutoCloseable {
                             ValueLayout.ADDRESS, size, ValueLayout.JAVA_INT)),
                     linker.downcallHandle(munmap.get(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                             ValueLayout.ADDRESS, size)));
+        }
+
+        /** Whether the kernel's transparent huge pages are off ({@code [never]}), so that no advice can help. */
+        private static boolean transparentHugePagesOff() {
+            try {
+                return java.nio.file.Files.readString(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))
+                        .contains("[never]");
+            } catch (java.io.IOException | RuntimeException e) {
+                return false; // unknown: advising costs nothing
+            }
         }
 
         /**

@@ -45,7 +45,7 @@ class WeightArenaTest {
     void hugePagesWhereLinuxAllowsNativeAccess() {
         boolean allowed = System.getProperty("os.name").toLowerCase(Locale.ROOT).startsWith("linux")
                 && WeightArena.class.getModule().isNativeAccessEnabled()
-                && !Boolean.getBoolean("floe.weights.no-huge-pages");
+                && !Boolean.getBoolean("floe.weights.no-huge-pages") && !thpNever();
         assertEquals(allowed, WeightArena.hugePagesAvailable());
         try (WeightArena arena = new WeightArena()) {
             MemorySegment first = arena.allocate(100);
@@ -55,6 +55,14 @@ class WeightArenaTest {
             } else {
                 assertEquals(0, arena.hugePageBytes());
             }
+        }
+    }
+
+    private static boolean thpNever() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).contains("[never]");
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 
