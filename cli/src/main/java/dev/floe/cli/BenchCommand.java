@@ -128,8 +128,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         results.stream().map(r -> r.backend() + ": " + r.device()).distinct().forEach(d -> System.out.println("device " + d));
-        System.out.println("host weights " + hostWeights(format == null
-                || "true".equalsIgnoreCase(properties.getOrDefault(FloeEngine.WEIGHTS_IN_MEMORY, "").trim())));
+        System.out.println("host weights " + hostWeights(format == null || FloeEngine.weightsInMemory(properties)));
         System.out.println("bandwidth = read bandwidth measured just before / after the timed decode with the kernels' threads "
                 + "(NaN: the backend cannot measure it); MBU against their mean");
         if (!batches.isEmpty() || !pp.isEmpty()) {

@@ -103,10 +103,10 @@ public final class FloeEngine implements Engine {
             Tokenizer tokenizer = Files.exists(modelDir.resolve("tokenizer.json"))
                     ? HfTokenizer.load(modelDir) : new MissingTokenizer(modelDir, config.vocabSize());
             if (options.router() == null) options = options.withRouter(ConfigReader.routerSpec(modelDir).orElse(null));
-            if (!booleanProperty(options, WEIGHTS_IN_MEMORY)) {
+            if (!weightsInMemory(options.properties())) {
                 return assemble(config, checkpoint, tokenizer, modelDir, options, List.of(checkpoint), progress, backend, router, group, comm);
             }
-            InMemoryTensors copy = InMemoryTensors.copyOf(checkpoint, modelDir.toString(), bytes -> { });
+            InMemoryTensors copy = InMemoryTensors.copyOf(checkpoint, modelDir.toString());
             try {
                 return assemble(config, copy, tokenizer, modelDir, options, List.of(copy, checkpoint), progress, backend, router, group, comm);
             } catch (RuntimeException e) {
@@ -212,8 +212,9 @@ public final class FloeEngine implements Engine {
      */
     public static final String WEIGHTS_IN_MEMORY = "weights.in-memory";
 
-    private static boolean booleanProperty(ModelOptions o, String key) {
-        String v = o.properties().get(key);
+    /** Whether {@code properties} ask for {@link #WEIGHTS_IN_MEMORY}; a value other than true or false is refused. */
+    public static boolean weightsInMemory(java.util.Map<String, String> properties) {
+        String key = WEIGHTS_IN_MEMORY, v = properties.get(key);
         if (v == null) return false;
         return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "true" -> true;

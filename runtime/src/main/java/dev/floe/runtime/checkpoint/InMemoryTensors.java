@@ -9,7 +9,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.LongConsumer;
 
 /**
  * Tensors held in a {@link WeightArena}: every tensor of a source copied in ({@link #copyOf}; option
@@ -28,16 +27,12 @@ public sealed class InMemoryTensors implements TensorSource, AutoCloseable permi
         this.where = where;
     }
 
-    /**
-     * Copies every tensor (and its scale) of {@code source}, {@code where} naming it in errors, reporting the bytes
-     * copied so far to {@code progress}.
-     */
-    public static InMemoryTensors copyOf(TensorSource source, String where, LongConsumer progress) {
+    /** Copies every tensor (and its scale) of {@code source}, {@code where} naming it in errors. */
+    public static InMemoryTensors copyOf(TensorSource source, String where) {
         InMemoryTensors copy = new InMemoryTensors(where);
         try {
             for (String name : source.names()) {
                 copy.put(copy.copy(source.tensor(name)));
-                progress.accept(copy.bytes);
             }
             return copy;
         } catch (RuntimeException | OutOfMemoryError e) {

@@ -24,7 +24,7 @@ class InMemoryTensorsTest {
     @Test
     void copiesEveryTensorAndScaleByteForByte() {
         try (Checkpoint ck = Checkpoint.open(FP8);
-             InMemoryTensors copy = InMemoryTensors.copyOf(ck, FP8.toString(), b -> { })) {
+             InMemoryTensors copy = InMemoryTensors.copyOf(ck, FP8.toString())) {
             assertEquals(ck.names(), copy.names());
             assertEquals(0, copy.bytesMapped());
             assertEquals(WeightArena.hugePagesAvailable(), copy.hugePageBytes() > 0, "huge pages: " + copy.hugePageBytes());
