@@ -13,52 +13,53 @@ import java.nio.ByteOrder;
  * register-blocked GEMM of BLIS and oneDNN, in place of {@link Matmul}'s dot products, which reload the activations
  * for every weight row and so run at the rate of the loads rather than the multiply-adds.
  *
- * <p>Both operands are packed first, in the order the micro-kernel ({@link #tile}) reads them:
+ * <p>Both operands are arranged first, in the order the micro-kernels read them:
  * <ul>
- * <li>the activations once per call ({@link #packActivations}): blocks of {@link #MR} rows, the {@code MR} values
- *     of each column side by side, the columns in {@link Matmul#permuted} order (the order the weight decoders
- *     produce without shuffling lanes);</li>
- * <li>the weights once per panel ({@link #decodePanel}): {@link #NR} weight rows by {@link #KC} columns, decoded from
- *     their stored format (BF16, F16, FP8 E4M3/E5M2 with {@link Matmul}'s bit moves, F32) and transposed (each
- *     decoded vector scattered down a column) so that the {@code NR} weights of one column are one run of floats.
- *     The panel (32 KiB) stays in L1 while every block of activation rows passes over it. (A 64-byte aligned panel
- *     off the heap with scalar transposing stores: 25 against 31 G multiply-adds/s per core at 32 rows, 44 against
- *     53 at 64, the same at 256.)</li>
+ * <li>the activations once per call ({@link #packActivations}): blocks of {@link #XR} rows (the last one as few
+ *     vectors wide as hold its rows, {@link #blockWidth}), the rows of each column side by side, the columns in
+ *     {@link Matmul#permuted} order (the order the weight decoders produce without shuffling lanes);</li>
+ * <li>the weights once per panel ({@link #decodePanel}): {@link #NR} weight rows by {@link #KC} columns decoded from
+ *     their stored format (BF16, F16, FP8 E4M3/E5M2 with {@link Matmul}'s bit moves, F32) into rows of floats, with
+ *     plain vector stores. (An earlier kernel held the weights in vectors and so scattered each decoded vector down a
+ *     column of a transposed panel; the scatters took 12% of a 256-token prompt pass.)</li>
  * </ul>
- * The micro-kernel keeps an {@code MR x NR} tile of the output in {@code MR x NR / VL} vector registers; per column it
- * loads {@code NR / VL} weight vectors and broadcasts {@code MR} activations, for {@code MR x NR / VL} vector
- * multiply-adds.
+ * A micro-kernel keeps a tile of the output in vector registers, one vector of {@code VL} activation rows for one
+ * weight row each: per column it loads the tile's activation vectors and broadcasts one decoded weight per weight
+ * row. With 32 vector registers (AVX-512) a tile is 16 vectors ({@link #tile4x4}: 4 weight rows by 4 vectors of rows,
+ * {@link #tile8x2}, {@link #tile16x1} for narrow last blocks); with 16 (AVX2) it is 12 ({@link #tile6x2},
+ * {@link #tile12x1}), as the six-by-sixteen kernels of BLIS for AVX2, which a 16-vector tile would spill.
  *
  * <p>Deterministic: output {@code (r, o)} is one FMA chain over the columns in their fixed (permuted) order, carried
  * from one column block to the next through memory, then multiplied by the row's scale. Neither the number of
- * threads, nor the other rows of the batch, nor the split into tasks changes it, so a row gives the same bits
- * whatever it is batched with. Codes the bit moves cannot decode (inf, NaN; {@link CpuWeight#specialRows}) are
- * decoded exactly in scalar code for their rows.
+ * threads, nor the other rows of the batch, nor the block or micro-kernel a row lands in, nor the split into tasks
+ * changes it, so a row gives the same bits whatever it is batched with. Codes the bit moves cannot decode (inf, NaN;
+ * {@link CpuWeight#specialRows}) are decoded exactly in scalar code for their rows.
  */
 final class Gemm {
     private static final int VL = Matmul.VL;
-    /** Activation rows per register tile. */
-    static final int MR = 4;
-    /** Weight rows per register tile and per panel: four vectors. */
-    static final int NR = 4 * VL;
+    /** Whether the machine has 32 vector registers (AVX-512's 16 lanes of floats), else 16 (AVX2 and narrower). */
+    private static final boolean WIDE = VL >= 16;
+    /** Activation rows per full block: four vectors (AVX-512), else two. */
+    static final int XR = (WIDE ? 4 : 2) * VL;
+    /** Weight rows per micro-kernel of the narrowest block: a multiple of every kernel's weight rows. */
+    private static final int GROUP = WIDE ? 16 : 12;
+    /** Weight rows per panel and per task boundary: a multiple of {@link #GROUP}. */
+    static final int NR = 4 * GROUP;
     /** Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels. */
     static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
     /**
      * From this many activation rows on, matmuls use this GEMM; below, {@link Matmul}'s 4 x 4 tiles, which need no
-     * transposed panel and ran faster up to 64 rows in {@code GemmBenchmark} (one core, BF16: 65-74 against 44-64 G
-     * multiply-adds/s at 32-64 rows; FP8 E4M3: 50-61 against 31-51), the GEMM from 128 (a switch for benchmarks).
+     * decoded panel (a switch for benchmarks).
      */
     static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 96);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    /** Scatter offsets down one column of a panel: lane i to row i of the panel. */
-    private static final int[] DOWN = java.util.stream.IntStream.range(0, VL).map(i -> i * NR).toArray();
 
     /** Per thread: the weight panel and the output sums of a panel. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
 
     private static final class Scratch {
-        final float[] panel = new float[KC * NR];
+        final float[] panel = new float[NR * KC];
         float[] out = new float[0];
     }
 
@@ -89,10 +90,22 @@ final class Gemm {
      */
     static float[] pack(float[] x, int xOff, int rows, CpuWeight w, float[] into) {
         int cols = (int) w.cols();
-        int padded = (rows + MR - 1) / MR * MR;
+        int padded = paddedRows(rows);
         float[] xp = into != null && into.length >= padded * cols ? into : new float[padded * cols];
         packActivations(x, xOff, rows, cols, Matmul.lanes(w.dtype()), xp);
         return xp;
+    }
+
+    /** The width of the row block starting at row {@code r0}: {@link #XR}, or the fewest vectors (1, 2, 4) that hold the rest. */
+    static int blockWidth(int rows, int r0) {
+        int left = rows - r0;
+        return left > 2 * VL ? XR : left > VL ? 2 * VL : VL;
+    }
+
+    /** Rows with the last block's padding. */
+    static int paddedRows(int rows) {
+        int full = rows / XR * XR;
+        return full == rows ? rows : full + blockWidth(rows, full);
     }
 
     /**
@@ -106,29 +119,31 @@ final class Gemm {
     }
 
     /**
-     * Packs {@code rows} rows of {@code cols} activations into blocks of {@link #MR} rows: column {@code p} (in
-     * {@link Matmul#permuted} order) of row {@code q} of block {@code b} at {@code (b * cols + p) * MR + q}; the rows
-     * that pad the last block are zero.
+     * Packs {@code rows} rows of {@code cols} activations into row blocks ({@link #blockWidth}): in the block of width
+     * {@code bw} starting at row {@code r0}, column {@code p} (in {@link Matmul#permuted} order) of row {@code r} at
+     * {@code r0 * cols + p * bw + r - r0}; the rows that pad the last block are zero.
      */
     static void packActivations(float[] x, int xOff, int rows, int cols, int lanes, float[] xp) {
-        int padded = (rows + MR - 1) / MR * MR;
         int block = lanes * VL;
         int full = cols / block * block;
-        for (int r = 0; r < padded; r++) {
-            int base = (r / MR) * cols * MR + r % MR;
-            if (r >= rows) {
-                for (int p = 0; p < cols; p++) xp[base + p * MR] = 0f;
-                continue;
-            }
-            int src = xOff + r * cols;
-            for (int b = 0; b < full; b += block) {
-                for (int k = 0; k < lanes; k++) {
-                    int d = base + (b + k * VL) * MR;
-                    int s = src + b + k;
-                    for (int i = 0; i < VL; i++) xp[d + i * MR] = x[s + i * lanes];
+        for (int r0 = 0; r0 < rows; r0 += XR) {
+            int bw = blockWidth(rows, r0);
+            for (int q = 0; q < bw; q++) {
+                int base = r0 * cols + q;
+                if (r0 + q >= rows) {
+                    for (int p = 0; p < cols; p++) xp[base + p * bw] = 0f;
+                    continue;
                 }
+                int src = xOff + (r0 + q) * cols;
+                for (int b = 0; b < full; b += block) {
+                    for (int k = 0; k < lanes; k++) {
+                        int d = base + (b + k * VL) * bw;
+                        int s = src + b + k;
+                        for (int i = 0; i < VL; i++) xp[d + i * bw] = x[s + i * lanes];
+                    }
+                }
+                for (int e = full; e < cols; e++) xp[base + e * bw] = x[src + e];
             }
-            for (int e = full; e < cols; e++) xp[base + e * MR] = x[src + e];
         }
     }
 
@@ -136,19 +151,38 @@ final class Gemm {
     private static void panel(CpuWeight w, float[] xp, int rows, int o0, int o1, float[] out, int outOff) {
         int outRows = (int) w.rows();
         int cols = (int) w.cols();
-        int blocks = (rows + MR - 1) / MR;
+        int padded = paddedRows(rows);
         Scratch s = SCRATCH.get();
-        if (s.out.length < blocks * MR * NR) s.out = new float[blocks * MR * NR];
+        if (s.out.length < NR * padded) s.out = new float[NR * padded];
         float[] acc = s.out;
+        float[] panel = s.panel;
+        int groups = (o1 - o0 + GROUP - 1) / GROUP * GROUP;
         for (int p0 = 0; p0 < cols; p0 += KC) {
             int n = Math.min(KC, cols - p0);
-            decodePanel(w, o0, o1, p0, n, s.panel);
-            if (w.block() != null) scaleBlocks(w, o0, o1, p0, n, s.panel);
-            for (int b = 0; b < blocks; b++) tile(xp, (b * cols + p0) * MR, s.panel, n, acc, b * MR * NR, p0 == 0);
+            decodePanel(w, o0, o1, p0, n, panel);
+            if (w.block() != null) scaleBlocks(w, o0, o1, p0, n, panel);
+            boolean first = p0 == 0;
+            for (int r0 = 0; r0 < rows; r0 += XR) {
+                int bw = blockWidth(rows, r0);
+                int xo = r0 * cols + p0 * bw;
+                int ao = r0;
+                if (bw == 4 * VL) {
+                    for (int j = 0; j < groups; j += 4, ao += 4 * padded) tile4x4(xp, xo, panel, j * KC, n, acc, ao, padded, first);
+                } else if (bw == 2 * VL && WIDE) {
+                    for (int j = 0; j < groups; j += 8, ao += 8 * padded) tile8x2(xp, xo, panel, j * KC, n, acc, ao, padded, first);
+                } else if (bw == 2 * VL) {
+                    for (int j = 0; j < groups; j += 6, ao += 6 * padded) tile6x2(xp, xo, panel, j * KC, n, acc, ao, padded, first);
+                } else if (WIDE) {
+                    for (int j = 0; j < groups; j += 16, ao += 16 * padded) tile16x1(xp, xo, panel, j * KC, n, acc, ao, padded, first);
+                } else {
+                    for (int j = 0; j < groups; j += 12, ao += 12 * padded) tile12x1(xp, xo, panel, j * KC, n, acc, ao, padded, first);
+                }
+            }
         }
-        for (int r = 0; r < rows; r++) {
-            int at = outOff + r * outRows;
-            for (int o = o0; o < o1; o++) out[at + o] = acc[r * NR + o - o0] * w.rowScale(o);
+        for (int o = o0; o < o1; o++) {
+            float scale = w.rowScale(o);
+            int a = (o - o0) * padded;
+            for (int r = 0; r < rows; r++) out[outOff + r * outRows + o] = acc[a + r] * scale;
         }
     }
 
@@ -158,14 +192,14 @@ final class Gemm {
         int blockRows = w.block().rows();
         for (int j = 0; j < o1 - o0; j++) {
             int rb = (o0 + j) / blockRows;
-            for (int p = 0; p < n; p++) panel[p * NR + j] *= w.blockScale(rb, colBlock[p0 + p]);
+            for (int p = 0; p < n; p++) panel[j * KC + p] *= w.blockScale(rb, colBlock[p0 + p]);
         }
     }
 
     /**
      * Decodes weight rows {@code [o0, o1)}, columns {@code [p0, p0 + n)} in permuted order, into {@code panel}: column
-     * {@code p} of row {@code j} at float {@code (p - p0) * NR + j}; rows from {@code o1} up to {@code o0 + NR} are
-     * zero. Each decoded vector is scattered down its column ({@link #DOWN}).
+     * {@code p} of row {@code j} at float {@code j * KC + p - p0}; the rows from {@code o1} up to the next multiple of
+     * {@link #GROUP} are zero.
      */
     static void decodePanel(CpuWeight w, int o0, int o1, int p0, int n, float[] panel) {
         MemorySegment seg = w.data();
@@ -176,27 +210,28 @@ final class Gemm {
         int full = cols / block * block;
         long[] special = w.specialRows();
         int e1 = Math.min(p0 + n, full);
-        for (int j = 0; j < NR; j++) {
-            int o = o0 + j;
+        int end = o0 + (o1 - o0 + GROUP - 1) / GROUP * GROUP;
+        for (int o = o0; o < end; o++) {
+            int d0 = (o - o0) * KC - p0;
             if (o >= o1) {
-                for (int p = 0; p < n; p++) panel[p * NR + j] = 0f;
+                java.util.Arrays.fill(panel, d0 + p0, d0 + p0 + n, 0f);
                 continue;
             }
             long off = (long) o * cols * dtype.bytes();
             for (int e = p0; e < e1; e += block) {
                 long at = off + (long) e * dtype.bytes();
-                int d = (e - p0) * NR + j;
+                int d = d0 + e;
                 switch (dtype) {
-                    case F32 -> FloatVector.fromMemorySegment(Matmul.FS, seg, at, LE).intoArray(panel, d, DOWN, 0);
+                    case F32 -> FloatVector.fromMemorySegment(Matmul.FS, seg, at, LE).intoArray(panel, d);
                     case BF16 -> {
                         IntVector v = IntVector.fromMemorySegment(Matmul.IS, seg, at, LE);
-                        Matmul.bf16Lo(v).intoArray(panel, d, DOWN, 0);
-                        Matmul.bf16Hi(v).intoArray(panel, d + VL * NR, DOWN, 0);
+                        Matmul.bf16Lo(v).intoArray(panel, d);
+                        Matmul.bf16Hi(v).intoArray(panel, d + VL);
                     }
                     case F16 -> {
                         IntVector v = IntVector.fromMemorySegment(Matmul.IS, seg, at, LE);
-                        Matmul.f16Lo(v).mul(Matmul.F16_BIAS).intoArray(panel, d, DOWN, 0);
-                        Matmul.f16Hi(v).mul(Matmul.F16_BIAS).intoArray(panel, d + VL * NR, DOWN, 0);
+                        Matmul.f16Lo(v).mul(Matmul.F16_BIAS).intoArray(panel, d);
+                        Matmul.f16Hi(v).mul(Matmul.F16_BIAS).intoArray(panel, d + VL);
                     }
                     case F8_E4M3 -> fp8(IntVector.fromMemorySegment(Matmul.IS, seg, at, LE), 4, 0x87F00000,
                             Matmul.E4M3_BIAS, panel, d);
@@ -206,10 +241,10 @@ final class Gemm {
                 }
             }
             // the tail past the last full block is in natural order
-            for (int e = Math.max(p0, full); e < p0 + n; e++) panel[(e - p0) * NR + j] = FloatFormats.read(w.tensor(), (long) o * cols + e);
+            for (int e = Math.max(p0, full); e < p0 + n; e++) panel[d0 + e] = FloatFormats.read(w.tensor(), (long) o * cols + e);
             if (special != null && Matmul.isSet(special, o)) {
                 for (int e = p0; e < p0 + n; e++) {
-                    panel[(Matmul.permuted(e, cols, lanes) - p0) * NR + j] = FloatFormats.read(w.tensor(), (long) o * cols + e);
+                    panel[d0 + Matmul.permuted(e, cols, lanes)] = FloatFormats.read(w.tensor(), (long) o * cols + e);
                 }
             }
         }
@@ -217,18 +252,19 @@ final class Gemm {
 
     private static void fp8(IntVector v, int shift, int mask, float bias, float[] panel, int d) {
         IntVector odd = Matmul.fp8Odd(v, shift), even = Matmul.fp8Even(v, shift);
-        Matmul.fp8Low(even, mask).mul(bias).intoArray(panel, d, DOWN, 0);
-        Matmul.fp8Low(odd, mask).mul(bias).intoArray(panel, d + VL * NR, DOWN, 0);
-        Matmul.fp8High(even, mask).mul(bias).intoArray(panel, d + 2 * VL * NR, DOWN, 0);
-        Matmul.fp8High(odd, mask).mul(bias).intoArray(panel, d + 3 * VL * NR, DOWN, 0);
+        Matmul.fp8Low(even, mask).mul(bias).intoArray(panel, d);
+        Matmul.fp8Low(odd, mask).mul(bias).intoArray(panel, d + VL);
+        Matmul.fp8High(even, mask).mul(bias).intoArray(panel, d + 2 * VL);
+        Matmul.fp8High(odd, mask).mul(bias).intoArray(panel, d + 3 * VL);
     }
 
-    /**
-     * The register tile: for the {@code MR} activation rows packed at {@code xp[xo..]} and the {@code NR} weight rows
-     * of {@code panel}, {@code n} columns, continues (or, when {@code first}, starts) the {@code MR x NR} sums held at
-     * {@code acc[ao..]}, row by row.
-     */
-    static void tile(float[] xp, int xo, float[] panel, int n, float[] acc, int ao, boolean first) {
+    // ---- The micro-kernels, one per shape (C2 keeps vectors in registers only when they are named locals). Each
+    // continues (or, when first, starts) the sums of weight row j for activation row r held at acc[ao + j * stride + r],
+    // over n columns of the weight rows at panel[po + j * KC ..] and the activation block at xp[xo ..], whose rows sit
+    // side by side, as many vectors wide as the kernel's second number. 32 vector registers (AVX-512) hold 16
+    // accumulators; 16 (AVX2, NEON) hold 12.
+
+    static void tile4x4(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
         var fs = Matmul.FS;
         FloatVector z = FloatVector.zero(fs);
         FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
@@ -238,62 +274,330 @@ final class Gemm {
             c01 = FloatVector.fromArray(fs, acc, ao + VL);
             c02 = FloatVector.fromArray(fs, acc, ao + 2 * VL);
             c03 = FloatVector.fromArray(fs, acc, ao + 3 * VL);
-            c10 = FloatVector.fromArray(fs, acc, ao + NR);
-            c11 = FloatVector.fromArray(fs, acc, ao + NR + VL);
-            c12 = FloatVector.fromArray(fs, acc, ao + NR + 2 * VL);
-            c13 = FloatVector.fromArray(fs, acc, ao + NR + 3 * VL);
-            c20 = FloatVector.fromArray(fs, acc, ao + 2 * NR);
-            c21 = FloatVector.fromArray(fs, acc, ao + 2 * NR + VL);
-            c22 = FloatVector.fromArray(fs, acc, ao + 2 * NR + 2 * VL);
-            c23 = FloatVector.fromArray(fs, acc, ao + 2 * NR + 3 * VL);
-            c30 = FloatVector.fromArray(fs, acc, ao + 3 * NR);
-            c31 = FloatVector.fromArray(fs, acc, ao + 3 * NR + VL);
-            c32 = FloatVector.fromArray(fs, acc, ao + 3 * NR + 2 * VL);
-            c33 = FloatVector.fromArray(fs, acc, ao + 3 * NR + 3 * VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c12 = FloatVector.fromArray(fs, acc, ao + stride + 2 * VL);
+            c13 = FloatVector.fromArray(fs, acc, ao + stride + 3 * VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c22 = FloatVector.fromArray(fs, acc, ao + 2 * stride + 2 * VL);
+            c23 = FloatVector.fromArray(fs, acc, ao + 2 * stride + 3 * VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c32 = FloatVector.fromArray(fs, acc, ao + 3 * stride + 2 * VL);
+            c33 = FloatVector.fromArray(fs, acc, ao + 3 * stride + 3 * VL);
         }
         for (int p = 0; p < n; p++) {
-            int wi = p * NR;
-            int xi = xo + p * MR;
-            FloatVector w0 = FloatVector.fromArray(fs, panel, wi);
-            FloatVector w1 = FloatVector.fromArray(fs, panel, wi + VL);
-            FloatVector w2 = FloatVector.fromArray(fs, panel, wi + 2 * VL);
-            FloatVector w3 = FloatVector.fromArray(fs, panel, wi + 3 * VL);
-            FloatVector x = FloatVector.broadcast(fs, xp[xi]);
-            c00 = w0.fma(x, c00);
-            c01 = w1.fma(x, c01);
-            c02 = w2.fma(x, c02);
-            c03 = w3.fma(x, c03);
-            x = FloatVector.broadcast(fs, xp[xi + 1]);
-            c10 = w0.fma(x, c10);
-            c11 = w1.fma(x, c11);
-            c12 = w2.fma(x, c12);
-            c13 = w3.fma(x, c13);
-            x = FloatVector.broadcast(fs, xp[xi + 2]);
-            c20 = w0.fma(x, c20);
-            c21 = w1.fma(x, c21);
-            c22 = w2.fma(x, c22);
-            c23 = w3.fma(x, c23);
-            x = FloatVector.broadcast(fs, xp[xi + 3]);
-            c30 = w0.fma(x, c30);
-            c31 = w1.fma(x, c31);
-            c32 = w2.fma(x, c32);
-            c33 = w3.fma(x, c33);
+            int xi = xo + p * 4 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector x2 = FloatVector.fromArray(fs, xp, xi + 2 * VL);
+            FloatVector x3 = FloatVector.fromArray(fs, xp, xi + 3 * VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            c02 = x2.fma(w0, c02);
+            c03 = x3.fma(w0, c03);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            c12 = x2.fma(w1, c12);
+            c13 = x3.fma(w1, c13);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            c22 = x2.fma(w2, c22);
+            c23 = x3.fma(w2, c23);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            c32 = x2.fma(w3, c32);
+            c33 = x3.fma(w3, c33);
         }
         c00.intoArray(acc, ao);
         c01.intoArray(acc, ao + VL);
         c02.intoArray(acc, ao + 2 * VL);
         c03.intoArray(acc, ao + 3 * VL);
-        c10.intoArray(acc, ao + NR);
-        c11.intoArray(acc, ao + NR + VL);
-        c12.intoArray(acc, ao + NR + 2 * VL);
-        c13.intoArray(acc, ao + NR + 3 * VL);
-        c20.intoArray(acc, ao + 2 * NR);
-        c21.intoArray(acc, ao + 2 * NR + VL);
-        c22.intoArray(acc, ao + 2 * NR + 2 * VL);
-        c23.intoArray(acc, ao + 2 * NR + 3 * VL);
-        c30.intoArray(acc, ao + 3 * NR);
-        c31.intoArray(acc, ao + 3 * NR + VL);
-        c32.intoArray(acc, ao + 3 * NR + 2 * VL);
-        c33.intoArray(acc, ao + 3 * NR + 3 * VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c12.intoArray(acc, ao + stride + 2 * VL);
+        c13.intoArray(acc, ao + stride + 3 * VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c22.intoArray(acc, ao + 2 * stride + 2 * VL);
+        c23.intoArray(acc, ao + 2 * stride + 3 * VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c32.intoArray(acc, ao + 3 * stride + 2 * VL);
+        c33.intoArray(acc, ao + 3 * stride + 3 * VL);
+    }
+
+    static void tile8x2(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c01 = FloatVector.fromArray(fs, acc, ao + VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c41 = FloatVector.fromArray(fs, acc, ao + 4 * stride + VL);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c51 = FloatVector.fromArray(fs, acc, ao + 5 * stride + VL);
+            c60 = FloatVector.fromArray(fs, acc, ao + 6 * stride);
+            c61 = FloatVector.fromArray(fs, acc, ao + 6 * stride + VL);
+            c70 = FloatVector.fromArray(fs, acc, ao + 7 * stride);
+            c71 = FloatVector.fromArray(fs, acc, ao + 7 * stride + VL);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * 2 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            c41 = x1.fma(w4, c41);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            c51 = x1.fma(w5, c51);
+            FloatVector w6 = FloatVector.broadcast(fs, panel[wi + 6 * KC]);
+            c60 = x0.fma(w6, c60);
+            c61 = x1.fma(w6, c61);
+            FloatVector w7 = FloatVector.broadcast(fs, panel[wi + 7 * KC]);
+            c70 = x0.fma(w7, c70);
+            c71 = x1.fma(w7, c71);
+        }
+        c00.intoArray(acc, ao);
+        c01.intoArray(acc, ao + VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c40.intoArray(acc, ao + 4 * stride);
+        c41.intoArray(acc, ao + 4 * stride + VL);
+        c50.intoArray(acc, ao + 5 * stride);
+        c51.intoArray(acc, ao + 5 * stride + VL);
+        c60.intoArray(acc, ao + 6 * stride);
+        c61.intoArray(acc, ao + 6 * stride + VL);
+        c70.intoArray(acc, ao + 7 * stride);
+        c71.intoArray(acc, ao + 7 * stride + VL);
+    }
+
+    static void tile16x1(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c10 = z, c20 = z, c30 = z, c40 = z, c50 = z, c60 = z, c70 = z;
+        FloatVector c80 = z, c90 = z, ca0 = z, cb0 = z, cc0 = z, cd0 = z, ce0 = z, cf0 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c60 = FloatVector.fromArray(fs, acc, ao + 6 * stride);
+            c70 = FloatVector.fromArray(fs, acc, ao + 7 * stride);
+            c80 = FloatVector.fromArray(fs, acc, ao + 8 * stride);
+            c90 = FloatVector.fromArray(fs, acc, ao + 9 * stride);
+            ca0 = FloatVector.fromArray(fs, acc, ao + 10 * stride);
+            cb0 = FloatVector.fromArray(fs, acc, ao + 11 * stride);
+            cc0 = FloatVector.fromArray(fs, acc, ao + 12 * stride);
+            cd0 = FloatVector.fromArray(fs, acc, ao + 13 * stride);
+            ce0 = FloatVector.fromArray(fs, acc, ao + 14 * stride);
+            cf0 = FloatVector.fromArray(fs, acc, ao + 15 * stride);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            FloatVector w6 = FloatVector.broadcast(fs, panel[wi + 6 * KC]);
+            c60 = x0.fma(w6, c60);
+            FloatVector w7 = FloatVector.broadcast(fs, panel[wi + 7 * KC]);
+            c70 = x0.fma(w7, c70);
+            FloatVector w8 = FloatVector.broadcast(fs, panel[wi + 8 * KC]);
+            c80 = x0.fma(w8, c80);
+            FloatVector w9 = FloatVector.broadcast(fs, panel[wi + 9 * KC]);
+            c90 = x0.fma(w9, c90);
+            FloatVector wa = FloatVector.broadcast(fs, panel[wi + 10 * KC]);
+            ca0 = x0.fma(wa, ca0);
+            FloatVector wb = FloatVector.broadcast(fs, panel[wi + 11 * KC]);
+            cb0 = x0.fma(wb, cb0);
+            FloatVector wc = FloatVector.broadcast(fs, panel[wi + 12 * KC]);
+            cc0 = x0.fma(wc, cc0);
+            FloatVector wd = FloatVector.broadcast(fs, panel[wi + 13 * KC]);
+            cd0 = x0.fma(wd, cd0);
+            FloatVector we = FloatVector.broadcast(fs, panel[wi + 14 * KC]);
+            ce0 = x0.fma(we, ce0);
+            FloatVector wf = FloatVector.broadcast(fs, panel[wi + 15 * KC]);
+            cf0 = x0.fma(wf, cf0);
+        }
+        c00.intoArray(acc, ao);
+        c10.intoArray(acc, ao + stride);
+        c20.intoArray(acc, ao + 2 * stride);
+        c30.intoArray(acc, ao + 3 * stride);
+        c40.intoArray(acc, ao + 4 * stride);
+        c50.intoArray(acc, ao + 5 * stride);
+        c60.intoArray(acc, ao + 6 * stride);
+        c70.intoArray(acc, ao + 7 * stride);
+        c80.intoArray(acc, ao + 8 * stride);
+        c90.intoArray(acc, ao + 9 * stride);
+        ca0.intoArray(acc, ao + 10 * stride);
+        cb0.intoArray(acc, ao + 11 * stride);
+        cc0.intoArray(acc, ao + 12 * stride);
+        cd0.intoArray(acc, ao + 13 * stride);
+        ce0.intoArray(acc, ao + 14 * stride);
+        cf0.intoArray(acc, ao + 15 * stride);
+    }
+
+    static void tile6x2(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c01 = FloatVector.fromArray(fs, acc, ao + VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c41 = FloatVector.fromArray(fs, acc, ao + 4 * stride + VL);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c51 = FloatVector.fromArray(fs, acc, ao + 5 * stride + VL);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * 2 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            c41 = x1.fma(w4, c41);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            c51 = x1.fma(w5, c51);
+        }
+        c00.intoArray(acc, ao);
+        c01.intoArray(acc, ao + VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c40.intoArray(acc, ao + 4 * stride);
+        c41.intoArray(acc, ao + 4 * stride + VL);
+        c50.intoArray(acc, ao + 5 * stride);
+        c51.intoArray(acc, ao + 5 * stride + VL);
+    }
+
+    static void tile12x1(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c10 = z, c20 = z, c30 = z, c40 = z, c50 = z, c60 = z, c70 = z;
+        FloatVector c80 = z, c90 = z, ca0 = z, cb0 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c60 = FloatVector.fromArray(fs, acc, ao + 6 * stride);
+            c70 = FloatVector.fromArray(fs, acc, ao + 7 * stride);
+            c80 = FloatVector.fromArray(fs, acc, ao + 8 * stride);
+            c90 = FloatVector.fromArray(fs, acc, ao + 9 * stride);
+            ca0 = FloatVector.fromArray(fs, acc, ao + 10 * stride);
+            cb0 = FloatVector.fromArray(fs, acc, ao + 11 * stride);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            FloatVector w6 = FloatVector.broadcast(fs, panel[wi + 6 * KC]);
+            c60 = x0.fma(w6, c60);
+            FloatVector w7 = FloatVector.broadcast(fs, panel[wi + 7 * KC]);
+            c70 = x0.fma(w7, c70);
+            FloatVector w8 = FloatVector.broadcast(fs, panel[wi + 8 * KC]);
+            c80 = x0.fma(w8, c80);
+            FloatVector w9 = FloatVector.broadcast(fs, panel[wi + 9 * KC]);
+            c90 = x0.fma(w9, c90);
+            FloatVector wa = FloatVector.broadcast(fs, panel[wi + 10 * KC]);
+            ca0 = x0.fma(wa, ca0);
+            FloatVector wb = FloatVector.broadcast(fs, panel[wi + 11 * KC]);
+            cb0 = x0.fma(wb, cb0);
+        }
+        c00.intoArray(acc, ao);
+        c10.intoArray(acc, ao + stride);
+        c20.intoArray(acc, ao + 2 * stride);
+        c30.intoArray(acc, ao + 3 * stride);
+        c40.intoArray(acc, ao + 4 * stride);
+        c50.intoArray(acc, ao + 5 * stride);
+        c60.intoArray(acc, ao + 6 * stride);
+        c70.intoArray(acc, ao + 7 * stride);
+        c80.intoArray(acc, ao + 8 * stride);
+        c90.intoArray(acc, ao + 9 * stride);
+        ca0.intoArray(acc, ao + 10 * stride);
+        cb0.intoArray(acc, ao + 11 * stride);
     }
 }

@@ -27,7 +27,8 @@ final class JitWarmup {
 
     static void run(Backend b, double seconds) {
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
-        try (Arena arena = Arena.ofConfined()) {
+        // shared: the kernels' worker threads read these weights too
+        try (Arena arena = Arena.ofShared()) {
             List<Weight> weights = new ArrayList<>();
             for (DType t : new DType[]{DType.BF16, DType.F8_E4M3, DType.F8_E5M2, DType.F16, DType.F32}) {
                 MemorySegment data = arena.allocate((long) ROWS * COLS * t.bytes(), 64);

@@ -6,10 +6,12 @@ import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Weight;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -82,21 +84,67 @@ class GemmTest {
         }
     }
 
-    /** Packing puts every activation where the micro-kernel expects it: permuted columns, rows side by side, zero padding. */
+    /**
+     * Packing puts every activation where the micro-kernels expect it: permuted columns, the rows of a block side by
+     * side, a full block then a last block one vector wide, zero padding.
+     */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "BF16", "F8_E4M3"})
     void packingFollowsThePermutation(DType dtype) {
-        int lanes = Matmul.lanes(dtype), rows = 5, cols = 200;
+        int lanes = Matmul.lanes(dtype), rows = Gemm.XR + 5, cols = 200;
+        assertEquals(Gemm.XR + Matmul.VL, Gemm.paddedRows(rows), "a last block of 5 rows is one vector wide");
         float[] x = new float[rows * cols];
         for (int i = 0; i < x.length; i++) x[i] = i + 1;
-        float[] xp = new float[2 * Gemm.MR * cols];
+        float[] xp = new float[Gemm.paddedRows(rows) * cols];
         Arrays.fill(xp, Float.NaN);
         Gemm.packActivations(x, 0, rows, cols, lanes, xp);
-        for (int r = 0; r < 2 * Gemm.MR; r++) {
+        for (int r = 0; r < Gemm.paddedRows(rows); r++) {
+            int r0 = r / Gemm.XR * Gemm.XR, width = Gemm.blockWidth(rows, r0);
             for (int e = 0; e < cols; e++) {
                 int p = Matmul.permuted(e, cols, lanes);
-                float got = xp[(r / Gemm.MR * cols + p) * Gemm.MR + r % Gemm.MR];
+                float got = xp[r0 * cols + p * width + r - r0];
                 assertEquals(r < rows ? x[r * cols + e] : 0f, got, 0f, "row " + r + " column " + e);
+            }
+        }
+    }
+
+    /** One micro-kernel: its weight rows, its vectors of activation rows, and the call. */
+    private record Kernel(String name, int weights, int vectors, Call call) {
+        interface Call {
+            void run(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first);
+        }
+    }
+
+    /**
+     * Every micro-kernel, those of the other register file too (AVX-512 and AVX2 each run only their own in the matmul
+     * tests), continues each output as one FMA chain over the columns in order: the bits of {@link Math#fma}.
+     */
+    @Test
+    void everyMicroKernelIsOneFmaChainPerOutput() {
+        int vl = Matmul.VL, n = 37, stride = 4 * vl + 3, xo = 5, po = 7, ao = 2;
+        for (Kernel k : List.of(new Kernel("4x4", 4, 4, Gemm::tile4x4), new Kernel("8x2", 8, 2, Gemm::tile8x2),
+                new Kernel("16x1", 16, 1, Gemm::tile16x1), new Kernel("6x2", 6, 2, Gemm::tile6x2),
+                new Kernel("12x1", 12, 1, Gemm::tile12x1))) {
+            Random rnd = new Random(k.name().hashCode());
+            int width = k.vectors() * vl;
+            float[] xp = TestTensors.gaussian(rnd, xo + n * width, 1);
+            float[] panel = TestTensors.gaussian(rnd, po + k.weights() * Gemm.KC, 1);
+            for (boolean first : new boolean[]{true, false}) {
+                float[] acc = TestTensors.gaussian(rnd, ao + k.weights() * stride, 1);
+                float[] expected = acc.clone();
+                for (int j = 0; j < k.weights(); j++) {
+                    for (int r = 0; r < width; r++) {
+                        float c = first ? 0f : acc[ao + j * stride + r];
+                        for (int p = 0; p < n; p++) c = Math.fma(xp[xo + p * width + r], panel[po + j * Gemm.KC + p], c);
+                        expected[ao + j * stride + r] = c;
+                    }
+                }
+                k.call().run(xp, xo, panel, po, n, acc, ao, stride, first);
+                for (int i = 0; i < acc.length; i++) {
+                    int at = i;
+                    assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(acc[i]),
+                            () -> k.name() + (first ? " first" : " continued") + " at " + at);
+                }
             }
         }
     }
