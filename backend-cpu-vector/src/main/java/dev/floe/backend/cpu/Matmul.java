@@ -43,6 +43,15 @@ final class Matmul {
     static long blockBytes = Long.getLong("floe.cpu.block-bytes", 32 << 10);
     /** Stage blocks through the cache with {@link #touch} (a switch for benchmarks). */
     static boolean staged = !Boolean.getBoolean("floe.cpu.unstaged");
+    /**
+     * Stage the blocks of one- to three-row matmuls (batch-1 decode) too: by default with AVX-512 only. Measured in
+     * alternating rounds ({@code BENCHMARKS.md}): staging sped batch-1 decode up on an AVX-512 machine (Zen 5, where
+     * the dequantising loop alone keeps too few misses in flight) and slowed it by 17-28% on an AVX2 one (Zen 1, where
+     * decoding and multiply-adds rather than the memory bound those dot products, so the extra pass over each block
+     * is pure cost), where the tiles of four rows and more gained or lost nothing by it. {@code floe.cpu.stage-dots}
+     * overrides.
+     */
+    static boolean stageDots = Boolean.parseBoolean(System.getProperty("floe.cpu.stage-dots", String.valueOf(VL >= 16)));
     /** Keeps the touch loop's loads alive. */
     static volatile int touched;
 
@@ -132,7 +141,7 @@ final class Matmul {
         long[] special = w.specialRows();
         long rowBytes = (long) cols * dtype.bytes();
         int outBlock = (int) Math.max(4, Math.min(256, blockBytes / Math.max(1, rowBytes))) & ~3;
-        boolean stage = staged;
+        boolean stage = staged && (rows >= 4 || stageDots);
         int sink = 0;
         TileScratch tile = null;
         for (int ob = o0; ob < o1; ob += outBlock) {

@@ -18,7 +18,7 @@ final class VectorSupport {
         if (arch.equals("amd64")) arch = "x86_64";
         int bits = vectorBits();
         return arch + ", " + threads + (threads == 1 ? " thread" : " threads") + ", FloatVector " + bits + "-bit ("
-                + isa(arch, bits) + ")";
+                + isa(arch, bits) + ")" + (Matmul.staged && Matmul.stageDots ? "" : ", batch-1 weights streamed unstaged");
     }
 
     private static String isa(String arch, int bits) {
