@@ -6,6 +6,7 @@ import dev.floe.spi.ScaleLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -28,8 +29,14 @@ import java.nio.ByteOrder;
  * ({@link #scanSpecialRows}); those rows are recomputed in scalar code, which yields the IEEE result.
  */
 final class Matmul {
-    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    /**
+     * The machine's preferred vector width, or {@code floe.cpu.vector-bits} (128, 256, 512): a wider species than the
+     * hardware's runs in the Vector API's Java fallback, hundreds of times slower but with the same results, which
+     * lets a test run the other register file's code paths (the AVX-512 layout on an AVX2 machine).
+     */
+    static final VectorSpecies<Float> FS = Integer.getInteger("floe.cpu.vector-bits") == null ? FloatVector.SPECIES_PREFERRED
+            : FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.getInteger("floe.cpu.vector-bits")));
+    static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     static final int VL = FS.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);

@@ -1,6 +1,5 @@
 package dev.floe.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
 
 /** What the Vector API offers on this machine. Touching this class loads the incubator module. */
 final class VectorSupport {
@@ -9,7 +8,7 @@ final class VectorSupport {
 
     /** Bits of the preferred float vector. */
     static int vectorBits() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        return Matmul.FS.vectorBitSize();
     }
 
     /** E.g. "x86_64, 2 threads, FloatVector 512-bit (AVX-512)". */
@@ -18,7 +17,7 @@ final class VectorSupport {
         if (arch.equals("amd64")) arch = "x86_64";
         int bits = vectorBits();
         return arch + ", " + threads + (threads == 1 ? " thread" : " threads") + ", FloatVector " + bits + "-bit ("
-                + isa(arch, bits) + ")" + (Matmul.staged && Matmul.stageDots ? "" : ", batch-1 weights streamed unstaged");
+                + isa(arch, bits) + (Integer.getInteger("floe.cpu.vector-bits") == null ? "" : ", forced by floe.cpu.vector-bits") + ")" + (Matmul.staged && Matmul.stageDots ? "" : ", batch-1 weights streamed unstaged");
     }
 
     private static String isa(String arch, int bits) {

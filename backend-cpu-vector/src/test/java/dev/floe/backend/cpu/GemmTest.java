@@ -6,6 +6,7 @@ import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.Weight;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -147,5 +148,15 @@ class GemmTest {
                 }
             }
         }
+    }
+
+    /** The kernels run at the width the build asked for (the vector-256 and vector-512 executions), else the machine's. */
+    @Test
+    void kernelsRunAtTheRequestedWidth() {
+        Integer bits = Integer.getInteger("floe.cpu.vector-bits");
+        int expected = bits != null ? bits : FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        assertEquals(expected, Matmul.FS.vectorBitSize());
+        assertEquals(expected / 32, Matmul.VL);
+        assertEquals(Matmul.VL >= 16 ? 4 * Matmul.VL : 2 * Matmul.VL, Gemm.XR, "full row blocks by register file");
     }
 }
