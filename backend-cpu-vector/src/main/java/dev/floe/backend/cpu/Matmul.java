@@ -30,12 +30,11 @@ import java.nio.ByteOrder;
  */
 final class Matmul {
     /**
-     * The machine's preferred vector width, or {@code floe.cpu.vector-bits} (128, 256, 512): a wider species than the
-     * hardware's runs in the Vector API's Java fallback, hundreds of times slower but with the same results, which
-     * lets a test run the other register file's code paths (the AVX-512 layout on an AVX2 machine).
+     * The machine's preferred vector width, or {@code floe.cpu.vector-bits} (64, 128, 256, 512): a species the
+     * hardware lacks runs in the Vector API's Java fallback, slower but with the same results, which lets a test run
+     * the other register file's code paths (the AVX-512 layout on an AVX2 machine).
      */
-    static final VectorSpecies<Float> FS = Integer.getInteger("floe.cpu.vector-bits") == null ? FloatVector.SPECIES_PREFERRED
-            : FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Integer.getInteger("floe.cpu.vector-bits")));
+    static final VectorSpecies<Float> FS = species(Integer.getInteger("floe.cpu.vector-bits"));
     static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     static final int VL = FS.length();
     /** Whether the machine has 32 vector registers (AVX-512's 16 float lanes), else 16 (AVX2 and narrower). */
@@ -55,12 +54,12 @@ final class Matmul {
     /**
      * Stage the blocks of one- to three-row matmuls (batch-1 decode) too: by default with AVX-512 only. Measured in
      * alternating rounds ({@code BENCHMARKS.md}): staging sped batch-1 decode up on an AVX-512 machine (Zen 5, where
-     * the dequantising loop alone keeps too few misses in flight) and slowed it by 17-28% on an AVX2 one (Zen 1, where
+     * the dequantising loop alone keeps too few misses in flight) and slowed it by 17-30% on an AVX2 one (Zen 1, where
      * decoding and multiply-adds rather than the memory bound those dot products, so the extra pass over each block
      * is pure cost), where the tiles of four rows and more gained or lost nothing by it. {@code floe.cpu.stage-dots}
      * overrides.
      */
-    static boolean stageDots = Boolean.parseBoolean(System.getProperty("floe.cpu.stage-dots", String.valueOf(VL >= 16)));
+    static boolean stageDots = Boolean.parseBoolean(System.getProperty("floe.cpu.stage-dots", String.valueOf(WIDE)));
     /** Keeps the touch loop's loads alive. */
     static volatile int touched;
 
@@ -69,6 +68,14 @@ final class Matmul {
     static final float F16_BIAS = 0x1p112f;
 
     private Matmul() {
+    }
+
+    private static VectorSpecies<Float> species(Integer bits) {
+        if (bits == null) return FloatVector.SPECIES_PREFERRED;
+        if (bits != 64 && bits != 128 && bits != 256 && bits != 512) {
+            throw new IllegalArgumentException("floe.cpu.vector-bits: " + bits + " is not 64, 128, 256 or 512");
+        }
+        return FloatVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(bits));
     }
 
     /** Elements of this dtype in one 32-bit lane. */

@@ -1,6 +1,5 @@
 package dev.floe.backend.cpu;
 
-
 /** What the Vector API offers on this machine. Touching this class loads the incubator module. */
 final class VectorSupport {
     private VectorSupport() {
