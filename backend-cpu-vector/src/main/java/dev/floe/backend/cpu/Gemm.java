@@ -101,6 +101,11 @@ final class Gemm {
         return left > 2 * VL ? XR : left > VL ? 2 * VL : VL;
     }
 
+    /** {@code n} weight rows of a panel rounded up to whole micro-kernels of the narrowest block (decoded as zeros). */
+    private static int paddedWeightRows(int n) {
+        return (n + GROUP - 1) / GROUP * GROUP;
+    }
+
     /** Rows with the last block's padding. */
     static int paddedRows(int rows) {
         int full = rows / XR * XR;
@@ -155,7 +160,7 @@ final class Gemm {
         if (s.out.length < NR * padded) s.out = new float[NR * padded];
         float[] acc = s.out;
         float[] panel = s.panel;
-        int groups = (o1 - o0 + GROUP - 1) / GROUP * GROUP;
+        int groups = paddedWeightRows(o1 - o0);
         for (int p0 = 0; p0 < cols; p0 += KC) {
             int n = Math.min(KC, cols - p0);
             decodePanel(w, o0, o1, p0, n, panel);
@@ -209,7 +214,7 @@ final class Gemm {
         int full = cols / block * block;
         long[] special = w.specialRows();
         int e1 = Math.min(p0 + n, full);
-        int end = o0 + (o1 - o0 + GROUP - 1) / GROUP * GROUP;
+        int end = o0 + paddedWeightRows(o1 - o0);
         for (int o = o0; o < end; o++) {
             int d0 = (o - o0) * KC - p0;
             if (o >= o1) {

@@ -35,6 +35,8 @@ final class Matmul {
      * the other register file's code paths (the AVX-512 layout on an AVX2 machine).
      */
     static final VectorSpecies<Float> FS = species(Integer.getInteger("floe.cpu.vector-bits"));
+    /** Whether {@code floe.cpu.vector-bits} chose another width than the machine's. */
+    static final boolean FORCED_WIDTH = FS.vectorShape() != FloatVector.SPECIES_PREFERRED.vectorShape();
     static final VectorSpecies<Integer> IS = FS.withLanes(int.class);
     static final int VL = FS.length();
     /** Whether the machine has 32 vector registers (AVX-512's 16 float lanes), else 16 (AVX2 and narrower). */
