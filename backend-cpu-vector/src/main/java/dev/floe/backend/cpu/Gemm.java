@@ -48,9 +48,11 @@ final class Gemm {
     static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
     /**
      * From this many activation rows on, matmuls use this GEMM; below, {@link Matmul}'s 4 x 4 tiles, which need no
-     * decoded panel (a switch for benchmarks).
+     * decoded panel (a switch for benchmarks). With AVX-512 the GEMM wins from one full block (64 rows: 75 against 60
+     * G multiply-adds/s on one Zen 5 core, BF16); at 48 rows a quarter of its block would be padding. With AVX2 the
+     * two were level up to 64 rows.
      */
-    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", 96);
+    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", WIDE ? XR : 96);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Side of the squares in which a panel's sums are transposed into the output rows. */
     private static final int OUT_BLOCK = 16;

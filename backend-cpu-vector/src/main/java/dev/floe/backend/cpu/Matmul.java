@@ -62,6 +62,26 @@ final class Matmul {
      * overrides.
      */
     static boolean stageDots = Boolean.parseBoolean(System.getProperty("floe.cpu.stage-dots", String.valueOf(WIDE)));
+    /**
+     * Stage BF16 rows too (off by default): their loops decode with two bit operations per 32 weights, so they keep
+     * up with memory unstaged, and staging only adds a pass that does not overlap the multiply-adds. Measured in
+     * alternating rounds on Zen 5 ({@code BENCHMARKS.md}): batch 64 +7% unstaged (its experts' 8-row tiles), batch-1
+     * +4%; FP8, whose tiles and dots decode with nine operations per 64 codes, lost 11% at batch 64 unstaged.
+     */
+    static boolean stageBf16 = Boolean.getBoolean("floe.cpu.stage-bf16");
+
+    /** Whether {@code rows} activation rows against {@code dtype} weights stage their weight blocks ({@link #touch}). */
+    static boolean stages(DType dtype, int rows) {
+        return staged && (dtype != DType.BF16 || stageBf16) && (rows >= 4 || stageDots);
+    }
+
+    /** What {@link #stages} leaves unstaged, for the device line: empty when everything is staged. */
+    static String unstagedNote() {
+        if (!staged) return ", weights streamed unstaged";
+        if (!stageBf16 && !stageDots) return ", BF16 and batch-1 weights streamed unstaged";
+        if (!stageBf16) return ", BF16 weights streamed unstaged";
+        return stageDots ? "" : ", batch-1 weights streamed unstaged";
+    }
     /** Keeps the touch loop's loads alive. */
     static volatile int touched;
 
@@ -159,7 +179,7 @@ final class Matmul {
         long[] special = w.specialRows();
         long rowBytes = (long) cols * dtype.bytes();
         int outBlock = (int) Math.max(4, Math.min(256, blockBytes / Math.max(1, rowBytes))) & ~3;
-        boolean stage = staged && (rows >= 4 || stageDots);
+        boolean stage = stages(dtype, rows);
         int sink = 0;
         TileScratch tile = null;
         for (int ob = o0; ob < o1; ob += outBlock) {

@@ -16,7 +16,7 @@ final class VectorSupport {
         if (arch.equals("amd64")) arch = "x86_64";
         int bits = vectorBits();
         return arch + ", " + threads + (threads == 1 ? " thread" : " threads") + ", FloatVector " + bits + "-bit ("
-                + isa(arch, bits) + (Matmul.FORCED_WIDTH ? ", forced by floe.cpu.vector-bits" : "") + ")" + (Matmul.staged && Matmul.stageDots ? "" : ", batch-1 weights streamed unstaged");
+                + isa(arch, bits) + (Matmul.FORCED_WIDTH ? ", forced by floe.cpu.vector-bits" : "") + ")" + Matmul.unstagedNote();
     }
 
     private static String isa(String arch, int bits) {
