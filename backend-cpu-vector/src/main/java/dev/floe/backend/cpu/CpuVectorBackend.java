@@ -217,7 +217,7 @@ final class CpuVectorBackend implements Backend {
 
     /** The activations arranged for the kernel their row count selects, in this backend's scratch array. */
     PackedRows packed(float[] xs, int rows, CpuWeight w) {
-        PackedRows p = PackedRows.of(xs, rows, w, scratch);
+        PackedRows p = PackedRows.of(pool, xs, rows, w, scratch);
         if (p.data() != xs) scratch = p.data();
         return p;
     }

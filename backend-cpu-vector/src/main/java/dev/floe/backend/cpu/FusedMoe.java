@@ -52,8 +52,8 @@ final class FusedMoe {
             Group gr = groups.get(g);
             float[] x = new float[gr.n() * hidden];
             for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
-            xp1[g] = PackedRows.of(x, gr.n(), gr.w1(), null);
-            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : PackedRows.of(x, gr.n(), gr.w3(), null);
+            xp1[g] = PackedRows.of(pool, x, gr.n(), gr.w1(), null);
+            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : PackedRows.of(pool, x, gr.n(), gr.w3(), null);
             work += 2L * gr.n() * gr.w1().rows() * hidden;
         }
         Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
@@ -71,7 +71,7 @@ final class FusedMoe {
         work = 0;
         for (int g = 0; g < groups.size(); g++) {
             Group gr = groups.get(g);
-            hp[g] = PackedRows.of(gr.a(), gr.n(), gr.w2(), null);
+            hp[g] = PackedRows.of(pool, gr.a(), gr.n(), gr.w2(), null);
             work += (long) gr.n() * hidden * gr.w2().cols();
         }
         Slices down = Slices.of(backend, groups, work, g -> hidden);

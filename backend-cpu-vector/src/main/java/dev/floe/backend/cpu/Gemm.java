@@ -79,7 +79,7 @@ final class Gemm {
      */
     static void multiply(WorkerPool pool, CpuWeight w, float[] x, int xOff, int rows, float[] out, int outOff) {
         if (rows <= 0 || w.rows() == 0) return;
-        float[] packed = pack(x, xOff, rows, w, PACKED.get());
+        float[] packed = pack(pool, x, xOff, rows, w, PACKED.get());
         PACKED.set(packed);
         int outRows = (int) w.rows();
         int panels = (outRows + NR - 1) / NR;
@@ -92,13 +92,20 @@ final class Gemm {
 
     /**
      * {@code rows} rows of activations from {@code x[xOff..]} packed for {@link #rows} against weights of
-     * {@code w}'s width and dtype, into {@code into} when it is large enough, else into a new array (returned).
+     * {@code w}'s width and dtype, into {@code into} when it is large enough, else into a new array (returned); the
+     * row blocks spread over {@code pool} when there are several (null: the calling thread alone).
      */
-    static float[] pack(float[] x, int xOff, int rows, CpuWeight w, float[] into) {
+    static float[] pack(WorkerPool pool, float[] x, int xOff, int rows, CpuWeight w, float[] into) {
         int cols = (int) w.cols();
         int padded = paddedRows(rows);
         float[] xp = into != null && into.length >= padded * cols ? into : new float[padded * cols];
-        packActivations(x, xOff, rows, cols, Matmul.lanes(w.dtype()), xp);
+        int lanes = Matmul.lanes(w.dtype());
+        int blocks = (rows + XR - 1) / XR;
+        if (pool == null || blocks == 1) {
+            packActivations(x, xOff, rows, cols, lanes, xp);
+        } else {
+            pool.run(blocks, b -> packBlock(x, xOff, rows, cols, lanes, xp, b * XR));
+        }
         return xp;
     }
 
@@ -135,26 +142,29 @@ final class Gemm {
      * {@code r0 * cols + p * bw + r - r0}; the rows that pad the last block are zero.
      */
     static void packActivations(float[] x, int xOff, int rows, int cols, int lanes, float[] xp) {
+        for (int r0 = 0; r0 < rows; r0 += XR) packBlock(x, xOff, rows, cols, lanes, xp, r0);
+    }
+
+    /** The block of {@link #packActivations} that starts at row {@code r0}. */
+    private static void packBlock(float[] x, int xOff, int rows, int cols, int lanes, float[] xp, int r0) {
         int block = lanes * VL;
         int full = cols / block * block;
-        for (int r0 = 0; r0 < rows; r0 += XR) {
-            int bw = blockWidth(rows, r0);
-            for (int q = 0; q < bw; q++) {
-                int base = r0 * cols + q;
-                if (r0 + q >= rows) {
-                    for (int p = 0; p < cols; p++) xp[base + p * bw] = 0f;
-                    continue;
-                }
-                int src = xOff + (r0 + q) * cols;
-                for (int b = 0; b < full; b += block) {
-                    for (int k = 0; k < lanes; k++) {
-                        int d = base + (b + k * VL) * bw;
-                        int s = src + b + k;
-                        for (int i = 0; i < VL; i++) xp[d + i * bw] = x[s + i * lanes];
-                    }
-                }
-                for (int e = full; e < cols; e++) xp[base + e * bw] = x[src + e];
+        int bw = blockWidth(rows, r0);
+        for (int q = 0; q < bw; q++) {
+            int base = r0 * cols + q;
+            if (r0 + q >= rows) {
+                for (int p = 0; p < cols; p++) xp[base + p * bw] = 0f;
+                continue;
             }
+            int src = xOff + (r0 + q) * cols;
+            for (int b = 0; b < full; b += block) {
+                for (int k = 0; k < lanes; k++) {
+                    int d = base + (b + k * VL) * bw;
+                    int s = src + b + k;
+                    for (int i = 0; i < VL; i++) xp[d + i * bw] = x[s + i * lanes];
+                }
+            }
+            for (int e = full; e < cols; e++) xp[base + e * bw] = x[src + e];
         }
     }
 

@@ -18,10 +18,11 @@ record PackedRows(float[] data, int rows, boolean gemm) {
 
     /**
      * Arranges {@code rows} rows of {@code x} (from index 0) for weights of {@code w}'s width and dtype, in
-     * {@code reuse} when it is large enough (the dot products read F32 weights' rows in place).
+     * {@code reuse} when it is large enough (the dot products read F32 weights' rows in place); GEMM packing spreads
+     * over {@code pool} (null: the calling thread).
      */
-    static PackedRows of(float[] x, int rows, CpuWeight w, float[] reuse) {
-        if (rows >= Gemm.minRows) return new PackedRows(Gemm.pack(x, 0, rows, w, reuse), rows, true);
+    static PackedRows of(WorkerPool pool, float[] x, int rows, CpuWeight w, float[] reuse) {
+        if (rows >= Gemm.minRows) return new PackedRows(Gemm.pack(pool, x, 0, rows, w, reuse), rows, true);
         int cols = (int) w.cols();
         int lanes = Matmul.lanes(w.dtype());
         if (lanes == 1) return new PackedRows(x, rows, false);
