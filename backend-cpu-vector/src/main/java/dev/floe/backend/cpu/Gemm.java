@@ -57,7 +57,7 @@ final class Gemm {
     /** Side of the squares in which a panel's sums are transposed into the output rows. */
     private static final int OUT_BLOCK = 16;
 
-    /** Per thread: the weight panel and the output sums of a panel. */
+    /** Per thread: the weight panel, its row scales and the output sums of a panel. */
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -179,7 +179,8 @@ final class Gemm {
         float[] panel = s.panel;
         int groups = paddedWeightRows(o1 - o0);
         // the panel's rows are one contiguous range: read it in order first, which the prefetchers follow, rather
-        // than KC columns of each of NR rows at a time, which they do not (22% of a 64-row pass)
+        // than KC columns of each of NR rows at a time, which they do not (22% of a 64-row pass). Unlike the
+        // staging of Matmul.stages this pays for BF16 too: it orders the reads rather than overlapping them.
         long rowBytes = (long) cols * w.dtype().bytes();
         if (Matmul.staged) s.sink += Matmul.touch(w.data(), o0 * rowBytes, (o1 - o0) * rowBytes);
         for (int p0 = 0; p0 < cols; p0 += KC) {
@@ -206,8 +207,8 @@ final class Gemm {
         }
         float[] scales = s.scales;
         for (int o = o0; o < o1; o++) scales[o - o0] = w.rowScale(o);
-        // transposed in squares of OUT_BLOCK: walking one output row would hit a line every outRows floats, all in
-        // one L1 set when outRows is a multiple of 1024 (17% of a 256-row pass)
+        // transposed in squares of OUT_BLOCK: a weight row's sums go down a column of the output, a line every
+        // outRows floats, all in one L1 set when outRows is a multiple of 1024 (17% of a 256-row pass written so)
         for (int rb = 0; rb < rows; rb += OUT_BLOCK) {
             int re = Math.min(rows, rb + OUT_BLOCK);
             for (int ob = o0; ob < o1; ob += OUT_BLOCK) {
