@@ -65,8 +65,6 @@ final class Gemm {
         final float[] panel = new float[NR * KC];
         final float[] scales = new float[NR];
         float[] out = new float[0];
-        /** What {@link Matmul#touch} read, kept so that the reads are not removed. */
-        int sink;
     }
 
     private Gemm() {
@@ -182,7 +180,7 @@ final class Gemm {
         // than KC columns of each of NR rows at a time, which they do not (22% of a 64-row pass). Unlike the
         // staging of Matmul.stages this pays for BF16 too: it orders the reads rather than overlapping them.
         long rowBytes = (long) cols * w.dtype().bytes();
-        if (Matmul.staged) s.sink += Matmul.touch(w.data(), o0 * rowBytes, (o1 - o0) * rowBytes);
+        if (Matmul.staged && Matmul.touch(w.data(), o0 * rowBytes, (o1 - o0) * rowBytes) == 42) Matmul.touched = 42;
         for (int p0 = 0; p0 < cols; p0 += KC) {
             int n = Math.min(KC, cols - p0);
             decodePanel(w, o0, o1, p0, n, panel);
