@@ -25,9 +25,13 @@ import java.nio.ByteOrder;
  * </ul>
  * A micro-kernel keeps a tile of the output in vector registers, one vector of {@code VL} activation rows for one
  * weight row each: per column it loads the tile's activation vectors and broadcasts one decoded weight per weight
- * row. With 32 vector registers (AVX-512) a tile is 16 vectors ({@link #tile4x4}: 4 weight rows by 4 vectors of rows,
- * {@link #tile8x2}, {@link #tile16x1} for narrow last blocks); with 16 (AVX2) it is 12 ({@link #tile6x2},
- * {@link #tile12x1}), as the six-by-sixteen kernels of BLIS for AVX2, which a 16-vector tile would spill.
+ * row. With 32 vector registers (AVX-512) a tile is up to 24 vectors ({@link #tile6x4}: 6 weight rows by 4 vectors
+ * of rows, {@link #tile4x4} for a panel's last rows, {@link #tile8x3}, {@link #tile12x2}, {@link #tile8x2} and
+ * {@link #tile16x1} for narrower last blocks): the larger the tile, the fewer loads and broadcasts and the less loop
+ * overhead per FMA (one Zen 5 core, cache-resident, against JMH's 111 G/s peak: 6 x 4 at 95%, 4 x 4 93%, 8 x 3 94%,
+ * 12 x 2 91%, 8 x 2 87%, 16 x 1 69%; a 48-row block, 4 x 4 before, ran a quarter padding). With 16 (AVX2) a tile
+ * is 12 ({@link #tile6x2}, {@link #tile12x1}), as the six-by-sixteen kernels of BLIS for AVX2, which a 16-vector tile
+ * would spill.
  *
  * <p>Deterministic: output {@code (r, o)} is one FMA chain over the columns in their fixed (permuted) order, carried
  * from one column block to the next through memory, then multiplied by the row's scale. Neither the number of
@@ -48,11 +52,11 @@ final class Gemm {
     static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
     /**
      * From this many activation rows on, matmuls use this GEMM; below, {@link Matmul}'s 4 x 4 tiles, which need no
-     * decoded panel (a switch for benchmarks). With AVX-512 the GEMM wins from one full block (64 rows: 75 against 60
-     * G multiply-adds/s on one Zen 5 core, BF16); at 48 rows a quarter of its block would be padding. With AVX2 the
-     * two were level up to 64 rows.
+     * decoded panel (a switch for benchmarks). With AVX-512 the GEMM wins from two vectors of rows (one Zen 5 core,
+     * 1408 x 2048, JMH: 32 rows BF16 66 against 52 G multiply-adds/s, FP8 70 against 57; 48 rows 78 / 69 against
+     * 65 / 54; at 16 rows the tiles, 57 / 54 against 54 / 48). With AVX2 the two were level up to 64 rows.
      */
-    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", WIDE ? XR : 96);
+    static int minRows = Integer.getInteger("floe.cpu.gemm-rows", WIDE ? 2 * VL : 96);
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Side of the squares in which a panel's sums are transposed into the output rows. */
     private static final int OUT_BLOCK = 16;
@@ -107,10 +111,10 @@ final class Gemm {
         return xp;
     }
 
-    /** The width of the row block starting at row {@code r0}: {@link #XR}, or the fewest vectors (1, 2, 4) that hold the rest. */
+    /** The width of the row block starting at row {@code r0}: {@link #XR}, or the fewest vectors (1, 2, 3 with AVX-512) that hold the rest. */
     static int blockWidth(int rows, int r0) {
         int left = rows - r0;
-        return left > 2 * VL ? XR : left > VL ? 2 * VL : VL;
+        return left > 3 * VL && WIDE ? XR : left > 2 * VL ? (WIDE ? 3 * VL : XR) : left > VL ? 2 * VL : VL;
     }
 
     /** {@code n} weight rows of a panel rounded up to whole micro-kernels of the narrowest block (decoded as zeros). */
@@ -188,19 +192,7 @@ final class Gemm {
             boolean first = p0 == 0;
             for (int r0 = 0; r0 < rows; r0 += XR) {
                 int bw = blockWidth(rows, r0);
-                int xo = r0 * cols + p0 * bw;
-                int ao = r0;
-                if (bw == 4 * VL) {
-                    for (int j = 0; j < groups; j += 4, ao += 4 * padded) tile4x4(xp, xo, panel, j * KC, n, acc, ao, padded, first);
-                } else if (bw == 2 * VL && WIDE) {
-                    for (int j = 0; j < groups; j += 8, ao += 8 * padded) tile8x2(xp, xo, panel, j * KC, n, acc, ao, padded, first);
-                } else if (bw == 2 * VL) {
-                    for (int j = 0; j < groups; j += 6, ao += 6 * padded) tile6x2(xp, xo, panel, j * KC, n, acc, ao, padded, first);
-                } else if (WIDE) {
-                    for (int j = 0; j < groups; j += 16, ao += 16 * padded) tile16x1(xp, xo, panel, j * KC, n, acc, ao, padded, first);
-                } else {
-                    for (int j = 0; j < groups; j += 12, ao += 12 * padded) tile12x1(xp, xo, panel, j * KC, n, acc, ao, padded, first);
-                }
+                slice(xp, r0 * cols + p0 * bw, bw, panel, groups, n, acc, r0, padded, first);
             }
         }
         float[] scales = s.scales;
@@ -216,6 +208,33 @@ final class Gemm {
                     for (int o = ob; o < oe; o++) out[y + o] = acc[(o - o0) * padded + r] * scales[o - o0];
                 }
             }
+        }
+    }
+
+    /**
+     * One column slice of a panel ({@code n} columns of {@code groups} decoded weight rows) against the activation
+     * block of width {@code bw} at {@code xp[xo..]}, continuing the sums at {@code acc[ao + j * stride + r]}: the
+     * micro-kernels that fit the block's width.
+     */
+    static void slice(float[] xp, int xo, int bw, float[] panel, int groups, int n, float[] acc, int ao, int stride, boolean first) {
+        if (bw == 4 * VL) {
+            // 6 x 4 tiles, as many as go in pairs, so that the rest is a multiple of 4 rows for the 4 x 4
+            int six = groups / 12 * 12, j = 0;
+            for (; j < six; j += 6, ao += 6 * stride) tile6x4(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+            for (; j < groups; j += 4, ao += 4 * stride) tile4x4(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+        } else if (bw == 3 * VL) {
+            for (int j = 0; j < groups; j += 8, ao += 8 * stride) tile8x3(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+        } else if (bw == 2 * VL && WIDE) {
+            // 12 x 2 tiles in pairs, so that the rest is a multiple of 8 rows for the 8 x 2
+            int twelve = groups / 24 * 24, j = 0;
+            for (; j < twelve; j += 12, ao += 12 * stride) tile12x2(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+            for (; j < groups; j += 8, ao += 8 * stride) tile8x2(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+        } else if (bw == 2 * VL) {
+            for (int j = 0; j < groups; j += 6, ao += 6 * stride) tile6x2(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+        } else if (WIDE) {
+            for (int j = 0; j < groups; j += 16, ao += 16 * stride) tile16x1(xp, xo, panel, j * KC, n, acc, ao, stride, first);
+        } else {
+            for (int j = 0; j < groups; j += 12, ao += 12 * stride) tile12x1(xp, xo, panel, j * KC, n, acc, ao, stride, first);
         }
     }
 
@@ -294,8 +313,104 @@ final class Gemm {
     // ---- The micro-kernels, one per shape (C2 keeps vectors in registers only when they are named locals). Each
     // continues (or, when first, starts) the sums of weight row j for activation row r held at acc[ao + j * stride + r],
     // over n columns of the weight rows at panel[po + j * KC ..] and the activation block at xp[xo ..], whose rows sit
-    // side by side, as many vectors wide as the kernel's second number. 32 vector registers (AVX-512) hold 16
-    // accumulators; 16 (AVX2, NEON) hold 12.
+    // side by side, as many vectors wide as the kernel's second number. 32 vector registers (AVX-512) hold up to 24
+    // accumulators beside the activation vectors and a broadcast; 16 (AVX2, NEON) hold 12.
+
+    static void tile6x4(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c01 = z, c02 = z, c03 = z, c10 = z, c11 = z, c12 = z, c13 = z;
+        FloatVector c20 = z, c21 = z, c22 = z, c23 = z, c30 = z, c31 = z, c32 = z, c33 = z;
+        FloatVector c40 = z, c41 = z, c42 = z, c43 = z, c50 = z, c51 = z, c52 = z, c53 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c01 = FloatVector.fromArray(fs, acc, ao + VL);
+            c02 = FloatVector.fromArray(fs, acc, ao + 2 * VL);
+            c03 = FloatVector.fromArray(fs, acc, ao + 3 * VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c12 = FloatVector.fromArray(fs, acc, ao + stride + 2 * VL);
+            c13 = FloatVector.fromArray(fs, acc, ao + stride + 3 * VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c22 = FloatVector.fromArray(fs, acc, ao + 2 * stride + 2 * VL);
+            c23 = FloatVector.fromArray(fs, acc, ao + 2 * stride + 3 * VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c32 = FloatVector.fromArray(fs, acc, ao + 3 * stride + 2 * VL);
+            c33 = FloatVector.fromArray(fs, acc, ao + 3 * stride + 3 * VL);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c41 = FloatVector.fromArray(fs, acc, ao + 4 * stride + VL);
+            c42 = FloatVector.fromArray(fs, acc, ao + 4 * stride + 2 * VL);
+            c43 = FloatVector.fromArray(fs, acc, ao + 4 * stride + 3 * VL);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c51 = FloatVector.fromArray(fs, acc, ao + 5 * stride + VL);
+            c52 = FloatVector.fromArray(fs, acc, ao + 5 * stride + 2 * VL);
+            c53 = FloatVector.fromArray(fs, acc, ao + 5 * stride + 3 * VL);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * 4 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector x2 = FloatVector.fromArray(fs, xp, xi + 2 * VL);
+            FloatVector x3 = FloatVector.fromArray(fs, xp, xi + 3 * VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            c02 = x2.fma(w0, c02);
+            c03 = x3.fma(w0, c03);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            c12 = x2.fma(w1, c12);
+            c13 = x3.fma(w1, c13);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            c22 = x2.fma(w2, c22);
+            c23 = x3.fma(w2, c23);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            c32 = x2.fma(w3, c32);
+            c33 = x3.fma(w3, c33);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            c41 = x1.fma(w4, c41);
+            c42 = x2.fma(w4, c42);
+            c43 = x3.fma(w4, c43);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            c51 = x1.fma(w5, c51);
+            c52 = x2.fma(w5, c52);
+            c53 = x3.fma(w5, c53);
+        }
+        c00.intoArray(acc, ao);
+        c01.intoArray(acc, ao + VL);
+        c02.intoArray(acc, ao + 2 * VL);
+        c03.intoArray(acc, ao + 3 * VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c12.intoArray(acc, ao + stride + 2 * VL);
+        c13.intoArray(acc, ao + stride + 3 * VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c22.intoArray(acc, ao + 2 * stride + 2 * VL);
+        c23.intoArray(acc, ao + 2 * stride + 3 * VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c32.intoArray(acc, ao + 3 * stride + 2 * VL);
+        c33.intoArray(acc, ao + 3 * stride + 3 * VL);
+        c40.intoArray(acc, ao + 4 * stride);
+        c41.intoArray(acc, ao + 4 * stride + VL);
+        c42.intoArray(acc, ao + 4 * stride + 2 * VL);
+        c43.intoArray(acc, ao + 4 * stride + 3 * VL);
+        c50.intoArray(acc, ao + 5 * stride);
+        c51.intoArray(acc, ao + 5 * stride + VL);
+        c52.intoArray(acc, ao + 5 * stride + 2 * VL);
+        c53.intoArray(acc, ao + 5 * stride + 3 * VL);
+    }
 
     static void tile4x4(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
         var fs = Matmul.FS;
@@ -364,6 +479,203 @@ final class Gemm {
         c31.intoArray(acc, ao + 3 * stride + VL);
         c32.intoArray(acc, ao + 3 * stride + 2 * VL);
         c33.intoArray(acc, ao + 3 * stride + 3 * VL);
+    }
+
+    static void tile8x3(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z;
+        FloatVector c22 = z, c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z;
+        FloatVector c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c01 = FloatVector.fromArray(fs, acc, ao + VL);
+            c02 = FloatVector.fromArray(fs, acc, ao + 2 * VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c12 = FloatVector.fromArray(fs, acc, ao + stride + 2 * VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c22 = FloatVector.fromArray(fs, acc, ao + 2 * stride + 2 * VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c32 = FloatVector.fromArray(fs, acc, ao + 3 * stride + 2 * VL);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c41 = FloatVector.fromArray(fs, acc, ao + 4 * stride + VL);
+            c42 = FloatVector.fromArray(fs, acc, ao + 4 * stride + 2 * VL);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c51 = FloatVector.fromArray(fs, acc, ao + 5 * stride + VL);
+            c52 = FloatVector.fromArray(fs, acc, ao + 5 * stride + 2 * VL);
+            c60 = FloatVector.fromArray(fs, acc, ao + 6 * stride);
+            c61 = FloatVector.fromArray(fs, acc, ao + 6 * stride + VL);
+            c62 = FloatVector.fromArray(fs, acc, ao + 6 * stride + 2 * VL);
+            c70 = FloatVector.fromArray(fs, acc, ao + 7 * stride);
+            c71 = FloatVector.fromArray(fs, acc, ao + 7 * stride + VL);
+            c72 = FloatVector.fromArray(fs, acc, ao + 7 * stride + 2 * VL);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * 3 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector x2 = FloatVector.fromArray(fs, xp, xi + 2 * VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            c02 = x2.fma(w0, c02);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            c12 = x2.fma(w1, c12);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            c22 = x2.fma(w2, c22);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            c32 = x2.fma(w3, c32);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            c41 = x1.fma(w4, c41);
+            c42 = x2.fma(w4, c42);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            c51 = x1.fma(w5, c51);
+            c52 = x2.fma(w5, c52);
+            FloatVector w6 = FloatVector.broadcast(fs, panel[wi + 6 * KC]);
+            c60 = x0.fma(w6, c60);
+            c61 = x1.fma(w6, c61);
+            c62 = x2.fma(w6, c62);
+            FloatVector w7 = FloatVector.broadcast(fs, panel[wi + 7 * KC]);
+            c70 = x0.fma(w7, c70);
+            c71 = x1.fma(w7, c71);
+            c72 = x2.fma(w7, c72);
+        }
+        c00.intoArray(acc, ao);
+        c01.intoArray(acc, ao + VL);
+        c02.intoArray(acc, ao + 2 * VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c12.intoArray(acc, ao + stride + 2 * VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c22.intoArray(acc, ao + 2 * stride + 2 * VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c32.intoArray(acc, ao + 3 * stride + 2 * VL);
+        c40.intoArray(acc, ao + 4 * stride);
+        c41.intoArray(acc, ao + 4 * stride + VL);
+        c42.intoArray(acc, ao + 4 * stride + 2 * VL);
+        c50.intoArray(acc, ao + 5 * stride);
+        c51.intoArray(acc, ao + 5 * stride + VL);
+        c52.intoArray(acc, ao + 5 * stride + 2 * VL);
+        c60.intoArray(acc, ao + 6 * stride);
+        c61.intoArray(acc, ao + 6 * stride + VL);
+        c62.intoArray(acc, ao + 6 * stride + 2 * VL);
+        c70.intoArray(acc, ao + 7 * stride);
+        c71.intoArray(acc, ao + 7 * stride + VL);
+        c72.intoArray(acc, ao + 7 * stride + 2 * VL);
+    }
+
+    static void tile12x2(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {
+        var fs = Matmul.FS;
+        FloatVector z = FloatVector.zero(fs);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+        FloatVector c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+        FloatVector c80 = z, c81 = z, c90 = z, c91 = z, ca0 = z, ca1 = z, cb0 = z, cb1 = z;
+        if (!first) {
+            c00 = FloatVector.fromArray(fs, acc, ao);
+            c01 = FloatVector.fromArray(fs, acc, ao + VL);
+            c10 = FloatVector.fromArray(fs, acc, ao + stride);
+            c11 = FloatVector.fromArray(fs, acc, ao + stride + VL);
+            c20 = FloatVector.fromArray(fs, acc, ao + 2 * stride);
+            c21 = FloatVector.fromArray(fs, acc, ao + 2 * stride + VL);
+            c30 = FloatVector.fromArray(fs, acc, ao + 3 * stride);
+            c31 = FloatVector.fromArray(fs, acc, ao + 3 * stride + VL);
+            c40 = FloatVector.fromArray(fs, acc, ao + 4 * stride);
+            c41 = FloatVector.fromArray(fs, acc, ao + 4 * stride + VL);
+            c50 = FloatVector.fromArray(fs, acc, ao + 5 * stride);
+            c51 = FloatVector.fromArray(fs, acc, ao + 5 * stride + VL);
+            c60 = FloatVector.fromArray(fs, acc, ao + 6 * stride);
+            c61 = FloatVector.fromArray(fs, acc, ao + 6 * stride + VL);
+            c70 = FloatVector.fromArray(fs, acc, ao + 7 * stride);
+            c71 = FloatVector.fromArray(fs, acc, ao + 7 * stride + VL);
+            c80 = FloatVector.fromArray(fs, acc, ao + 8 * stride);
+            c81 = FloatVector.fromArray(fs, acc, ao + 8 * stride + VL);
+            c90 = FloatVector.fromArray(fs, acc, ao + 9 * stride);
+            c91 = FloatVector.fromArray(fs, acc, ao + 9 * stride + VL);
+            ca0 = FloatVector.fromArray(fs, acc, ao + 10 * stride);
+            ca1 = FloatVector.fromArray(fs, acc, ao + 10 * stride + VL);
+            cb0 = FloatVector.fromArray(fs, acc, ao + 11 * stride);
+            cb1 = FloatVector.fromArray(fs, acc, ao + 11 * stride + VL);
+        }
+        for (int p = 0; p < n; p++) {
+            int xi = xo + p * 2 * VL;
+            int wi = po + p;
+            FloatVector x0 = FloatVector.fromArray(fs, xp, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, xp, xi + VL);
+            FloatVector w0 = FloatVector.broadcast(fs, panel[wi]);
+            c00 = x0.fma(w0, c00);
+            c01 = x1.fma(w0, c01);
+            FloatVector w1 = FloatVector.broadcast(fs, panel[wi + KC]);
+            c10 = x0.fma(w1, c10);
+            c11 = x1.fma(w1, c11);
+            FloatVector w2 = FloatVector.broadcast(fs, panel[wi + 2 * KC]);
+            c20 = x0.fma(w2, c20);
+            c21 = x1.fma(w2, c21);
+            FloatVector w3 = FloatVector.broadcast(fs, panel[wi + 3 * KC]);
+            c30 = x0.fma(w3, c30);
+            c31 = x1.fma(w3, c31);
+            FloatVector w4 = FloatVector.broadcast(fs, panel[wi + 4 * KC]);
+            c40 = x0.fma(w4, c40);
+            c41 = x1.fma(w4, c41);
+            FloatVector w5 = FloatVector.broadcast(fs, panel[wi + 5 * KC]);
+            c50 = x0.fma(w5, c50);
+            c51 = x1.fma(w5, c51);
+            FloatVector w6 = FloatVector.broadcast(fs, panel[wi + 6 * KC]);
+            c60 = x0.fma(w6, c60);
+            c61 = x1.fma(w6, c61);
+            FloatVector w7 = FloatVector.broadcast(fs, panel[wi + 7 * KC]);
+            c70 = x0.fma(w7, c70);
+            c71 = x1.fma(w7, c71);
+            FloatVector w8 = FloatVector.broadcast(fs, panel[wi + 8 * KC]);
+            c80 = x0.fma(w8, c80);
+            c81 = x1.fma(w8, c81);
+            FloatVector w9 = FloatVector.broadcast(fs, panel[wi + 9 * KC]);
+            c90 = x0.fma(w9, c90);
+            c91 = x1.fma(w9, c91);
+            FloatVector w10 = FloatVector.broadcast(fs, panel[wi + 10 * KC]);
+            ca0 = x0.fma(w10, ca0);
+            ca1 = x1.fma(w10, ca1);
+            FloatVector w11 = FloatVector.broadcast(fs, panel[wi + 11 * KC]);
+            cb0 = x0.fma(w11, cb0);
+            cb1 = x1.fma(w11, cb1);
+        }
+        c00.intoArray(acc, ao);
+        c01.intoArray(acc, ao + VL);
+        c10.intoArray(acc, ao + stride);
+        c11.intoArray(acc, ao + stride + VL);
+        c20.intoArray(acc, ao + 2 * stride);
+        c21.intoArray(acc, ao + 2 * stride + VL);
+        c30.intoArray(acc, ao + 3 * stride);
+        c31.intoArray(acc, ao + 3 * stride + VL);
+        c40.intoArray(acc, ao + 4 * stride);
+        c41.intoArray(acc, ao + 4 * stride + VL);
+        c50.intoArray(acc, ao + 5 * stride);
+        c51.intoArray(acc, ao + 5 * stride + VL);
+        c60.intoArray(acc, ao + 6 * stride);
+        c61.intoArray(acc, ao + 6 * stride + VL);
+        c70.intoArray(acc, ao + 7 * stride);
+        c71.intoArray(acc, ao + 7 * stride + VL);
+        c80.intoArray(acc, ao + 8 * stride);
+        c81.intoArray(acc, ao + 8 * stride + VL);
+        c90.intoArray(acc, ao + 9 * stride);
+        c91.intoArray(acc, ao + 9 * stride + VL);
+        ca0.intoArray(acc, ao + 10 * stride);
+        ca1.intoArray(acc, ao + 10 * stride + VL);
+        cb0.intoArray(acc, ao + 11 * stride);
+        cb1.intoArray(acc, ao + 11 * stride + VL);
     }
 
     static void tile8x2(float[] xp, int xo, float[] panel, int po, int n, float[] acc, int ao, int stride, boolean first) {

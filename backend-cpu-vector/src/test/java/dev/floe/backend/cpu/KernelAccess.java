@@ -49,4 +49,15 @@ public final class KernelAccess {
     public static void bf16Dot4Rows(MemorySegment w, long off, int cols, float[] x, int xo, float[] out, int oi) {
         Matmul.bf16Dot4Rows(w, off, cols, x, xo, out, oi);
     }
+
+    /** Activation rows of a full GEMM block, weight rows of a panel and its columns (the micro-kernel's shape). */
+    public static final int GEMM_XR = Gemm.XR, GEMM_NR = Gemm.NR, GEMM_KC = Gemm.KC;
+
+    /**
+     * One column slice of a GEMM panel against one full activation block at {@code xp[xo..]}, as {@code Gemm.panel}
+     * runs it: the micro-kernels over {@code weightRows} decoded rows ({@code panel}, {@code GEMM_KC} floats each).
+     */
+    public static void gemmSlice(float[] xp, int xo, float[] panel, int weightRows, float[] acc, boolean first) {
+        Gemm.slice(xp, xo, Gemm.XR, panel, weightRows, Gemm.KC, acc, 0, Gemm.XR, first);
+    }
 }

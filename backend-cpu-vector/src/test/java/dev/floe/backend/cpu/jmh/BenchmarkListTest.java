@@ -22,7 +22,8 @@ class BenchmarkListTest {
             assertNotNull(in, "META-INF/BenchmarkList is missing: the JMH annotation processor did not run");
             list = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
-        for (Class<?> c : List.of(GemmBenchmark.class, MatvecBenchmark.class, KernelRateBenchmark.class, MultiplyAddPeakBenchmark.class)) {
+        for (Class<?> c : List.of(GemmBenchmark.class, MatvecBenchmark.class, KernelRateBenchmark.class, MultiplyAddPeakBenchmark.class,
+                MicroKernelBenchmark.class)) {
             assertTrue(list.contains(c.getName()), c.getName() + " is not in META-INF/BenchmarkList");
         }
     }

@@ -25,7 +25,7 @@ import java.util.Random;
 /**
  * A matmul of {@code rows} activation rows through one [out x in] weight, as prompt processing and batched decode
  * issue it, through the backend's public {@code matmul}: {@code path=auto} is what the backend does (the GEMM from
- * {@code Gemm.minRows} rows: 64 with AVX-512, 96 with AVX2), {@code dot} forces the per-row dot products, {@code gemm} the GEMM at every row count. The
+ * {@code Gemm.minRows} rows: 32 with AVX-512, 96 with AVX2), {@code dot} forces the per-row dot products, {@code gemm} the GEMM at every row count. The
  * {@code multiplyAdds} counter divided by {@link MultiplyAddPeakBenchmark}'s (same thread count) is the utilisation.
  */
 @State(Scope.Benchmark)
