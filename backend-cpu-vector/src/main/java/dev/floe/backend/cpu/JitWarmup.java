@@ -38,7 +38,10 @@ final class JitWarmup {
             MemorySegment normData = arena.allocate(4L * COLS, 64);
             Weight norm = b.weight(new TensorData("warmup.norm", DType.F32, new long[]{COLS}, normData, null));
             KvLayout layout = new KvLayout(1, 2, 64, 4, 16);
-            int gemmRows = Math.max(4, Gemm.minRows);
+            // every GEMM micro-kernel: full row blocks, then a last block of each narrower width
+            int[] gemm = java.util.stream.IntStream.of(Gemm.minRows, Gemm.XR + Matmul.VL, Gemm.XR + 2 * Matmul.VL,
+                    Gemm.XR + 3 * Matmul.VL).filter(r -> r >= Gemm.minRows).distinct().toArray();
+            int gemmRows = java.util.Arrays.stream(gemm).max().orElseThrow();
             try (Buffer x = b.allocate((long) gemmRows * COLS); Buffer y = b.allocate(Math.max(4L * COLS, (long) gemmRows * ROWS));
                  KvCache cache = b.kvCache(layout)) {
                 float[] ones = new float[gemmRows * COLS];
@@ -50,7 +53,7 @@ final class JitWarmup {
                     for (Weight w : weights) {
                         b.matmul(x, 1, w, y);
                         b.matmul(x, 4, w, y);
-                        b.matmul(x, gemmRows, w, y);
+                        for (int rows : gemm) b.matmul(x, rows, w, y);
                     }
                     b.rmsNorm(x, norm, 1e-5f, 4, COLS, y);
                     b.rope(y, 1, 2, 128, new int[]{pos}, 10000f);
