@@ -111,10 +111,9 @@ final class Gemm {
         return xp;
     }
 
-    /** The width of the row block starting at row {@code r0}: {@link #XR}, or the fewest vectors (1, 2, 3 with AVX-512) that hold the rest. */
+    /** The width of the row block starting at row {@code r0}: the fewest vectors that hold the rest, at most {@link #XR}. */
     static int blockWidth(int rows, int r0) {
-        int left = rows - r0;
-        return left > 3 * VL && WIDE ? XR : left > 2 * VL ? (WIDE ? 3 * VL : XR) : left > VL ? 2 * VL : VL;
+        return Math.min(XR, (rows - r0 + VL - 1) / VL * VL);
     }
 
     /** {@code n} weight rows of a panel rounded up to whole micro-kernels of the narrowest block (decoded as zeros). */

@@ -38,10 +38,10 @@ final class JitWarmup {
             MemorySegment normData = arena.allocate(4L * COLS, 64);
             Weight norm = b.weight(new TensorData("warmup.norm", DType.F32, new long[]{COLS}, normData, null));
             KvLayout layout = new KvLayout(1, 2, 64, 4, 16);
-            // every GEMM micro-kernel: full row blocks, then a last block of each narrower width
-            int[] gemm = java.util.stream.IntStream.of(Gemm.minRows, Gemm.XR + Matmul.VL, Gemm.XR + 2 * Matmul.VL,
-                    Gemm.XR + 3 * Matmul.VL).filter(r -> r >= Gemm.minRows).distinct().toArray();
-            int gemmRows = java.util.Arrays.stream(gemm).max().orElseThrow();
+            // every GEMM micro-kernel: full row blocks from minRows on, then a last block of each narrower width
+            int full = (Gemm.minRows + Gemm.XR - 1) / Gemm.XR * Gemm.XR;
+            int[] gemm = java.util.stream.IntStream.range(0, Gemm.XR / Matmul.VL).map(v -> full + v * Matmul.VL).toArray();
+            int gemmRows = gemm[gemm.length - 1];
             try (Buffer x = b.allocate((long) gemmRows * COLS); Buffer y = b.allocate(Math.max(4L * COLS, (long) gemmRows * ROWS));
                  KvCache cache = b.kvCache(layout)) {
                 float[] ones = new float[gemmRows * COLS];
