@@ -6,6 +6,7 @@ import dev.floe.api.DType;
 import dev.floe.runtime.FloeEngine;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.DecodeBenchmark;
+import dev.floe.runtime.bench.WeightFormat;
 import dev.floe.runtime.checkpoint.Checkpoint;
 import dev.floe.runtime.checkpoint.WeightArena;
 import dev.floe.runtime.model.FloeModel;
@@ -33,7 +34,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR", description = "measure a real checkpoint instead of a synthetic preset (--preset and --weights do not apply)")
     Path model;
 
-    @Option(names = "--weights", split = ",", defaultValue = "bf16,fp8", description = "weight formats to run: bf16, fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--weights", split = ",", defaultValue = "bf16,fp8", description = "weight formats to run: bf16, fp8 (the head BF16, as published FP8 checkpoints), fp8-head (the head FP8 "
+            + "too, as llama.cpp's Q8_0 GGUFs) (default: ${DEFAULT-VALUE})")
     List<String> weights;
 
     @Option(names = "--tokens", defaultValue = "32", description = "decode steps timed (default: ${DEFAULT-VALUE})")
@@ -76,52 +78,51 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Integer> pp = promptLengths.stream().filter(n -> n != 0).toList();
         for (int n : pp) if (n < 0) throw new IllegalArgumentException("--pp: " + n + " is negative");
-        for (String w : weights) {
-            if (!w.equals("bf16") && !w.equals("fp8")) throw new IllegalArgumentException("--weights: '" + w + "' is not bf16 or fp8");
-        }
+        List<WeightFormat> formats = weights.stream().map(w -> WeightFormat.named(w, "--weights")).toList();
         CheckpointFormat format = model == null ? null : CheckpointFormat.of(model);
         System.out.println(format == null ? "# " + p.name() + ": " + p.description() : "# " + model + ": " + format.label() + " weights");
-        System.out.printf("%-9s %-10s %9s %12s %14s %14s %7s%n", "weights", "backend", "tokens/s", "GB/token", "read GB/s",
+        System.out.printf("%-13s %-10s %9s %12s %14s %14s %7s%n", "weights", "backend", "tokens/s", "GB/token", "read GB/s",
                 "bandwidth GB/s", "MBU");
         List<DecodeBenchmark.Result> results = new ArrayList<>();
         List<String> runOn = backends.isEmpty() ? java.util.Collections.singletonList(null) : backends;
         for (int round = 0; round < rounds; round++) {
-            for (String backend : runOn) for (String w : format == null ? weights : List.of(format.label())) {
+            // a checkpoint has one format, which its own label names: one run per backend and round
+            for (String backend : runOn) for (WeightFormat w : format == null ? formats : java.util.Collections.<WeightFormat>singletonList(null)) {
                 DecodeBenchmark.Options options = new DecodeBenchmark.Options(backend, threads, prompt, tokens, properties, batches, pp);
                 DecodeBenchmark.Result r;
                 if (format != null) {
-                    r = DecodeBenchmark.run(model, format.label(), format.fp8(), format.bytes(), options);
+                    r = DecodeBenchmark.run(model, format.label(), format.fp8(), format.fp8Head(), format.bytes(), options);
                 } else {
-                    Progress progress = new Progress("building " + p.name() + " " + w);
+                    Progress progress = new Progress("building " + p.name() + " " + w.option());
                     try {
-                        r = DecodeBenchmark.run(p, w.equals("fp8"), options, b -> progress.step((int) (b >> 20)));
+                        r = DecodeBenchmark.run(p, w, options, b -> progress.step((int) (b >> 20)));
                     } finally {
                         progress.done();
                     }
                 }
                 results.add(r);
-                System.out.printf("%-9s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
+                System.out.printf("%-13s %-10s %9.2f %12.3f %14.1f %6.1f / %-6.1f %6.1f%%%n", r.weights(), r.backend(),
                         r.tokensPerSecond(), r.bytesPerToken() / 1e9, r.effectiveBandwidth(), r.bandwidthBefore(),
                         r.bandwidthAfter(), 100 * r.mbu());
                 DecodeBenchmark.Traffic tr = r.traffic();
-                System.out.printf("%-9s %-10s   per decode token: %.1f syncs, %.1f %s, %.0f bytes copied; %.1f dispatches per MoE layer%n",
+                System.out.printf("%-13s %-10s   per decode token: %.1f syncs, %.1f %s, %.0f bytes copied; %.1f dispatches per MoE layer%n",
                         r.weights(), r.backend(), tr.syncsPerToken(), tr.dispatchesPerToken(),
                         tr.counted() ? "dispatches" : "kernel calls", tr.bytesPerToken(), tr.dispatchesPerMoe());
                 var ex = r.experts();
-                System.out.printf("%-9s %-10s   experts while decoding: %d hits, %d misses, %d prefetched, %d evicted; %d resident%n",
+                System.out.printf("%-13s %-10s   experts while decoding: %d hits, %d misses, %d prefetched, %d evicted; %d resident%n",
                         r.weights(), r.backend(), ex.hits(), ex.misses(), ex.prefetched(), ex.evicted(), ex.resident());
                 for (DecodeBenchmark.BatchResult b : r.batches()) {
-                    System.out.printf("%-9s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence), %s%n", r.weights(),
+                    System.out.printf("%-13s %-10s %9.2f   batch %-3d   %.2f ms per pass (%.0f tokens/s per sequence), %s%n", r.weights(),
                             r.backend(), b.tokensPerSecond(), b.batch(), b.stepMillis(), b.tokensPerSecond() / b.batch(),
                             utilisation(b.multiplyAddRate(), r.multiplyAddRate()));
                 }
                 for (DecodeBenchmark.PromptResult q : r.prompts()) {
-                    System.out.printf("%-9s %-10s %9.2f   pp%-5d   %.3f s per prompt, %s%n", r.weights(), r.backend(),
+                    System.out.printf("%-13s %-10s %9.2f   pp%-5d   %.3f s per prompt, %s%n", r.weights(), r.backend(),
                             q.tokensPerSecond(), q.tokens(), q.seconds(), utilisation(q.multiplyAddRate(), r.multiplyAddRate()));
                 }
                 for (int n : pp) {
                     if (r.prompts().stream().noneMatch(q -> q.tokens() == n)) {
-                        System.out.printf("%-9s %-10s %9s   pp%-5d   left out: the model's context cannot hold %d tokens and one more%n",
+                        System.out.printf("%-13s %-10s %9s   pp%-5d   left out: the model's context cannot hold %d tokens and one more%n",
                                 r.weights(), r.backend(), "-", n, n);
                     }
                 }
@@ -160,7 +161,8 @@ final class BenchCommand implements Callable<Integer> {
                 : "in memory, on ordinary pages (huge pages need Linux and native access for dev.floe.runtime)";
     }
 
-    record CheckpointFormat(String label, boolean fp8, long bytes) {
+    /** A checkpoint's weight format: the projections' dtype, and whether its head is FP8 too. */
+    record CheckpointFormat(String label, boolean fp8, boolean fp8Head, long bytes) {
         static CheckpointFormat of(Path dir) {
             if (!java.nio.file.Files.isRegularFile(dir.resolve("config.json"))) {
                 throw new IllegalArgumentException("--model: " + dir + " is not a model folder (no config.json)");
@@ -169,10 +171,16 @@ final class BenchCommand implements Callable<Integer> {
                 String q = ck.names().stream().filter(n -> n.endsWith("self_attn.q_proj.weight")).findFirst()
                         .orElseThrow(() -> new IllegalArgumentException("--model: " + dir + " has no self_attn.q_proj.weight tensor"));
                 DType t = ck.dtypeOf(q);
-                boolean fp8 = t == DType.F8_E4M3 || t == DType.F8_E5M2;
+                boolean fp8 = isFp8(t);
+                boolean fp8Head = ck.names().contains("lm_head.weight") && isFp8(ck.dtypeOf("lm_head.weight"));
                 String label = t.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
-                return new CheckpointFormat(fp8 ? "fp" + label.substring(1) : label, fp8, ck.bytesMapped());
+                return new CheckpointFormat((fp8 ? "fp" + label.substring(1) : label) + (fp8Head ? "+head" : ""), fp8, fp8Head,
+                        ck.bytesMapped());
             }
+        }
+
+        private static boolean isFp8(DType t) {
+            return t == DType.F8_E4M3 || t == DType.F8_E5M2;
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.floe.api.Tokenizer;
 import dev.floe.runtime.FloeEngine;
 import dev.floe.runtime.bench.BenchPreset;
 import dev.floe.runtime.bench.SyntheticWeights;
+import dev.floe.runtime.bench.WeightFormat;
 import dev.floe.runtime.model.FloeModel;
 import dev.floe.runtime.tokenizer.HfTokenizer;
 import dev.floe.runtime.serving.PassCounters;
@@ -84,7 +85,7 @@ final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "0", description = "with --preset: this many layers instead of the geometry's")
     int layers;
 
-    @Option(names = "--weights", defaultValue = "bf16", description = "with --preset: bf16 or fp8 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--weights", defaultValue = "bf16", description = "with --preset: bf16, fp8 or fp8-head (default: ${DEFAULT-VALUE})")
     String weights;
 
     @Override
@@ -96,7 +97,7 @@ final class BenchServeCommand implements Callable<Integer> {
             if (!p.equals("on") && !p.equals("off")) throw new IllegalArgumentException("--prefix-caching: '" + p + "' is neither on nor off");
         }
         if (layers < 0) throw new IllegalArgumentException("--layers: " + layers + " is negative");
-        if (!weights.equals("bf16") && !weights.equals("fp8")) throw new IllegalArgumentException("--weights: '" + weights + "' is not bf16 or fp8");
+        WeightFormat.named(weights, "--weights"); // before building anything
         LengthDistribution lengths = LengthDistribution.named(lengthDistribution);
         try (FloeModel m = preset == null ? model.load() : synthetic()) {
             List<LoadGenerator.Job> jobs = workload(m, lengths);
@@ -175,7 +176,7 @@ final class BenchServeCommand implements Callable<Integer> {
         BenchPreset geometry = new BenchPreset(p.name(), layers > 0 ? layers : p.layers(), p.hidden(), p.heads(), p.kvHeads(), p.headDim(),
                 p.experts(), p.expertWidth(), p.topK(), tokenizer.vocabSize(), p.description());
         Progress progress = new Progress("building " + preset + " " + weights);
-        SyntheticWeights tensors = new SyntheticWeights(geometry.config(), weights.equals("fp8"), b -> progress.step((int) (b >> 20)));
+        SyntheticWeights tensors = new SyntheticWeights(geometry.config(), WeightFormat.named(weights, "--weights"), b -> progress.step((int) (b >> 20)));
         try {
             return FloeEngine.assemble(geometry.config(), tensors, tokenizer, Path.of("synthetic:" + preset), model.options(), List.of(tensors), l -> { });
         } catch (RuntimeException e) {

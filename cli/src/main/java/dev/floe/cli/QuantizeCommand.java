@@ -11,10 +11,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code floe quantize --fp8 [--scales tensor|channel|block:RxC] [--format fp8|compressed-tensors] IN OUT}. */
+/** {@code floe quantize --fp8 [--scales tensor|channel|block:RxC] [--format fp8|compressed-tensors] [--head] IN OUT}. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = "Write an FP8 E4M3 copy of a checkpoint (saturating, round-to-nearest-even), loadable by every "
-                + "backend. Embeddings, norms, router gates and lm_head keep their dtype.")
+                + "backend. Embeddings, norms and router gates keep their dtype, and so does lm_head unless --head is given.")
 final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--fp8", required = true, description = "quantise linear weights to FP8 E4M3")
     boolean fp8;
@@ -29,6 +29,11 @@ final class QuantizeCommand implements Callable<Integer> {
                     + "weight_scale_inv with weight_block_size) or compressed-tensors (float-quantized, weight_scale)")
     String format;
 
+    @Option(names = "--head", description = "quantise lm_head too, as llama.cpp's Q8_0 does its output weight: it is "
+            + "read whole for every decoded token, so this halves its bytes; published FP8 checkpoints keep it BF16 (a head "
+            + "tied to the embedding stays as it is)")
+    boolean head;
+
     @Parameters(index = "0", paramLabel = "IN", description = "model folder to read")
     Path in;
 
@@ -40,7 +45,7 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Fp8Quantizer.Options options = new Fp8Quantizer.Options(layout(), format());
+        Fp8Quantizer.Options options = new Fp8Quantizer.Options(layout(), format(), head);
         Progress progress = new Progress("quantizing tensor");
         Fp8Quantizer.Report r;
         try {

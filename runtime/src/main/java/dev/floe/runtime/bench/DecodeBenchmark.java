@@ -136,23 +136,24 @@ public final class DecodeBenchmark {
     }
 
     /** Builds the model, decodes and measures; {@code progress} sees bytes of weights made. */
-    public static Result run(BenchPreset preset, boolean fp8, Options o, LongConsumer progress) {
+    public static Result run(BenchPreset preset, WeightFormat format, Options o, LongConsumer progress) {
         ModelConfig c = preset.config();
-        checkHostMemory(preset.name(), fp8, c.parameterCount() * (fp8 ? 1 : 2), availableHostMemory());
-        SyntheticWeights weights = new SyntheticWeights(c, fp8, progress);
+        checkHostMemory(preset.name(), format.fp8(), c.parameterCount() * (format.fp8() ? 1 : 2), availableHostMemory());
+        SyntheticWeights weights = new SyntheticWeights(c, format, progress);
         try (FloeModel model = FloeEngine.assemble(c, weights, null, Path.of("synthetic:" + preset.name()), modelOptions(o),
                 List.of(weights), l -> { })) {
-            return measure(model, preset.name(), fp8 ? "fp8-e4m3" : "bf16", fp8, weights.bytesMapped(), o);
+            return measure(model, preset.name(), format.label(), format.fp8(), format.fp8Head(), weights.bytesMapped(), o);
         }
     }
 
     /**
      * The same measurements on a real checkpoint: {@code weights} names its format (e.g. from the projections' dtype),
-     * {@code fp8} says whether bytes per token count one byte and a row scale per weight element and row.
+     * {@code fp8} and {@code fp8Head} say whether bytes per token count one byte and a row scale per weight element
+     * and row in the layers and in the head.
      */
-    public static Result run(Path modelDir, String weights, boolean fp8, long weightBytes, Options o) {
+    public static Result run(Path modelDir, String weights, boolean fp8, boolean fp8Head, long weightBytes, Options o) {
         try (FloeModel model = FloeEngine.load(modelDir, modelOptions(o), l -> { })) {
-            return measure(model, modelDir.getFileName().toString(), weights, fp8, weightBytes, o);
+            return measure(model, modelDir.getFileName().toString(), weights, fp8, fp8Head, weightBytes, o);
         }
     }
 
@@ -190,7 +191,8 @@ public final class DecodeBenchmark {
         return new ModelOptions(o.backend(), null, null, o.threads(), props);
     }
 
-    private static Result measure(FloeModel model, String name, String weightsLabel, boolean fp8, long weightBytes, Options o) {
+    private static Result measure(FloeModel model, String name, String weightsLabel, boolean fp8, boolean fp8Head, long weightBytes,
+                                  Options o) {
         ModelConfig c = model.config();
         // + the eager steps that count MoE dispatches apart, + one for the last sampled token
         int capacity = o.promptTokens() + o.decodeTokens() + WARM_UP_TOKENS + EAGER_STEPS + 1;
@@ -243,7 +245,7 @@ public final class DecodeBenchmark {
             for (int p : o.prompts()) if (p < c.maxPositions()) prompts.add(prompt(model, p));
             if (passes) rate = Math.max(rate, model.measureMultiplyAddRate());
             return new Result(name, weightsLabel, model.backend(), model.device(), o.threads(), o.promptTokens(),
-                    o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, meanContext), weightBytes, before, after, batched,
+                    o.decodeTokens(), tokensPerSecond, bytesPerToken(c, fp8, fp8Head, meanContext), weightBytes, before, after, batched,
                     traffic, experts, rate, prompts);
         }
     }
@@ -361,6 +363,11 @@ public final class DecodeBenchmark {
      * cache so far.
      */
     public static long bytesPerToken(ModelConfig c, boolean fp8, double context) {
+        return bytesPerToken(c, fp8, false, context);
+    }
+
+    /** The same with the head's format given apart ({@code fp8Head}: FP8 with a scale per row, else BF16). */
+    public static long bytesPerToken(ModelConfig c, boolean fp8, boolean fp8Head, double context) {
         long h = c.hiddenSize(), d = c.headDim(), i = c.intermediateSize();
         long kv = Math.round(context * c.numKvHeads() * d * 2 * Float.BYTES);
         long total = 0;
@@ -370,7 +377,7 @@ public final class DecodeBenchmark {
             if (c.isMoeLayer(l)) total += (long) c.numExperts() * h * 2 + (long) c.topK() * (2 * linear(fp8, i, h) + linear(fp8, h, i));
             else total += 2 * linear(fp8, i, h) + linear(fp8, h, i);
         }
-        return total + (long) c.vocabSize() * h * 2 + h * 2 + h * 2;
+        return total + linear(fp8Head, c.vocabSize(), h) + h * 2 + h * 2;
     }
 
     private static long linear(boolean fp8, long rows, long cols) {

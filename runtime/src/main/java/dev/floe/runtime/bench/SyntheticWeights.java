@@ -14,21 +14,22 @@ import java.util.function.LongConsumer;
 
 /**
  * Random weights for a config, made directly in memory (a {@link WeightArena}: huge pages where allowed; speed does
- * not depend on the values). Linear layers are BF16, or FP8 E4M3 with per-row scales; embeddings, norms, router
- * gates and the head stay BF16, as in the FP8 checkpoints of spec section 7.
+ * not depend on the values), in one of the {@link WeightFormat}s: linear layers BF16, or FP8 E4M3 with per-row scales
+ * (the head too in {@link WeightFormat#FP8_HEAD}); embeddings, norms and router gates BF16.
  */
 public final class SyntheticWeights extends InMemoryTensors {
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private long state = 0x9E3779B97F4A7C15L;
 
     /** Builds every tensor, reporting bytes made so far to {@code progress}. */
-    public SyntheticWeights(ModelConfig c, boolean fp8, LongConsumer progress) {
+    public SyntheticWeights(ModelConfig c, WeightFormat format, LongConsumer progress) {
         super("synthetic model");
+        boolean fp8 = format.fp8();
         try {
             long h = c.hiddenSize(), d = c.headDim(), v = c.vocabSize(), i = c.intermediateSize();
             bf16("model.embed_tokens.weight", v, h);
             ones("model.norm.weight", h);
-            bf16("lm_head.weight", v, h);
+            linear(format.fp8Head(), "lm_head.weight", v, h);
             for (int l = 0; l < c.numLayers(); l++) {
                 String p = "model.layers." + l + ".";
                 ones(p + "input_layernorm.weight", h);

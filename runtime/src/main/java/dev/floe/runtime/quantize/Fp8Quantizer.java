@@ -26,8 +26,8 @@ import java.util.function.IntConsumer;
 /**
  * Writes an FP8 E4M3 copy of a checkpoint: every linear weight becomes {@code X.weight} (F8_E4M3, [out, in]) plus a
  * float32 scale laid out as {@link Options#scales()} says, {@code scale = max|values it covers| / 448}, saturating
- * round-to-nearest-even. Embeddings, norms, router gates and the head keep their dtype. Tensors are converted one at
- * a time and streamed to the output file.
+ * round-to-nearest-even. Embeddings, norms and router gates keep their dtype, and so does the head unless
+ * {@link Options#head()} asks for it too. Tensors are converted one at a time and streamed to the output file.
  *
  * <p>Two ways to write it down ({@link Format}): {@code quant_method: fp8} as transformers, vLLM and DeepSeek-V3 /
  * Qwen3 FP8 checkpoints do (a block grid is then {@code X.weight_scale_inv} with {@code weight_block_size}; a per-row
@@ -37,6 +37,7 @@ import java.util.function.IntConsumer;
 public final class Fp8Quantizer {
     /** Module name fragments left unquantised, as recorded in the output config. */
     public static final List<String> NOT_CONVERTED = List.of("lm_head", "embed_tokens", "gate", "norm");
+    private static final String HEAD = "lm_head";
     private static final List<String> COPIED = List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json",
             "special_tokens_map.json", "chat_template.jinja");
 
@@ -51,13 +52,27 @@ public final class Fp8Quantizer {
         COMPRESSED_TENSORS
     }
 
-    /** What to write: the scale layout and the config convention. */
-    public record Options(ScaleLayout scales, Format format) {
-        /** Floe's original form: one scale per output row, {@code quant_method: fp8}. */
+    /**
+     * What to write: the scale layout, the config convention, and whether {@code lm_head} is quantised too (published
+     * FP8 checkpoints keep it BF16; llama.cpp's Q8_0 quantises its {@code output.weight}, which halves the head's
+     * share of the bytes read per decoded token).
+     */
+    public record Options(ScaleLayout scales, Format format, boolean head) {
+        /** Floe's original form: one scale per output row, {@code quant_method: fp8}, the head kept. */
         public static final Options DEFAULT = new Options(new ScaleLayout.Channel(), Format.FP8);
 
         public Options {
             if (scales == null || format == null) throw new IllegalArgumentException("scales and format are required");
+        }
+
+        /** The head kept in its dtype, as published FP8 checkpoints have it. */
+        public Options(ScaleLayout scales, Format format) {
+            this(scales, format, false);
+        }
+
+        /** Module name fragments left unquantised, as recorded in the output config. */
+        List<String> notConverted() {
+            return head ? NOT_CONVERTED.stream().filter(m -> !m.equals(HEAD)).toList() : NOT_CONVERTED;
         }
 
         /** The suffix of a weight's scale tensor. */
@@ -71,8 +86,8 @@ public final class Fp8Quantizer {
     }
 
     /** Whether a tensor is quantised: a 2-D float weight outside the excluded modules. */
-    static boolean quantises(TensorData t) {
-        return quantises(t.name(), t.shape(), t.dtype());
+    static boolean quantises(TensorData t, Options options) {
+        return quantises(t.name(), t.shape(), t.dtype(), options.head());
     }
 
     /**
@@ -80,9 +95,15 @@ public final class Fp8Quantizer {
      * checkpoint it never reads.
      */
     public static boolean quantises(String name, long[] shape, DType dtype) {
+        return quantises(name, shape, dtype, false);
+    }
+
+    /** The same rule, with {@code head} saying whether {@code lm_head} is quantised too. */
+    public static boolean quantises(String name, long[] shape, DType dtype, boolean head) {
         if (!name.endsWith(".weight") || shape.length != 2 || !dtype.isFloat()) return false;
         if (dtype == DType.F8_E4M3 || dtype == DType.F8_E5M2) return false;
         if (name.endsWith(".gate.weight")) return false;
+        if (head && name.equals(HEAD + ".weight")) return true;
         return NOT_CONVERTED.stream().filter(s -> !s.equals("gate")).noneMatch(name::contains);
     }
 
@@ -106,7 +127,7 @@ public final class Fp8Quantizer {
                 int position = ++index;
                 if (ck.isScale(name)) continue; // written with its weight
                 TensorData t = ck.tensor(name);
-                if (!quantises(t)) {
+                if (!quantises(t, options)) {
                     items.add(SafetensorsWriter.of(t.withScale(null)));
                     if (t.scale() != null) items.add(SafetensorsWriter.of(t.scale())); // an already quantised weight
                     bytesOut += t.byteSize();
@@ -191,15 +212,16 @@ public final class Fp8Quantizer {
                 q.put("weight_scale", options.scales() instanceof ScaleLayout.Tensor ? "per_tensor" : "per_output_channel");
             }
             var skip = q.putArray("modules_not_converted");
-            NOT_CONVERTED.forEach(skip::add);
+            options.notConverted().forEach(skip::add);
         } else {
-            compressedTensors(q, options.scales());
+            compressedTensors(q, options);
         }
         json.writeValue(out.resolve("config.json").toFile(), config);
     }
 
     /** llm-compressor's FP8_DYNAMIC (tensor, channel) or FP8_BLOCK scheme, one group over every Linear. */
-    private static void compressedTensors(ObjectNode q, ScaleLayout layout) {
+    private static void compressedTensors(ObjectNode q, Options options) {
+        ScaleLayout layout = options.scales();
         ObjectNode group = q.putObject("config_groups").putObject("group_0");
         group.put("format", "float-quantized");
         group.putArray("targets").add("Linear");
@@ -226,7 +248,9 @@ public final class Fp8Quantizer {
         a.putNull("observer");
         group.putNull("output_activations");
         q.put("format", "float-quantized");
-        q.putArray("ignore").add("lm_head").add("re:.*block_sparse_moe\\.gate$");
+        var ignore = q.putArray("ignore");
+        if (!options.head()) ignore.add(HEAD);
+        ignore.add("re:.*block_sparse_moe\\.gate$");
         q.putNull("kv_cache_scheme");
         q.put("quant_method", "compressed-tensors");
         q.put("quantization_status", "compressed");

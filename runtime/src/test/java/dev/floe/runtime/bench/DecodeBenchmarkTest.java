@@ -28,6 +28,10 @@ class DecodeBenchmarkTest {
         assertTrue(bf16 > 0.77e9 && bf16 < 0.79e9, "bf16 bytes per token " + bf16);
         long fp8 = DecodeBenchmark.bytesPerToken(c, true, 0);
         assertTrue(fp8 > 0.40e9 && fp8 < 0.47e9, "fp8 bytes per token " + fp8);
+        // an FP8 head (like llama.cpp's Q8_0 output weight): one byte and a row scale per element instead of two bytes
+        long fp8Head = DecodeBenchmark.bytesPerToken(c, true, true, 0);
+        assertEquals(fp8 - (long) c.vocabSize() * c.hiddenSize() + c.vocabSize() * 4L, fp8Head);
+        assertTrue(fp8Head > 0.38e9 && fp8Head < 0.41e9, "fp8 with an fp8 head, bytes per token " + fp8Head);
         long kv = DecodeBenchmark.bytesPerToken(c, false, 100) - bf16;
         assertEquals(100L * c.numLayers() * c.numKvHeads() * c.headDim() * 2 * Float.BYTES, kv);
     }
@@ -46,5 +50,14 @@ class DecodeBenchmarkTest {
         double three = DecodeBenchmark.multiplyAddsPerToken(c, 1) + DecodeBenchmark.multiplyAddsPerToken(c, 2)
                 + DecodeBenchmark.multiplyAddsPerToken(c, 3) + DecodeBenchmark.headMultiplyAdds(c);
         assertEquals(three, DecodeBenchmark.promptMultiplyAdds(c, 3), 1e-6 * three);
+    }
+
+    @Test
+    void weightFormatsAreNamedAsTheOptionsSayAndAnUnknownOneIsRefusedWithTheChoices() {
+        assertEquals(WeightFormat.FP8_HEAD, WeightFormat.named("fp8-head", "--weights"));
+        assertTrue(WeightFormat.FP8_HEAD.fp8() && WeightFormat.FP8_HEAD.fp8Head() && !WeightFormat.FP8.fp8Head());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> WeightFormat.named("q8_0", "--weights"));
+        assertEquals("--weights: 'q8_0' is not one of bf16, fp8, fp8-head", e.getMessage());
     }
 }

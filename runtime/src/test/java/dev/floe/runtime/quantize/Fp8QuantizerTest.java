@@ -5,6 +5,7 @@ import dev.floe.api.ModelOptions;
 import dev.floe.api.TensorData;
 import dev.floe.runtime.FloeEngine;
 import dev.floe.runtime.checkpoint.Checkpoint;
+import dev.floe.runtime.checkpoint.SafetensorsWriter;
 import dev.floe.runtime.golden.CheckResult;
 import dev.floe.runtime.golden.GoldenChecks;
 import dev.floe.runtime.golden.GoldenFixture;
@@ -23,6 +24,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -116,6 +118,62 @@ class Fp8QuantizerTest {
                     TensorData a = ours.tensor(name), b = committed.tensor(name);
                     assertEquals(b.dtype(), a.dtype(), name);
                     assertArrayEquals(b.data().toArray(ValueLayout.JAVA_BYTE), a.data().toArray(ValueLayout.JAVA_BYTE), name);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@code --head} quantises lm_head too: one more FP8 weight (with its row scales), the config no longer lists the
+     * head as kept, and the model computes the logits of its dequantised head: those of the same checkpoint with
+     * lm_head written back in F32 from the FP8 codes and scales, on prompts of several lengths.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(Fp8Quantizer.Format.class)
+    void quantisesTheHeadWhenAsked(Fp8Quantizer.Format format) throws IOException {
+        Path in = ROOT.resolve("fixtures/tiny-arctic"), fp8 = out.resolve("fp8"), withHead = out.resolve("head"), deq = out.resolve("deq");
+        ScaleLayout rows = new ScaleLayout.Channel();
+        int kept = Fp8Quantizer.quantise(in, fp8, new Fp8Quantizer.Options(rows, format), i -> { }).quantised();
+        assertEquals(kept + 1, Fp8Quantizer.quantise(in, withHead, new Fp8Quantizer.Options(rows, format, true), i -> { }).quantised());
+        assertTrue(ConfigReader.read(fp8).quantization().modulesNotConverted().contains("lm_head"));
+        assertTrue(!ConfigReader.read(withHead).quantization().modulesNotConverted().contains("lm_head"));
+        List<TensorData> tensors = new java.util.ArrayList<>();
+        try (Checkpoint ck = Checkpoint.open(withHead)) {
+            TensorData head = ck.tensor("lm_head.weight");
+            assertEquals(DType.F8_E4M3, head.dtype());
+            assertEquals(head.rows(), head.scale().numel(), "one scale per vocabulary row");
+            float[] values = FloatFormats.toFloats(head, rows);
+            var seg = java.lang.foreign.Arena.ofAuto().allocate((long) values.length * 4);
+            for (int i = 0; i < values.length; i++) seg.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, values[i]);
+            tensors.add(new TensorData("lm_head.weight", DType.F32, head.shape(), seg, null));
+            for (String name : ck.names()) {
+                TensorData t = ck.tensor(name);
+                if (!name.startsWith("lm_head") && !ck.isScale(name)) {
+                    tensors.add(t.withScale(null));
+                    if (t.scale() != null) tensors.add(t.scale());
+                }
+            }
+            Files.createDirectories(deq);
+            SafetensorsWriter.write(deq.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        }
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            if (Files.exists(withHead.resolve(f))) Files.copy(withHead.resolve(f), deq.resolve(f));
+        }
+        ModelOptions cpu = ModelOptions.DEFAULTS.withBackend("cpu-vector");
+        try (FloeModel quantised = FloeEngine.load(withHead, cpu, l -> { }); FloeModel reference = FloeEngine.load(deq, cpu, l -> { })) {
+            for (int length : new int[]{1, 5, 23}) {
+                int[] prompt = java.util.stream.IntStream.range(0, length).map(i -> (i * 37 + 11) % 512).toArray();
+                float[] got, want;
+                try (var s = quantised.newSession(64)) {
+                    got = s.prefillLast(prompt);
+                }
+                try (var s = reference.newSession(64)) {
+                    want = s.prefillLast(prompt);
+                }
+                float scale = 0;
+                for (float w : want) scale = Math.max(scale, Math.abs(w));
+                for (int i = 0; i < want.length; i++) {
+                    assertEquals(want[i], got[i], scale * 1e-5f, "prompt of " + length + ", logit " + i);
                 }
             }
         }
