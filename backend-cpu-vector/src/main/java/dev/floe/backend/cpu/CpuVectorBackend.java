@@ -283,10 +283,17 @@ final class CpuVectorBackend implements Backend {
     }
 
     /** cos and sin, {@code [position * d/2 + j]}, of the RoPE angles of positions {@code 0..n-1}. */
-    private static float[][] keyRotations(int n, int headDim, float theta) {
-        int[] positions = new int[n];
-        for (int p = 0; p < n; p++) positions[p] = p;
-        return RopeTable.rows(positions, headDim, theta);
+    /** The rotations of the cache indexes below {@code n}, for keys cached before RoPE. */
+    private static Attention.KeyRotation keyRotations(int n, int headDim, float theta) {
+        int stride = (n + VL - 1) / VL * VL, half = headDim / 2;
+        int[] positions = new int[stride];
+        for (int p = 0; p < stride; p++) positions[p] = p;
+        float[][] rows = RopeTable.rows(positions, headDim, theta);
+        float[][] t = new float[2][half * stride];
+        for (int k = 0; k < 2; k++) {
+            for (int p = 0; p < stride; p++) for (int i = 0; i < half; i++) t[k][i * stride + p] = rows[k][p * half + i];
+        }
+        return new Attention.KeyRotation(t[0], t[1], stride);
     }
 
     @Override
@@ -310,8 +317,11 @@ final class CpuVectorBackend implements Backend {
         KernelArguments.slots("storeKv", slots, rows, l);
         float[] kc = c.keys(layer);
         float[] vc = c.values(layer);
+        int bs = l.blockSize();
         for (int r = 0; r < rows; r++) {
-            System.arraycopy(ks, r * rw, kc, slots[r] * rw, rw);
+            // keys transposed within their block (Attention), values as rows
+            int at = Attention.keyIndex(slots[r], 0, bs, rw);
+            for (int e = 0; e < rw; e++) kc[at + e * bs] = ks[r * rw + e];
             System.arraycopy(vs, r * rw, vc, slots[r] * rw, rw);
         }
     }
@@ -344,36 +354,29 @@ final class CpuVectorBackend implements Backend {
         float[] vc = c.values(layer);
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(d));
-        int pairs = rows * heads;
+        // one unit of work: a row's query heads over one KV head, which Attention.heads runs together, or one query
+        // head where that leaves too few units for the threads (one row of a long context); the bits are the same
+        int span = rows * kvHeads >= 2 * pool.threads() ? group : 1;
+        int spans = heads / span;
+        int units = rows * spans;
         long work = 0;
         for (int r = 0; r < rows; r++) work += (long) (batch.position(r) + 1) * heads * d;
-        int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.min(pairs, pool.threads() * 4);
-        int per = (pairs + tasks - 1) / tasks;
+        int tasks = work < MIN_PARALLEL_WORK ? 1 : Math.min(units, pool.threads() * 16);
+        int per = (units + tasks - 1) / tasks;
         int ctx = maxPos + 1;
-        // keys cached before RoPE: the rotation of every cache index, as rope() computes it
-        float[][] keyRope = batch.rotatesKeys() ? keyRotations(ctx, d, batch.keyRopeTheta()) : null;
+        Attention.KeyRotation rotation = batch.rotatesKeys() ? keyRotations(ctx, d, batch.keyRopeTheta()) : null;
         pool.run(tasks, t -> {
-            float[] scores = new float[ctx];
-            int[] slotBase = new int[ctx];
-            float[] key = keyRope == null ? null : new float[d];
+            Attention.Row row = Attention.Row.of(d, l.blockSize(), l.rowWidth(), ctx, span);
             int lastRow = -1;
-            for (int pair = t * per; pair < Math.min(pairs, (t + 1) * per); pair++) {
-                int r = pair / heads;
-                int h = pair % heads;
-                int n = batch.position(r) + 1;
+            for (int unit = t * per; unit < Math.min(units, (t + 1) * per); unit++) {
+                int r = unit / spans;
+                int h0 = unit % spans * span;
                 if (r != lastRow) {
-                    int[] table = batch.blockTable(batch.sequenceOf(r));
-                    int bs = l.blockSize();
-                    for (int p = 0; p < n; p++) slotBase[p] = (table[p / bs] * bs + p % bs) * l.rowWidth();
+                    row.row(batch.blockTable(batch.sequenceOf(r)), batch.position(r) + 1);
                     lastRow = r;
                 }
-                if (keyRope == null) {
-                    Attention.head(qs, (r * heads + h) * d, kc, vc, slotBase, n, (h / group) * d, d, scale, scores,
-                            o, (r * heads + h) * d);
-                } else {
-                    Attention.headRotatingKeys(qs, (r * heads + h) * d, kc, vc, slotBase, n, (h / group) * d, d, scale,
-                            scores, o, (r * heads + h) * d, keyRope[0], keyRope[1], key);
-                }
+                int first = (r * heads + h0) * d;
+                Attention.heads(row, qs, first, span, kc, vc, h0 / group, scale, o, first, rotation);
             }
         });
     }

@@ -58,7 +58,11 @@ final class JitWarmup {
                     b.rmsNorm(x, norm, 1e-5f, 4, COLS, y);
                     b.rope(y, 1, 2, 128, new int[]{pos}, 10000f);
                     b.storeKv(cache, 0, y, y, 1, new int[]{pos});
-                    b.attention(y, cache, 0, AttentionBatch.single(2, new int[]{pos}, table), x);
+                    // one row, then twelve: 4 query heads per KV head, enough rows for the grouped kernels
+                    b.attention(y, cache, 0, AttentionBatch.single(8, new int[]{pos}, table), x);
+                    int[] twelve = new int[12];
+                    java.util.Arrays.fill(twelve, pos);
+                    b.attention(y, cache, 0, AttentionBatch.single(8, twelve, table), x);
                     b.swiglu(x, y, COLS, y);
                     b.add(x, y, COLS, x);
                     b.scatterAddRows(y, COLS, new int[]{0}, new float[]{0.5f}, x);

@@ -60,4 +60,23 @@ public final class KernelAccess {
     public static void gemmSlice(float[] xp, int xo, float[] panel, int weightRows, float[] acc, boolean first) {
         Gemm.slice(xp, xo, Gemm.XR, panel, weightRows, Gemm.KC, acc, 0, Gemm.XR, first);
     }
+
+    /**
+     * Attention of {@code count} query heads over KV head 0 of a cache of 16-position blocks in order ({@code keys}
+     * transposed as {@code PagedKvCache} holds them, {@code rowWidth} floats per position), the heads together or
+     * one at a time.
+     */
+    public static void attention(boolean together, float[] q, int count, float[] keys, float[] values, int rowWidth, int n,
+                                 int d, float[] out) {
+        Attention.Row row = new Attention.Row(d, 16, rowWidth, n, count);
+        int[] table = new int[(n + 15) / 16];
+        for (int b = 0; b < table.length; b++) table[b] = b;
+        row.row(table, n);
+        float scale = (float) (1 / Math.sqrt(d));
+        if (together) {
+            Attention.heads(row, q, 0, count, keys, values, 0, scale, out, 0, null);
+        } else {
+            for (int h = 0; h < count; h++) Attention.heads(row, q, h * d, 1, keys, values, 0, scale, out, h * d, null);
+        }
+    }
 }
