@@ -17,6 +17,9 @@ import java.util.List;
  * sum goes into {@code dst} in ascending expert order, as the decomposition adds it.
  */
 final class FusedMoe {
+    /** Per thread: the working arrays of every group, reused from call to call. */
+    private static final ThreadLocal<ReusedArrays> ARRAYS = ThreadLocal.withInitial(ReusedArrays::new);
+
     private FusedMoe() {
     }
 
@@ -29,6 +32,15 @@ final class FusedMoe {
     }
 
     static void run(CpuVectorBackend backend, MoeCall call) {
+        ReusedArrays arrays = ARRAYS.get();
+        try {
+            run(backend, call, arrays);
+        } finally {
+            arrays.takeBackAll();
+        }
+    }
+
+    private static void run(CpuVectorBackend backend, MoeCall call, ReusedArrays arrays) {
         float[] in = backend.array(call.input(), "input");
         float[] dst = backend.array(call.dst(), "dst");
         int t = call.rows();
@@ -38,7 +50,7 @@ final class FusedMoe {
             case MoeRouting.Decided d -> d.decision();
             case MoeRouting.OnDevice d -> route(backend, call, in, t, experts, d);
         };
-        List<Group> groups = groups(backend, decision, bank, experts);
+        List<Group> groups = groups(backend, decision, bank, experts, arrays);
         if (groups.isEmpty()) return;
         int hidden = (int) groups.getFirst().w1().cols();
         CpuVectorBackend.need("input", in, (long) t * hidden);
@@ -50,10 +62,11 @@ final class FusedMoe {
         long work = 0;
         for (int g = 0; g < groups.size(); g++) {
             Group gr = groups.get(g);
-            float[] x = new float[gr.n() * hidden];
+            float[] x = arrays.take(gr.n() * hidden);
             for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
-            xp1[g] = PackedRows.of(pool, x, gr.n(), gr.w1(), null);
-            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g] : PackedRows.of(pool, x, gr.n(), gr.w3(), null);
+            xp1[g] = PackedRows.of(pool, x, gr.n(), gr.w1(), arrays.take(PackedRows.floats(gr.n(), gr.w1())));
+            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g]
+                    : PackedRows.of(pool, x, gr.n(), gr.w3(), arrays.take(PackedRows.floats(gr.n(), gr.w3())));
             work += 2L * gr.n() * gr.w1().rows() * hidden;
         }
         Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
@@ -71,7 +84,7 @@ final class FusedMoe {
         work = 0;
         for (int g = 0; g < groups.size(); g++) {
             Group gr = groups.get(g);
-            hp[g] = PackedRows.of(pool, gr.a(), gr.n(), gr.w2(), null);
+            hp[g] = PackedRows.of(pool, gr.a(), gr.n(), gr.w2(), arrays.take(PackedRows.floats(gr.n(), gr.w2())));
             work += (long) gr.n() * hidden * gr.w2().cols();
         }
         Slices down = Slices.of(backend, groups, work, g -> hidden);
@@ -109,7 +122,8 @@ final class FusedMoe {
     }
 
     /** The chosen experts in ascending index, each with its rows in row order. */
-    private static List<Group> groups(CpuVectorBackend backend, RoutingDecision decision, ExpertBank bank, int experts) {
+    private static List<Group> groups(CpuVectorBackend backend, RoutingDecision decision, ExpertBank bank, int experts,
+                                      ReusedArrays arrays) {
         List<Group> groups = new ArrayList<>();
         for (ExpertRows g : ExpertRows.of(decision, experts)) {
             int x = g.expert();
@@ -125,7 +139,7 @@ final class FusedMoe {
             }
             for (CpuWeight cw : new CpuWeight[]{w1, w2, w3}) cw.scan(backend.pool());
             int n = rows.length, inter = (int) w1.rows(), hidden = (int) w1.cols();
-            groups.add(new Group(x, rows, scales, w1, w2, w3, new float[n * inter], new float[n * inter], new float[n * hidden]));
+            groups.add(new Group(x, rows, scales, w1, w2, w3, arrays.take(n * inter), arrays.take(n * inter), arrays.take(n * hidden)));
         }
         return groups;
     }

@@ -31,6 +31,11 @@ record PackedRows(float[] data, int rows, boolean gemm) {
         return new PackedRows(xp, rows, false);
     }
 
+    /** Floats that {@link #of} arranges {@code rows} rows into for weights of {@code w}'s width (an array to reuse). */
+    static int floats(int rows, CpuWeight w) {
+        return (rows >= Gemm.minRows ? Gemm.paddedRows(rows) : rows) * (int) w.cols();
+    }
+
     /** Output rows {@code [o0, o1)} of {@code x W^T} into {@code out[r * w.rows() + o]}; {@code o0} a multiple of {@link #ALIGN}. */
     void multiply(CpuWeight w, int o0, int o1, float[] out) {
         if (gemm) Gemm.rows(w, data, rows, o0, o1, out, 0);

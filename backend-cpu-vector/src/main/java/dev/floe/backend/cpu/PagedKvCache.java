@@ -3,7 +3,11 @@ package dev.floe.backend.cpu;
 import dev.floe.spi.KvCache;
 import dev.floe.spi.KvLayout;
 
-/** A paged KV cache on the heap: per layer, one float array of keys and one of values, {@code slots x rowWidth}. */
+/**
+ * A paged KV cache on the heap: per layer, one float array of keys and one of values, {@code slots x rowWidth} floats
+ * each. Values are stored a row per slot; keys transposed within each block ({@link Attention#keyIndex}: element
+ * {@code e} of a block's rows side by side), so that attention reads one dimension of many positions as a vector.
+ */
 final class PagedKvCache implements KvCache {
     private final KvLayout layout;
     private final float[][] keys;
