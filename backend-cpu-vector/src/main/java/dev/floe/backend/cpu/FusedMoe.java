@@ -165,6 +165,9 @@ final class FusedMoe {
                 int per = PackedRows.sliceLength(rows, Math.min(perGroup, rows / 16));
                 for (int o0 = 0; o0 < rows; o0 += per) tasks.add(new int[]{g, o0, Math.min(rows, o0 + per)});
             }
+            // largest first, so that the threads run out of work together (the experts' rows are uneven: 3 to 100 of
+            // a 256-token prompt's 512 in peer-cpu); pp256 1-2% faster in one JVM, alternating
+            tasks.sort(java.util.Comparator.comparingLong((int[] a) -> -(long) groups.get(a[0]).n() * (a[2] - a[1])));
             return new Slices(tasks.stream().mapToInt(a -> a[0]).toArray(), tasks.stream().mapToInt(a -> a[1]).toArray(),
                     tasks.stream().mapToInt(a -> a[2]).toArray(), total == 1);
         }

@@ -48,8 +48,14 @@ final class Gemm {
     private static final int GROUP = WIDE ? 16 : 12;
     /** Weight rows per panel and per task boundary: a multiple of {@link #GROUP}. */
     static final int NR = 4 * GROUP;
-    /** Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels. */
-    static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", 128) / (4 * VL) * (4 * VL));
+    /**
+     * Columns per panel: a multiple of every format's block ({@code 4 VL}), so that no block straddles two panels.
+     * With AVX-512, 2048, a 2048-wide weight in one slice (a 512 KiB decoded panel): with the 6 x 4 tiles the fewer,
+     * longer slices measured faster on Zen 5 (JMH, two threads, 16384 x 2048 from memory, 32 / 256 rows, G
+     * multiply-adds/s: BF16 126-136 / 179-182 against 119-125 / 147-166 with 128 columns, FP8 137-143 / 176-182
+     * against 114-128 / 170-172; 512 in between). With AVX2, 128, as measured before the wider tiles.
+     */
+    static final int KC = Math.max(4 * VL, Integer.getInteger("floe.cpu.gemm-kc", WIDE ? 2048 : 128) / (4 * VL) * (4 * VL));
     /**
      * From this many activation rows on, matmuls use this GEMM; below, {@link Matmul}'s 4 x 4 tiles, which need no
      * decoded panel (a switch for benchmarks). With AVX-512 the GEMM wins from two vectors of rows (one Zen 5 core,
