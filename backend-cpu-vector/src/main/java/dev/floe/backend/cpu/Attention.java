@@ -108,15 +108,13 @@ final class Attention {
         if (!row.vectors) {
             scalarScores(row, q, qo, count, keys, kvHead, scale, rotation);
         } else if (rotation == null) {
-            int keyOff = kvHead * d * row.blockSize, chunks = row.chunkCount(), j = 0;
-            for (; j + HEADS <= count; j += HEADS) vectorScores(row, q, qo + j * d, HEADS, keys, keyOff, row.blockSize, chunks, scale, j * stride);
-            for (; j < count; j++) vectorScores(row, q, qo + j * d, 1, keys, keyOff, row.blockSize, chunks, scale, j * stride);
+            int keyOff = kvHead * d * row.blockSize, j = 0;
+            for (; j + HEADS <= count; j += HEADS) vectorScores(row, q, qo + j * d, HEADS, keys, keyOff, scale, j * stride);
+            for (; j < count; j++) vectorScores(row, q, qo + j * d, 1, keys, keyOff, scale, j * stride);
         } else {
             for (int m = 0; m < row.chunkCount(); m++) {
                 rotate(keys, row.chunks[m] + kvHead * d * row.blockSize, row.blockSize, d, rotation, m * VL, row.rotated);
-                int j = 0;
-                for (; j + HEADS <= count; j += HEADS) chunkScores(row, q, qo + j * d, HEADS, m, scale, j * stride);
-                for (; j < count; j++) chunkScores(row, q, qo + j * d, 1, m, scale, j * stride);
+                chunkScores(row, q, qo, count, m, scale);
             }
         }
         for (int j = 0; j < count; j++) softmax(scores, j * stride, n);
@@ -128,9 +126,9 @@ final class Attention {
     }
 
     /** Scores of {@code heads} (4 or 1) query heads for every chunk, four chunks at a time, into {@code scores[so ..]}. */
-    private static void vectorScores(Row row, float[] q, int qo, int heads, float[] keys, int keyOff, int t, int chunks,
-                                     float scale, int so) {
+    private static void vectorScores(Row row, float[] q, int qo, int heads, float[] keys, int keyOff, float scale, int so) {
         int[] c = row.chunks;
+        int t = row.blockSize, chunks = row.chunkCount();
         int m = 0;
         if (heads == 4) {
             for (; m + 4 <= chunks; m += 4) {
@@ -149,10 +147,10 @@ final class Attention {
         }
     }
 
-    /** Scores of {@code heads} query heads for chunk {@code m}, from its rotated keys. */
-    private static void chunkScores(Row row, float[] q, int qo, int heads, int m, float scale, int so) {
+    /** Scores of {@code heads} query heads for chunk {@code m}, from its rotated keys (one head at a time). */
+    private static void chunkScores(Row row, float[] q, int qo, int heads, int m, float scale) {
         for (int h = 0; h < heads; h++) {
-            score1x1(q, qo + h * row.d, row.d, row.rotated, 0, VL, scale, row.scores, so + h * row.stride + m * VL);
+            score1x1(q, qo + h * row.d, row.d, row.rotated, 0, VL, scale, row.scores, h * row.stride + m * VL);
         }
     }
 
