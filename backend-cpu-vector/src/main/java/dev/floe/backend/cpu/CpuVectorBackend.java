@@ -34,6 +34,11 @@ final class CpuVectorBackend implements Backend {
     private static final int VL = Matmul.VL;
     /** Below this many multiply-adds a kernel runs on the calling thread alone. */
     private static final long MIN_PARALLEL_WORK = 1L << 17;
+    /**
+     * Below this many elements an element-wise kernel (norms, RoPE, SwiGLU, adds, the MoE's packing and weighted sum)
+     * runs on the calling thread alone: a decode step's rows stay there, a prompt's are shared out.
+     */
+    private static final long MIN_PARALLEL_ELEMENTS = 1L << 16;
 
     private final WorkerPool pool;
     private final String device;
@@ -158,8 +163,12 @@ final class CpuVectorBackend implements Backend {
         need("x", xs, (long) rows * dim);
         need("out", o, (long) rows * dim);
         float[] wv = cw.decodedVector();
+        ranges(rows, dim, 1, (r0, r1) -> rmsNormRows(xs, wv, eps, r0, r1, dim, o));
+    }
+
+    private static void rmsNormRows(float[] xs, float[] wv, float eps, int r0, int r1, int dim, float[] o) {
         int full = FS.loopBound(dim);
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int base = r * dim;
             FloatVector acc = FloatVector.zero(FS);
             int i = 0;
@@ -239,6 +248,36 @@ final class CpuVectorBackend implements Backend {
         return work < MIN_PARALLEL_WORK ? 1 : Math.max(1, Math.min(pool.threads() * 8, n));
     }
 
+    /** Whether {@code elements} of element-wise work are worth a pool job. */
+    boolean shares(long elements) {
+        return elements >= MIN_PARALLEL_ELEMENTS && pool.threads() > 1;
+    }
+
+    /** A range {@code [from, to)} of rows or elements. */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    /**
+     * Runs {@code body} over consecutive ranges of {@code [0, n)} whose inner ends are multiples of {@code align}: one
+     * range on the calling thread below {@link #MIN_PARALLEL_ELEMENTS} elements ({@code width} per item), else a
+     * pool job. Element-wise kernels compute each item by the same code in any range (an alignment to the vector
+     * length keeps every element in the vector loop or the scalar tail it lands in unsplit), so the split never
+     * changes a bit.
+     */
+    void ranges(int n, long width, int align, Range body) {
+        int tasks = shares((long) n * width) ? pool.threads() * 2 : 1;
+        int per = (n + tasks - 1) / Math.max(1, tasks);
+        per = (per + align - 1) / align * align;
+        if (tasks <= 1 || per >= n) {
+            body.run(0, n);
+            return;
+        }
+        int step = per;
+        pool.run((n + step - 1) / step, t -> body.run(t * step, Math.min(n, (t + 1) * step)));
+    }
+
     @Override
     public void rope(Buffer x, int rows, int heads, int headDim, int[] positions, float theta) {
         float[] xs = array(x, "x");
@@ -252,7 +291,7 @@ final class CpuVectorBackend implements Backend {
         if (!(theta > 0)) throw new IllegalArgumentException("theta: " + theta + " is not positive");
         need("x", xs, (long) rows * heads * headDim);
         float[][] rotation = RopeTable.rows(java.util.Arrays.copyOf(positions, rows), headDim, theta);
-        rotate(xs, rows, heads, headDim, rotation[0], rotation[1]);
+        ranges(rows, (long) heads * headDim, 1, (r0, r1) -> rotate(xs, r0, r1, heads, headDim, rotation[0], rotation[1]));
     }
 
     @Override
@@ -262,13 +301,13 @@ final class CpuVectorBackend implements Backend {
         positive("heads", heads);
         int d = s.metadata().headDim();
         need("x", xs, (long) s.rows() * heads * d);
-        rotate(xs, s.rows(), heads, d, s.cos(), s.sin());
+        ranges(s.rows(), (long) heads * d, 1, (r0, r1) -> rotate(xs, r0, r1, heads, d, s.cos(), s.sin()));
     }
 
-    /** Rotate-half RoPE of each row's heads by that row's {@code cos/sin[r * d/2 ..]}. */
-    private static void rotate(float[] xs, int rows, int heads, int headDim, float[] cos, float[] sin) {
+    /** Rotate-half RoPE of the heads of rows {@code [r0, r1)} by each row's {@code cos/sin[r * d/2 ..]}. */
+    private static void rotate(float[] xs, int r0, int r1, int heads, int headDim, float[] cos, float[] sin) {
         int half = headDim / 2;
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int ro = r * half;
             for (int h = 0; h < heads; h++) {
                 int base = (r * heads + h) * headDim;
@@ -282,7 +321,6 @@ final class CpuVectorBackend implements Backend {
         }
     }
 
-    /** cos and sin, {@code [position * d/2 + j]}, of the RoPE angles of positions {@code 0..n-1}. */
     /** The rotations of the cache indexes below {@code n}, for keys cached before RoPE. */
     private static Attention.KeyRotation keyRotations(int n, int headDim, float theta) {
         int stride = (n + VL - 1) / VL * VL, half = headDim / 2;
@@ -390,7 +428,7 @@ final class CpuVectorBackend implements Backend {
         need("gate", g, n);
         need("up", u, n);
         need("out", o, n);
-        swiglu(g, u, 0, (int) n, o);
+        ranges((int) n, 1, VL, (from, to) -> swiglu(g, u, from, to, o));
     }
 
     /** {@code o[i] = silu(g[i]) * u[i]} for i in {@code [from, to)}. */
@@ -414,11 +452,12 @@ final class CpuVectorBackend implements Backend {
         need("a", as, n);
         need("b", bs, n);
         need("out", o, n);
-        int len = (int) n;
-        int full = FS.loopBound(len);
-        int i = 0;
-        for (; i < full; i += VL) FloatVector.fromArray(FS, as, i).add(FloatVector.fromArray(FS, bs, i)).intoArray(o, i);
-        for (; i < len; i++) o[i] = as[i] + bs[i];
+        ranges((int) n, 1, VL, (from, to) -> {
+            int full = from + FS.loopBound(to - from);
+            int i = from;
+            for (; i < full; i += VL) FloatVector.fromArray(FS, as, i).add(FloatVector.fromArray(FS, bs, i)).intoArray(o, i);
+            for (; i < to; i++) o[i] = as[i] + bs[i];
+        });
     }
 
     @Override

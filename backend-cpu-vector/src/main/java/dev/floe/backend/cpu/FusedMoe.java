@@ -10,11 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The MoE block in at most three pool jobs: the router logits (one matmul), then every chosen expert's
+ * The MoE block in a few pool jobs: the router logits (one matmul), then every chosen expert's
  * {@code silu(w1 x) * (w3 x)} in one job (tasks over experts and slices of the intermediate width, each slice's
  * SwiGLU done by the task that computed it), then every expert's {@code w2} in one job. Routing runs on the calling
  * thread by the {@link dev.floe.api.RoutingSpec}'s own rule (the host is this backend's device), and the weighted
- * sum goes into {@code dst} in ascending expert order, as the decomposition adds it.
+ * sum goes into {@code dst} in ascending expert order, as the decomposition adds it. For a prompt's many rows the
+ * gathering and packing of each job's inputs (a group per task) and the weighted sum (ranges of columns) are shared
+ * out too; a decode step's few rows stay on the calling thread.
  */
 final class FusedMoe {
     /** Per thread: the working arrays of every group, reused from call to call. */
@@ -57,18 +59,26 @@ final class FusedMoe {
         CpuVectorBackend.need("dst", dst, (long) t * hidden);
         WorkerPool pool = backend.pool();
 
-        // job 1: silu(w1 x) * (w3 x) of every group, sliced over the intermediate width
-        PackedRows[] xp1 = new PackedRows[groups.size()], xp3 = new PackedRows[groups.size()];
+        // job 1: silu(w1 x) * (w3 x) of every group, sliced over the intermediate width; the groups' rows gathered
+        // and packed first, a group per task (the arrays are taken here: the pool is the calling thread's)
+        int count = groups.size();
+        PackedRows[] xp1 = new PackedRows[count], xp3 = new PackedRows[count];
+        float[][] gathered = new float[count][], into1 = new float[count][], into3 = new float[count][];
         long work = 0;
-        for (int g = 0; g < groups.size(); g++) {
+        for (int g = 0; g < count; g++) {
             Group gr = groups.get(g);
-            float[] x = arrays.take(gr.n() * hidden);
-            for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
-            xp1[g] = PackedRows.of(pool, x, gr.n(), gr.w1(), arrays.take(PackedRows.floats(gr.n(), gr.w1())));
-            xp3[g] = gr.w3().dtype() == gr.w1().dtype() ? xp1[g]
-                    : PackedRows.of(pool, x, gr.n(), gr.w3(), arrays.take(PackedRows.floats(gr.n(), gr.w3())));
+            gathered[g] = arrays.take(gr.n() * hidden);
+            into1[g] = arrays.take(PackedRows.floats(gr.n(), gr.w1()));
+            if (gr.w3().dtype() != gr.w1().dtype()) into3[g] = arrays.take(PackedRows.floats(gr.n(), gr.w3()));
             work += 2L * gr.n() * gr.w1().rows() * hidden;
         }
+        eachGroup(backend, groups, hidden, g -> {
+            Group gr = groups.get(g);
+            float[] x = gathered[g];
+            for (int i = 0; i < gr.n(); i++) System.arraycopy(in, gr.rows()[i] * hidden, x, i * hidden, hidden);
+            xp1[g] = PackedRows.of(null, x, gr.n(), gr.w1(), into1[g]);
+            xp3[g] = into3[g] == null ? xp1[g] : PackedRows.of(null, x, gr.n(), gr.w3(), into3[g]);
+        });
         Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
         up.run(pool, task -> {
             int g = up.group(task), o0 = up.from(task), o1 = up.to(task);
@@ -80,13 +90,18 @@ final class FusedMoe {
         });
 
         // job 2: w2 of every group, sliced over the hidden width
-        PackedRows[] hp = new PackedRows[groups.size()];
+        PackedRows[] hp = new PackedRows[count];
+        float[][] into2 = new float[count][];
         work = 0;
-        for (int g = 0; g < groups.size(); g++) {
+        for (int g = 0; g < count; g++) {
             Group gr = groups.get(g);
-            hp[g] = PackedRows.of(pool, gr.a(), gr.n(), gr.w2(), arrays.take(PackedRows.floats(gr.n(), gr.w2())));
+            into2[g] = arrays.take(PackedRows.floats(gr.n(), gr.w2()));
             work += (long) gr.n() * hidden * gr.w2().cols();
         }
+        eachGroup(backend, groups, (int) groups.getFirst().w2().cols(), g -> {
+            Group gr = groups.get(g);
+            hp[g] = PackedRows.of(null, gr.a(), gr.n(), gr.w2(), into2[g]);
+        });
         Slices down = Slices.of(backend, groups, work, g -> hidden);
         down.run(pool, task -> {
             int g = down.group(task);
@@ -94,11 +109,24 @@ final class FusedMoe {
             hp[g].multiply(gr.w2(), down.from(task), down.to(task), gr.out());
         });
 
-        // the weighted sum, in ascending expert order
-        for (Group gr : groups) {
-            for (int i = 0; i < gr.n(); i++) {
-                CpuVectorBackend.addScaled(gr.out(), i * hidden, gr.scales()[i], dst, gr.rows()[i] * hidden, hidden);
+        // the weighted sum, in ascending expert order: each range of columns adds the groups in that order
+        backend.ranges(hidden, Math.max(1, t), Matmul.VL, (c0, c1) -> {
+            for (Group gr : groups) {
+                for (int i = 0; i < gr.n(); i++) {
+                    CpuVectorBackend.addScaled(gr.out(), i * hidden + c0, gr.scales()[i], dst, gr.rows()[i] * hidden + c0, c1 - c0);
+                }
             }
+        });
+    }
+
+    /** {@code body} for every group: one task each across the pool, or all on the calling thread for a few rows. */
+    private static void eachGroup(CpuVectorBackend backend, List<Group> groups, int width, java.util.function.IntConsumer body) {
+        long elements = 0;
+        for (Group gr : groups) elements += (long) gr.n() * width;
+        if (backend.shares(elements)) {
+            backend.pool().run(groups.size(), body);
+        } else {
+            for (int g = 0; g < groups.size(); g++) body.accept(g);
         }
     }
 

@@ -19,6 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -46,9 +48,16 @@ public class GemmBenchmark {
     public int out;
     @Param({"2048"})
     public int in;
+    /**
+     * 0: one weight, which stays in the caches; else distinct weights of this many megabytes in all, each invocation
+     * multiplying by the next, so that every weight comes from memory (the experts of a batched MoE step).
+     */
+    @Param({"0"})
+    public int megabytes;
 
     private Backend backend;
-    private Weight weight;
+    private final List<Weight> weights = new ArrayList<>();
+    private int next;
     private Buffer x, y;
     private int defaultMinRows;
 
@@ -63,7 +72,13 @@ public class GemmBenchmark {
         });
         backend = new CpuVectorProvider().open(new BackendOptions(threads, Map.of()));
         Random rnd = new Random(1);
-        weight = backend.weight(TestTensors.tensor("w", dtype, out, in, TestTensors.gaussian(rnd, out * in, 0.5)));
+        float[] values = TestTensors.gaussian(rnd, out * in, 0.5);
+        long bytes = 0;
+        do {
+            Weight w = backend.weight(TestTensors.tensor("w" + weights.size(), dtype, out, in, values));
+            weights.add(w);
+            bytes += w.byteSize();
+        } while (bytes < megabytes * 1_000_000L);
         float[] xs = TestTensors.gaussian(rnd, rows * in, 1);
         x = backend.allocate(xs.length);
         y = backend.allocate((long) rows * out);
@@ -74,12 +89,16 @@ public class GemmBenchmark {
     public void close() {
         x.close();
         y.close();
+        weights.forEach(Weight::close);
+        weights.clear();
         backend.close();
         KernelAccess.gemmMinRows(defaultMinRows);
     }
 
     @Benchmark
     public void matmul(Counters counters) {
+        Weight weight = weights.get(next);
+        next = (next + 1) % weights.size();
         backend.matmul(x, rows, weight, y);
         backend.synchronize();
         counters.multiplyAdds += (long) rows * out * in;
