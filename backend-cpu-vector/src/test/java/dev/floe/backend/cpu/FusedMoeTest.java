@@ -52,11 +52,7 @@ class FusedMoeTest {
                 owned.addAll(List.of(w1, w2, w3));
                 experts[e] = new ExpertBank.Weights(w1, w2, w3);
             }
-            ExpertBank bank = new ExpertBank() {
-                @Override public int layer() { return 0; }
-                @Override public int experts() { return EXPERTS; }
-                @Override public Weights expert(int index) { return experts[index]; }
-            };
+            ExpertBank bank = TestTensors.bank(experts);
             float[] fused, reference;
             try (Buffer in = b.allocate((long) ROWS * HIDDEN); Buffer out = b.allocate((long) ROWS * HIDDEN);
                  Buffer ref = b.allocate((long) ROWS * HIDDEN)) {

@@ -102,13 +102,8 @@ class SharedOutTest {
                 owned.addAll(List.of(w1, w2, w3));
                 bank[e] = new ExpertBank.Weights(w1, w2, w3);
             }
-            ExpertBank experts0 = new ExpertBank() {
-                @Override public int layer() { return 0; }
-                @Override public int experts() { return experts; }
-                @Override public Weights expert(int index) { return bank[index]; }
-            };
             try (Buffer in = upload(b, input); Buffer out = upload(b, residual)) {
-                b.moe(new MoeCall(in, ROWS, null, experts0, new MoeRouting.Decided(decision), out, null));
+                b.moe(new MoeCall(in, ROWS, null, TestTensors.bank(bank), new MoeRouting.Decided(decision), out, null));
                 return download(b, out, ROWS * DIM);
             } finally {
                 owned.forEach(Weight::close);

@@ -2,6 +2,7 @@ package dev.floe.backend.cpu;
 
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
+import dev.floe.spi.ExpertBank;
 import dev.floe.spi.FloatFormats;
 
 import java.lang.foreign.Arena;
@@ -59,5 +60,14 @@ public final class TestTensors {
         float[] f = new float[n];
         for (int i = 0; i < n; i++) f[i] = (float) (rnd.nextGaussian() * sd);
         return f;
+    }
+
+    /** A bank of layer 0 holding {@code experts}. */
+    public static ExpertBank bank(ExpertBank.Weights... experts) {
+        return new ExpertBank() {
+            @Override public int layer() { return 0; }
+            @Override public int experts() { return experts.length; }
+            @Override public Weights expert(int index) { return experts[index]; }
+        };
     }
 }
