@@ -18,6 +18,8 @@ import java.util.List;
 final class CpuPlan implements CompiledPlan {
     private final CpuVectorBackend backend;
     private final List<Object> steps = new ArrayList<>();
+    /** What each step does, for the {@link StepProfile}. */
+    private final List<String> labels = new ArrayList<>();
     private volatile boolean closed;
 
     /** Matmuls sharing one input. */
@@ -37,10 +39,23 @@ final class CpuPlan implements CompiledPlan {
                     i++;
                 }
                 steps.add(group.size() == 1 ? first : new MatmulGroup(first.x(), group));
+                labels.add((group.size() == 1 ? "matmul " : "matmul x" + group.size() + " from ") + first.w().name()
+                        + " " + first.w().rows() + "x" + first.w().cols() + " " + first.w().dtype());
             } else {
                 steps.add(ops.get(i));
+                labels.add(label(ops.get(i)));
             }
         }
+    }
+
+    private static String label(PlanOp op) {
+        return switch (op) {
+            case PlanOp.Attention a -> "attention, layer " + a.layer();
+            case PlanOp.StoreKv kv -> "storeKv, layer " + kv.layer();
+            case PlanOp.Moe m -> "moe, layer " + m.bank().layer() + " (" + m.bank().experts() + " experts)";
+            case PlanOp.RmsNorm n -> "rmsNorm " + n.w().name();
+            default -> op.getClass().getSimpleName().substring(0, 1).toLowerCase() + op.getClass().getSimpleName().substring(1);
+        };
     }
 
     /** Operations after compilation (fused groups count once). */
@@ -52,9 +67,13 @@ final class CpuPlan implements CompiledPlan {
     public void run(Step step) {
         if (closed) throw new IllegalStateException("plan is closed");
         backend.step(step);
-        for (Object s : steps) {
+        StepProfile profile = backend.profile();
+        for (int i = 0; i < steps.size(); i++) {
+            Object s = steps.get(i);
+            long t0 = profile == null ? 0 : System.nanoTime();
             if (s instanceof MatmulGroup g) matmuls(g, step.rows());
             else ((PlanOp) s).run(backend, step);
+            if (profile != null) profile.record(step.rows(), i, labels.get(i), System.nanoTime() - t0);
         }
     }
 

@@ -45,6 +45,8 @@ final class CpuVectorBackend implements Backend {
     private final AtomicLong bytesInUse = new AtomicLong();
     private final Set<AutoCloseable> live = ConcurrentHashMap.newKeySet();
     private float[] scratch = new float[0];
+    /** Step timings of compiled plans, or null (the default). */
+    private volatile StepProfile profile;
     private volatile boolean closed;
 
     CpuVectorBackend(int threads) {
@@ -58,6 +60,16 @@ final class CpuVectorBackend implements Backend {
 
     int threads() {
         return pool.threads();
+    }
+
+    /** Times every compiled plan's steps from now on; the table goes to standard error when the backend closes. */
+    void profile(StepProfile p) {
+        profile = p;
+    }
+
+    /** The step profile, or null when plans are not timed. */
+    StepProfile profile() {
+        return profile;
     }
 
     // ---- memory
@@ -541,6 +553,8 @@ final class CpuVectorBackend implements Backend {
     public void close() {
         if (closed) return;
         closed = true;
+        StepProfile p = profile;
+        if (p != null && !p.isEmpty()) System.err.print(p.report());
         for (AutoCloseable r : live.toArray(AutoCloseable[]::new)) {
             try {
                 r.close();

@@ -15,7 +15,8 @@ import java.util.Set;
 /**
  * The SIMD CPU reference backend, {@code cpu-vector}: Vector API kernels on a worker pool of
  * {@link BackendOptions#threads()} threads (0: one per available processor), reading weights in place. The property
- * {@value #WARMUP} asks {@link #open} to warm the JIT up for that many seconds.
+ * {@value #WARMUP} asks {@link #open} to warm the JIT up for that many seconds; {@value #PROFILE}{@code =true} times
+ * compiled plans step by step ({@code floe bench -D cpu-vector.profile=true}).
  */
 public final class CpuVectorProvider implements BackendProvider {
     static final String NAME = "cpu-vector";
@@ -24,6 +25,8 @@ public final class CpuVectorProvider implements BackendProvider {
      * them before timing starts (benchmarks). Default 0.
      */
     public static final String WARMUP = "cpu-vector.warmup";
+    /** Option: {@code true} times every compiled plan's steps and prints their medians when the backend closes. */
+    public static final String PROFILE = "cpu-vector.profile";
     static final Set<Capability> CAPABILITIES = Set.of(Capability.WEIGHTS_F32, Capability.WEIGHTS_F16,
             Capability.WEIGHTS_BF16, Capability.WEIGHTS_FP8_E4M3, Capability.WEIGHTS_FP8_E5M2,
             Capability.WEIGHTS_BLOCK_SCALES, Capability.ZERO_COPY_WEIGHTS, Capability.CONCURRENT_WEIGHTS, Capability.MULTI_THREADED, Capability.ATTENTION_SINKS,
@@ -83,6 +86,12 @@ public final class CpuVectorProvider implements BackendProvider {
             backend.close();
             throw new IllegalArgumentException("property " + WARMUP + ": '" + warmup + "' is not a number of seconds");
         }
+        String profile = options.property(PROFILE, "false");
+        if (!profile.equals("true") && !profile.equals("false")) {
+            backend.close();
+            throw new IllegalArgumentException("property " + PROFILE + ": '" + profile + "' is not true or false");
+        }
+        if (profile.equals("true")) backend.profile(new StepProfile());
         if (seconds > 0) JitWarmup.run(backend, seconds);
         return backend;
     }
