@@ -4,7 +4,11 @@ import dev.floe.api.DType;
 import dev.floe.spi.Backend;
 import dev.floe.spi.BackendOptions;
 import dev.floe.spi.Buffer;
+import dev.floe.api.RoutingSpec;
 import dev.floe.spi.CompiledPlan;
+import dev.floe.spi.ExpertBank;
+import dev.floe.spi.MoeCall;
+import dev.floe.spi.MoeRouting;
 import dev.floe.spi.Plan;
 import dev.floe.spi.PlanOp;
 import dev.floe.spi.Step;
@@ -45,6 +49,39 @@ class StepProfileTest {
             assertTrue(lines.stream().anyMatch(l -> l.matches(" +8 +0 +2 .*%  matmul x2 .*")), report);
             assertTrue(lines.stream().anyMatch(l -> l.matches(" +8 +all .*  the steps' medians summed")), report);
             assertEquals(2 + 4 + 2, lines.size(), report);
+        }
+    }
+
+    @Test
+    void timesTheFusedMoesPhasesWithinItsStep() {
+        int hidden = 64, inter = 32, experts = 4, rows = 6;
+        Random rnd = new Random(4);
+        try (Backend b = new CpuVectorProvider().open(new BackendOptions(2, Map.of(CpuVectorProvider.PROFILE, "true")))) {
+            ExpertBank.Weights[] bank = new ExpertBank.Weights[experts];
+            for (int e = 0; e < experts; e++) {
+                bank[e] = new ExpertBank.Weights(
+                        b.weight(TestTensors.tensor("e" + e + ".w1", DType.BF16, inter, hidden, TestTensors.gaussian(rnd, inter * hidden, 0.5))),
+                        b.weight(TestTensors.tensor("e" + e + ".w2", DType.BF16, hidden, inter, TestTensors.gaussian(rnd, hidden * inter, 0.5))),
+                        b.weight(TestTensors.tensor("e" + e + ".w3", DType.BF16, inter, hidden, TestTensors.gaussian(rnd, inter * hidden, 0.5))));
+            }
+            Weight gate = b.weight(TestTensors.tensor("gate", DType.F32, experts, hidden, TestTensors.gaussian(rnd, experts * hidden, 1)));
+            Buffer x = b.allocate((long) rows * hidden), y = b.allocate((long) rows * hidden);
+            b.upload(TestTensors.gaussian(rnd, rows * hidden, 1), 0, x, 0, rows * hidden);
+            Plan plan = new Plan(List.of(new PlanOp.Moe(x, gate, TestTensors.bank(bank), new RoutingSpec.SoftmaxTopK(2, true), y)));
+            try (CompiledPlan compiled = b.compile(plan); Step step = b.step(metadata(rows))) {
+                compiled.run(step);
+                compiled.run(step);
+            }
+            // an eager call outside any plan adds no phases
+            b.moe(new MoeCall(x, rows, gate, TestTensors.bank(bank), new MoeRouting.OnDevice(new RoutingSpec.SoftmaxTopK(2, true)), y, null));
+            String report = ((CpuVectorBackend) b).profile().report();
+            List<String> lines = report.lines().toList();
+            assertTrue(lines.stream().anyMatch(l -> l.matches(" +6 +0 +2 .*%  moe, layer 0 \\(4 experts\\)")), report);
+            for (int part = 1; part <= 6; part++) {
+                String p = " +6 +0\\." + part + " +2 .*%  moe: .*";
+                assertTrue(lines.stream().anyMatch(l -> l.matches(p)), "phase " + part + "\n" + report);
+            }
+            assertEquals(2 + 7 + 1, lines.size(), report);
         }
     }
 
