@@ -70,14 +70,10 @@ final class CpuPlan implements CompiledPlan {
         StepProfile profile = backend.profile();
         for (int i = 0; i < steps.size(); i++) {
             Object s = steps.get(i);
-            long t0 = 0;
-            if (profile != null) {
-                profile.enter(step.rows(), i);
-                t0 = System.nanoTime();
-            }
+            if (profile != null) profile.enter(step.rows(), i);
             if (s instanceof MatmulGroup g) matmuls(g, step.rows());
             else ((PlanOp) s).run(backend, step);
-            if (profile != null) profile.record(step.rows(), i, labels.get(i), System.nanoTime() - t0);
+            if (profile != null) profile.leave(labels.get(i));
         }
     }
 

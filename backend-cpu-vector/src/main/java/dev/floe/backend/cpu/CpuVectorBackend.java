@@ -280,14 +280,12 @@ final class CpuVectorBackend implements Backend {
      */
     void ranges(int n, long width, int align, Range body) {
         int tasks = shares((long) n * width) ? pool.threads() * 2 : 1;
-        int per = (n + tasks - 1) / Math.max(1, tasks);
-        per = (per + align - 1) / align * align;
-        if (tasks <= 1 || per >= n) {
+        int per = ((n + tasks - 1) / tasks + align - 1) / align * align;
+        if (per >= n) {
             body.run(0, n);
             return;
         }
-        int step = per;
-        pool.run((n + step - 1) / step, t -> body.run(t * step, Math.min(n, (t + 1) * step)));
+        pool.run((n + per - 1) / per, t -> body.run(t * per, Math.min(n, (t + 1) * per)));
     }
 
     @Override

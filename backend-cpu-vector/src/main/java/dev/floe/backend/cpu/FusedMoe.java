@@ -49,7 +49,6 @@ final class FusedMoe {
         ExpertBank bank = call.bank();
         int experts = bank.experts();
         StepProfile profile = backend.profile();
-        long lap = profile == null ? 0 : System.nanoTime();
         RoutingDecision decision = switch (call.routing()) {
             case MoeRouting.Decided d -> d.decision();
             case MoeRouting.OnDevice d -> route(backend, call, in, t, experts, d);
@@ -74,7 +73,7 @@ final class FusedMoe {
             if (gr.w3().dtype() != gr.w1().dtype()) into3[g] = arrays.take(PackedRows.floats(gr.n(), gr.w3()));
             work += 2L * gr.n() * gr.w1().rows() * hidden;
         }
-        if (profile != null) lap = profile.lap(1, "moe: routing, the experts' arrays", lap);
+        if (profile != null) profile.phase(1, "moe: routing, the experts' arrays");
         eachGroup(backend, groups, hidden, g -> {
             Group gr = groups.get(g);
             float[] x = gathered[g];
@@ -82,7 +81,7 @@ final class FusedMoe {
             xp1[g] = PackedRows.of(null, x, gr.n(), gr.w1(), into1[g]);
             xp3[g] = into3[g] == null ? xp1[g] : PackedRows.of(null, x, gr.n(), gr.w3(), into3[g]);
         });
-        if (profile != null) lap = profile.lap(2, "moe: rows gathered and packed for w1, w3", lap);
+        if (profile != null) profile.phase(2, "moe: rows gathered and packed for w1, w3");
         Slices up = Slices.of(backend, groups, work, g -> (int) g.w1().rows());
         up.run(pool, task -> {
             int g = up.group(task), o0 = up.from(task), o1 = up.to(task);
@@ -93,7 +92,7 @@ final class FusedMoe {
             for (int r = 0; r < gr.n(); r++) CpuVectorBackend.swiglu(gr.a(), gr.b(), r * inter + o0, r * inter + o1, gr.a());
         });
 
-        if (profile != null) lap = profile.lap(3, "moe: w1, w3 and SwiGLU of every expert", lap);
+        if (profile != null) profile.phase(3, "moe: w1, w3 and SwiGLU of every expert");
 
         // job 2: w2 of every group, sliced over the hidden width
         PackedRows[] hp = new PackedRows[count];
@@ -108,7 +107,7 @@ final class FusedMoe {
             Group gr = groups.get(g);
             hp[g] = PackedRows.of(null, gr.a(), gr.n(), gr.w2(), into2[g]);
         });
-        if (profile != null) lap = profile.lap(4, "moe: rows packed for w2", lap);
+        if (profile != null) profile.phase(4, "moe: rows packed for w2");
         Slices down = Slices.of(backend, groups, work, g -> hidden);
         down.run(pool, task -> {
             int g = down.group(task);
@@ -116,7 +115,7 @@ final class FusedMoe {
             hp[g].multiply(gr.w2(), down.from(task), down.to(task), gr.out());
         });
 
-        if (profile != null) lap = profile.lap(5, "moe: w2 of every expert", lap);
+        if (profile != null) profile.phase(5, "moe: w2 of every expert");
 
         // the weighted sum, in ascending expert order: each range of columns adds the groups in that order
         backend.ranges(hidden, Math.max(1, t), Matmul.VL, (c0, c1) -> {
@@ -126,7 +125,7 @@ final class FusedMoe {
                 }
             }
         });
-        if (profile != null) profile.lap(6, "moe: weighted sum", lap);
+        if (profile != null) profile.phase(6, "moe: weighted sum");
     }
 
     /** {@code body} for every group: one task each across the pool, or all on the calling thread for a few rows. */

@@ -32,27 +32,30 @@ final class StepProfile {
     private final Map<Key, Samples> samples = new TreeMap<>();
     /** The pass size and step a plan is running (on its calling thread), or -1 rows between steps. */
     private int rows = -1, step;
+    /** When the step began, and when its last phase ended. */
+    private long started, mark;
 
     /** A plan starts step {@code step} of a pass of {@code rows} rows: phases recorded now belong to it. */
     synchronized void enter(int rows, int step) {
         this.rows = rows;
         this.step = step;
+        started = mark = System.nanoTime();
     }
 
-    /** Records one run of plan step {@code step} ({@code what} it does) in a pass of {@code rows} rows; ends the step. */
-    synchronized void record(int rows, int step, String what, long nanos) {
-        add(new Key(rows, step, 0), what, nanos);
-        this.rows = -1;
+    /** The step entered last ends: records its time, labelled {@code what}. */
+    synchronized void leave(String what) {
+        if (rows >= 0) add(new Key(rows, step, 0), what, System.nanoTime() - started);
+        rows = -1;
     }
 
     /**
-     * Records phase {@code part} (from 1) of the step being run, from {@code since} until now, and returns now;
-     * outside a plan's step (an eager call) it records nothing.
+     * Phase {@code part} (from 1) of the step being run ends: records the time since the step began or its last phase
+     * ended. Outside a plan's step (an eager call) it records nothing.
      */
-    synchronized long lap(int part, String what, long since) {
+    synchronized void phase(int part, String what) {
         long now = System.nanoTime();
-        if (rows >= 0) add(new Key(rows, step, part), what, now - since);
-        return now;
+        if (rows >= 0) add(new Key(rows, step, part), what, now - mark);
+        mark = now;
     }
 
     private void add(Key key, String what, long nanos) {
