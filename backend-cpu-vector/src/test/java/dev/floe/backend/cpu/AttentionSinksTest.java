@@ -44,8 +44,8 @@ class AttentionSinksTest {
             for (int r = 0; r < rows; r++) queryPositions[r] = ctx - rows + r;
             float[] rotated, unrotated;
             try (KvCache a = backend.kvCache(layout); KvCache b = backend.kvCache(layout);
-                 Buffer kb = upload(backend, k); Buffer kr = upload(backend, k); Buffer vb = upload(backend, v);
-                 Buffer qb = upload(backend, q); Buffer oa = backend.allocate((long) rows * heads * d);
+                 Buffer kb = TestTensors.upload(backend, k); Buffer kr = TestTensors.upload(backend, k); Buffer vb = TestTensors.upload(backend, v);
+                 Buffer qb = TestTensors.upload(backend, q); Buffer oa = backend.allocate((long) rows * heads * d);
                  Buffer ob = backend.allocate((long) rows * heads * d)) {
                 backend.rope(kr, ctx, kvHeads, d, cachePositions, theta);
                 backend.storeKv(a, 0, kr, vb, ctx, slots);
@@ -64,15 +64,7 @@ class AttentionSinksTest {
         assertThrows(IllegalArgumentException.class, () -> new AttentionBatch(1, new int[]{0}, new int[]{0}, new int[][]{{0}}, -1f));
     }
 
-    private static Buffer upload(Backend backend, float[] data) {
-        Buffer b = backend.allocate(data.length);
-        backend.upload(data, 0, b, 0, data.length);
-        return b;
-    }
-
     private static float[] download(Backend backend, Buffer b) {
-        float[] f = new float[(int) b.floats()];
-        backend.download(b, 0, f, 0, f.length);
-        return f;
+        return TestTensors.download(backend, b, (int) b.floats());
     }
 }

@@ -35,18 +35,6 @@ class SharedOutTest {
         }
     }
 
-    private static Buffer upload(Backend b, float[] data) {
-        Buffer buf = b.allocate(data.length);
-        b.upload(data, 0, buf, 0, data.length);
-        return buf;
-    }
-
-    private static float[] download(Backend b, Buffer buf, int n) {
-        float[] f = new float[n];
-        b.download(buf, 0, f, 0, n);
-        return f;
-    }
-
     @Test
     void elementwiseKernelsGiveTheSameBitsOnAnyNumberOfThreads() {
         assertTrue((long) ROWS * DIM >= 1 << 16, "enough elements to share out");
@@ -57,17 +45,17 @@ class SharedOutTest {
         for (int r = 0; r < ROWS; r++) positions[r] = 3 * r + 1;
         int n = ROWS * DIM - 7;
         Function<Backend, float[]> kernels = b -> {
-            try (Buffer xb = upload(b, x); Buffer yb = upload(b, y); Buffer out = b.allocate((long) ROWS * DIM);
+            try (Buffer xb = TestTensors.upload(b, x); Buffer yb = TestTensors.upload(b, y); Buffer out = b.allocate((long) ROWS * DIM);
                  Weight norm = b.weight(TestTensors.tensor("norm", DType.F32, 1, DIM, gamma))) {
                 float[] all = new float[4 * ROWS * DIM];
                 b.rmsNorm(xb, norm, 1e-5f, ROWS, DIM, out);
-                System.arraycopy(download(b, out, ROWS * DIM), 0, all, 0, ROWS * DIM);
+                System.arraycopy(TestTensors.download(b, out, ROWS * DIM), 0, all, 0, ROWS * DIM);
                 b.swiglu(xb, yb, n, out);
-                System.arraycopy(download(b, out, n), 0, all, ROWS * DIM, n);
+                System.arraycopy(TestTensors.download(b, out, n), 0, all, ROWS * DIM, n);
                 b.add(xb, yb, n, out);
-                System.arraycopy(download(b, out, n), 0, all, 2 * ROWS * DIM, n);
+                System.arraycopy(TestTensors.download(b, out, n), 0, all, 2 * ROWS * DIM, n);
                 b.rope(xb, ROWS, HEADS, HEAD_DIM, positions, 10000f);
-                System.arraycopy(download(b, xb, ROWS * DIM), 0, all, 3 * ROWS * DIM, ROWS * DIM);
+                System.arraycopy(TestTensors.download(b, xb, ROWS * DIM), 0, all, 3 * ROWS * DIM, ROWS * DIM);
                 return all;
             }
         };
@@ -102,9 +90,9 @@ class SharedOutTest {
                 owned.addAll(List.of(w1, w2, w3));
                 bank[e] = new ExpertBank.Weights(w1, w2, w3);
             }
-            try (Buffer in = upload(b, input); Buffer out = upload(b, residual)) {
+            try (Buffer in = TestTensors.upload(b, input); Buffer out = TestTensors.upload(b, residual)) {
                 b.moe(new MoeCall(in, ROWS, null, TestTensors.bank(bank), new MoeRouting.Decided(decision), out, null));
-                return download(b, out, ROWS * DIM);
+                return TestTensors.download(b, out, ROWS * DIM);
             } finally {
                 owned.forEach(Weight::close);
             }

@@ -2,6 +2,8 @@ package dev.floe.backend.cpu;
 
 import dev.floe.api.DType;
 import dev.floe.api.TensorData;
+import dev.floe.spi.Backend;
+import dev.floe.spi.Buffer;
 import dev.floe.spi.ExpertBank;
 import dev.floe.spi.FloatFormats;
 
@@ -69,5 +71,19 @@ public final class TestTensors {
             @Override public int experts() { return experts.length; }
             @Override public Weights expert(int index) { return experts[index]; }
         };
+    }
+
+    /** A new buffer of {@code backend} holding {@code data}. */
+    static Buffer upload(Backend backend, float[] data) {
+        Buffer b = backend.allocate(data.length);
+        backend.upload(data, 0, b, 0, data.length);
+        return b;
+    }
+
+    /** The first {@code n} floats of {@code b}. */
+    static float[] download(Backend backend, Buffer b, int n) {
+        float[] f = new float[n];
+        backend.download(b, 0, f, 0, n);
+        return f;
     }
 }
